@@ -1,0 +1,15 @@
+//! Tether's pure core: the shared vocabulary, the facts platform clients gather, the catalog and
+//! profiles (data files), and the diagnosis engine (facts + catalog + profile + now → report).
+//!
+//! Nothing in this crate does IO, reads a clock or draws randomness: the same inputs always give
+//! the same report, which is what makes it exhaustively testable and cheap to re-run for every
+//! asset whenever the catalog changes.
+#![forbid(unsafe_code)]
+
+pub mod facts;
+pub mod report;
+pub mod vocab;
+
+pub use facts::*;
+pub use report::*;
+pub use vocab::*;

@@ -1,0 +1,2 @@
+//! The Meta Graph API client.
+#![forbid(unsafe_code)]

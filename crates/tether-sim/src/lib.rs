@@ -1,0 +1,2 @@
+//! The platform simulator.
+#![forbid(unsafe_code)]
