@@ -6,10 +6,14 @@
 //! asset whenever the catalog changes.
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod facts;
+pub mod remedies;
 pub mod report;
 pub mod vocab;
 
+pub use catalog::{Catalog, CatalogError, Condition, Rule};
 pub use facts::*;
+pub use remedies::Remedies;
 pub use report::*;
 pub use vocab::*;

@@ -76,31 +76,31 @@ wire_enum!(
             AppOwner => "app_owner", Platform => "platform" });
 
 wire_enum!(
-    /// Why something does not work, or will stop working.
-    FindingCode {
-        TokenExpired => "token_expired",
-        TokenInvalidated => "token_invalidated",
-        AppRemoved => "app_removed",
-        CheckpointRequired => "checkpoint_required",
-        DataAccessExpired => "data_access_expired",
-        TokenExpiring => "token_expiring",
-        DataAccessExpiring => "data_access_expiring",
-        PermissionDeclined => "permission_declined",
-        PermissionMissing => "permission_missing",
-        PermissionExpired => "permission_expired",
-        PermissionNotGrantedForAsset => "permission_not_granted_for_asset",
-        TaskMissing => "task_missing",
-        RoleMissing => "role_missing",
-        AssetAccessLost => "asset_access_lost",
-        InstagramNotProfessional => "instagram_not_professional",
-        InstagramNotLinked => "instagram_not_linked",
-        InstagramShoppingIneligible => "instagram_shopping_ineligible",
-        AppFeatureMissing => "app_feature_missing",
-        ScopeRetired => "scope_retired",
-        ReconnectForNewScope => "reconnect_for_new_scope",
-        PlatformUnsupported => "platform_unsupported",
-        AccountRestricted => "account_restricted",
-    });
+/// Why something does not work, or will stop working.
+FindingCode {
+    TokenExpired => "token_expired",
+    TokenInvalidated => "token_invalidated",
+    AppRemoved => "app_removed",
+    CheckpointRequired => "checkpoint_required",
+    DataAccessExpired => "data_access_expired",
+    TokenExpiring => "token_expiring",
+    DataAccessExpiring => "data_access_expiring",
+    PermissionDeclined => "permission_declined",
+    PermissionMissing => "permission_missing",
+    PermissionExpired => "permission_expired",
+    PermissionNotGrantedForAsset => "permission_not_granted_for_asset",
+    TaskMissing => "task_missing",
+    RoleMissing => "role_missing",
+    AssetAccessLost => "asset_access_lost",
+    InstagramNotProfessional => "instagram_not_professional",
+    InstagramNotLinked => "instagram_not_linked",
+    InstagramShoppingIneligible => "instagram_shopping_ineligible",
+    AppFeatureMissing => "app_feature_missing",
+    ScopeRetired => "scope_retired",
+    ReconnectForNewScope => "reconnect_for_new_scope",
+    PlatformUnsupported => "platform_unsupported",
+    AccountRestricted => "account_restricted",
+});
 
 impl Status {
     /// Severity for "the status is the worst of its findings": higher is worse. `pending` sits
@@ -117,7 +117,11 @@ impl Status {
     }
 
     pub fn worst(self, other: Status) -> Status {
-        if other.rank() > self.rank() { other } else { self }
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
     }
 }
 
@@ -141,14 +145,20 @@ mod tests {
             assert_eq!(f.as_str().parse::<Feature>().unwrap(), *f);
         }
         let err = "publish_reels".parse::<Feature>().unwrap_err();
-        assert!(err.to_string().contains("unknown Feature `publish_reels`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown Feature `publish_reels`"),
+            "{err}"
+        );
         assert!(err.to_string().contains("publish_video"), "{err}");
     }
 
     #[test]
     fn worst_status_wins() {
         assert_eq!(Status::Connected.worst(Status::AtRisk), Status::AtRisk);
-        assert_eq!(Status::Disconnected.worst(Status::ActionRequired), Status::Disconnected);
+        assert_eq!(
+            Status::Disconnected.worst(Status::ActionRequired),
+            Status::Disconnected
+        );
         assert_eq!(Status::Pending.worst(Status::Connected), Status::Connected);
     }
 }

@@ -1,0 +1,273 @@
+//! Remedy texts: data (`catalog/remedies.toml`), one template per finding code, with placeholders
+//! the engine fills in. Templates are checked at load so a typo in a placeholder is a load error,
+//! not a report that shows `{permision}` to a customer.
+
+use crate::catalog::CatalogError;
+use crate::report::Remedy;
+use crate::vocab::{Feature, FindingCode};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub(crate) const BUILTIN_REMEDIES: &str = include_str!("../../../catalog/remedies.toml");
+pub(crate) const BUILTIN_REMEDIES_ORIGIN: &str = "catalog/remedies.toml";
+
+/// The placeholders a template may use; anything else in braces is a load error.
+const PLACEHOLDERS: &[&str] = &[
+    "permission",
+    "permission_label",
+    "task",
+    "task_label",
+    "asset_name",
+    "until",
+    "features",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemedyTemplate {
+    pub summary: String,
+    pub steps: Vec<String>,
+    pub link: Option<String>,
+}
+
+/// Remedy templates for every finding code, and the words used for features inside them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remedies {
+    templates: BTreeMap<FindingCode, RemedyTemplate>,
+    feature_labels: BTreeMap<Feature, String>,
+}
+
+/// Values for one finding's placeholders. A value that does not apply stays `None` and renders as
+/// a neutral phrase, never as an empty string or a brace.
+#[derive(Debug, Default, Clone)]
+pub struct RemedyContext<'a> {
+    pub permission: Option<&'a str>,
+    pub permission_label: Option<&'a str>,
+    pub task: Option<&'a str>,
+    pub task_label: Option<String>,
+    pub asset_name: Option<&'a str>,
+    pub until: Option<String>,
+    pub features: &'a [Feature],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRemedies {
+    features: BTreeMap<String, String>,
+    remedy: BTreeMap<String, RawTemplate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    summary: String,
+    steps: Vec<String>,
+    link: Option<String>,
+}
+
+impl Remedies {
+    pub fn builtin() -> Result<Remedies, CatalogError> {
+        Remedies::from_toml_str(BUILTIN_REMEDIES, BUILTIN_REMEDIES_ORIGIN)
+    }
+
+    /// Parses and checks a remedies file: every finding code and every feature must be covered,
+    /// and templates may only use known placeholders.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Remedies, CatalogError> {
+        let raw: RawRemedies = toml::from_str(text).map_err(|e| CatalogError::Parse {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        let mut feature_labels = BTreeMap::new();
+        for (word, label) in raw.features {
+            let feature = word
+                .parse::<Feature>()
+                .map_err(|_| CatalogError::UnknownFeature {
+                    origin: origin.to_owned(),
+                    rule: "[features]".to_owned(),
+                    word: word.clone(),
+                })?;
+            feature_labels.insert(feature, label);
+        }
+        if let Some(missing) = Feature::ALL
+            .iter()
+            .find(|f| !feature_labels.contains_key(f))
+        {
+            return Err(CatalogError::MissingFeatureLabel {
+                origin: origin.to_owned(),
+                feature: missing.to_string(),
+            });
+        }
+        let mut templates = BTreeMap::new();
+        for (word, t) in raw.remedy {
+            let code =
+                word.parse::<FindingCode>()
+                    .map_err(|_| CatalogError::UnknownFindingCode {
+                        origin: origin.to_owned(),
+                        word: word.clone(),
+                    })?;
+            let bad = |problem: String| CatalogError::BadRemedy {
+                origin: origin.to_owned(),
+                code: word.clone(),
+                problem,
+            };
+            if t.summary.trim().is_empty() || t.steps.is_empty() {
+                return Err(bad("needs a summary and at least one step".to_owned()));
+            }
+            for text in std::iter::once(&t.summary).chain(&t.steps) {
+                check_placeholders(text).map_err(&bad)?;
+            }
+            let template = RemedyTemplate {
+                summary: t.summary,
+                steps: t.steps,
+                link: t.link,
+            };
+            templates.insert(code, template);
+        }
+        if let Some(missing) = FindingCode::ALL.iter().find(|c| !templates.contains_key(c)) {
+            return Err(CatalogError::MissingRemedy {
+                origin: origin.to_owned(),
+                code: missing.to_string(),
+            });
+        }
+        Ok(Remedies {
+            templates,
+            feature_labels,
+        })
+    }
+
+    pub fn template(&self, code: FindingCode) -> &RemedyTemplate {
+        // Loading guarantees a template for every code.
+        &self.templates[&code]
+    }
+
+    pub fn feature_label(&self, feature: Feature) -> &str {
+        &self.feature_labels[&feature]
+    }
+
+    pub fn render(&self, code: FindingCode, cx: &RemedyContext<'_>) -> Remedy {
+        let t = self.template(code);
+        Remedy {
+            summary: self.fill(&t.summary, cx),
+            steps: t.steps.iter().map(|s| self.fill(s, cx)).collect(),
+            link: t.link.clone(),
+        }
+    }
+
+    fn fill(&self, text: &str, cx: &RemedyContext<'_>) -> String {
+        let mut out = String::with_capacity(text.len() + 32);
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let close = after.find('}').unwrap_or(after.len());
+            self.push_value(&mut out, &after[..close], cx);
+            rest = after.get(close + 1..).unwrap_or("");
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn push_value(&self, out: &mut String, name: &str, cx: &RemedyContext<'_>) {
+        match name {
+            "permission" => out.push_str(cx.permission.unwrap_or("a permission")),
+            "permission_label" => out.push_str(
+                cx.permission_label
+                    .or(cx.permission)
+                    .unwrap_or("a permission"),
+            ),
+            "task" => out.push_str(cx.task.unwrap_or("a task")),
+            "task_label" => out.push_str(cx.task_label.as_deref().unwrap_or("the needed access")),
+            "asset_name" => out.push_str(cx.asset_name.unwrap_or("your Pages and accounts")),
+            "until" => out.push_str(cx.until.as_deref().unwrap_or("soon")),
+            "features" => self.push_features(out, cx.features),
+            // Unknown names were rejected at load.
+            other => out.push_str(other),
+        }
+    }
+
+    fn push_features(&self, out: &mut String, features: &[Feature]) {
+        if features.is_empty() {
+            out.push_str("every feature");
+            return;
+        }
+        for (i, f) in features.iter().enumerate() {
+            if i > 0 {
+                out.push_str(if i + 1 == features.len() {
+                    " and "
+                } else {
+                    ", "
+                });
+            }
+            out.push_str(self.feature_label(*f));
+        }
+    }
+}
+
+fn check_placeholders(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err(format!("unclosed `{{` in \"{text}\""));
+        };
+        let name = &after[..close];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "unknown placeholder `{{{name}}}` (known: {})",
+                PLACEHOLDERS.join(", ")
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_covers_every_code_and_fills_placeholders() {
+        let r = Remedies::builtin().unwrap();
+        let cx = RemedyContext {
+            permission: Some("read_insights"),
+            permission_label: Some("Read Page and app insights"),
+            asset_name: Some("Riverside Library"),
+            features: &[Feature::Analytics, Feature::Publish],
+            ..Default::default()
+        };
+        for code in FindingCode::ALL {
+            let remedy = r.render(*code, &cx);
+            for text in std::iter::once(&remedy.summary).chain(&remedy.steps) {
+                assert!(!text.contains('{'), "{code}: {text}");
+                assert!(!text.to_lowercase().contains("something went wrong"));
+            }
+        }
+        let declined = r.render(FindingCode::PermissionDeclined, &cx);
+        assert!(declined.summary.contains("\"Read Page and app insights\""));
+        assert!(declined.summary.contains("analytics and publishing posts"));
+    }
+
+    #[test]
+    fn unknown_placeholder_is_rejected_with_file_and_code() {
+        let text = BUILTIN_REMEDIES.replace("{permission_label}", "{permision_label}");
+        let err = Remedies::from_toml_str(&text, "my-remedies.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("my-remedies.toml"), "{msg}");
+        assert!(msg.contains("permision_label"), "{msg}");
+    }
+
+    #[test]
+    fn missing_remedy_is_rejected() {
+        let start = BUILTIN_REMEDIES
+            .find("[remedy.account_restricted]")
+            .unwrap();
+        let err = Remedies::from_toml_str(&BUILTIN_REMEDIES[..start], "r.toml").unwrap_err();
+        assert_eq!(
+            err,
+            CatalogError::MissingRemedy {
+                origin: "r.toml".into(),
+                code: "account_restricted".into()
+            }
+        );
+    }
+}
