@@ -7,13 +7,17 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod engine;
 pub mod facts;
+pub mod profile;
 pub mod remedies;
 pub mod report;
 pub mod vocab;
 
 pub use catalog::{Catalog, CatalogError, Condition, Rule};
+pub use engine::{CompiledAsset, CompiledLogin, Engine, EngineOptions, FeatureVerdicts};
 pub use facts::*;
+pub use profile::{FeatureSelection, Profile, ProfileError};
 pub use remedies::Remedies;
 pub use report::*;
 pub use vocab::*;

@@ -1,0 +1,351 @@
+//! Why a verdict is what it is: the same masks `feature_verdicts` reads, turned into findings.
+//! Findings are collected per (code, subject) so one missing permission that blocks three
+//! features is one finding naming the three.
+
+use super::compiled::{CompiledAsset, CompiledLogin, CompiledRule, FeatureVerdicts, observed_mask};
+use super::{Engine, KindPlan, bits};
+use crate::catalog::Condition;
+use crate::facts::{
+    AssetFacts, BrokenReason, LoginFacts, ObservedKind, ObservedProblem, PlatformError,
+    TokenValidity,
+};
+use crate::vocab::{FindingCode, Owner, Status};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+
+/// What a finding is about, the second half of its identity.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Subject {
+    None,
+    Permission(String),
+    Task(String),
+    /// An any-of task requirement: the tasks that would satisfy it, preferred first.
+    TaskAny(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Draft {
+    pub features: u16,
+    pub until: Option<Timestamp>,
+    pub platform_error: Option<PlatformError>,
+}
+
+pub(crate) type Drafts = BTreeMap<(FindingCode, Subject), Draft>;
+
+/// What every asset of one login shares: its facts, its masks and its own findings.
+#[derive(Clone, Copy)]
+pub(crate) struct LoginContext<'a> {
+    pub facts: &'a LoginFacts,
+    pub compiled: &'a CompiledLogin,
+    pub drafts: &'a Drafts,
+}
+
+fn add(drafts: &mut Drafts, code: FindingCode, subject: Subject, features: u16) -> &mut Draft {
+    let d = drafts.entry((code, subject)).or_default();
+    d.features |= features;
+    d
+}
+
+fn add_dated(drafts: &mut Drafts, code: FindingCode, features: u16, until: Option<Timestamp>) {
+    let d = add(drafts, code, Subject::None, features);
+    // Keep the earliest date, whatever order the facts came in.
+    d.until = match (d.until, until) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+}
+
+fn add_observed(drafts: &mut Drafts, p: &ObservedProblem, features: u16) {
+    let (code, subject) = match &p.kind {
+        ObservedKind::AppFeatureMissing => (FindingCode::AppFeatureMissing, Subject::None),
+        ObservedKind::AccountRestricted => (FindingCode::AccountRestricted, Subject::None),
+        ObservedKind::AssetAccessLost => (FindingCode::AssetAccessLost, Subject::None),
+        ObservedKind::PermissionMissing { permission } => (
+            FindingCode::PermissionMissing,
+            Subject::Permission(permission.clone()),
+        ),
+    };
+    let d = add(drafts, code, subject, features);
+    if d.platform_error.is_none() {
+        d.platform_error.clone_from(&p.platform_error);
+    }
+}
+
+pub(crate) fn broken_code(reason: BrokenReason) -> FindingCode {
+    match reason {
+        BrokenReason::Expired => FindingCode::TokenExpired,
+        BrokenReason::PasswordChanged
+        | BrokenReason::SessionInvalidated
+        | BrokenReason::LoggedOut
+        | BrokenReason::Inactive
+        | BrokenReason::Unreadable
+        | BrokenReason::Unknown => FindingCode::TokenInvalidated,
+        BrokenReason::AppRemoved => FindingCode::AppRemoved,
+        BrokenReason::Checkpoint | BrokenReason::UnconfirmedUser => FindingCode::CheckpointRequired,
+    }
+}
+
+/// Who must act (PRODUCT.md finding table).
+pub(crate) fn owner(code: FindingCode) -> Owner {
+    use FindingCode::*;
+    match code {
+        TokenExpired
+        | TokenInvalidated
+        | AppRemoved
+        | CheckpointRequired
+        | DataAccessExpired
+        | TokenExpiring
+        | DataAccessExpiring
+        | PermissionDeclined
+        | PermissionMissing
+        | PermissionExpired
+        | PermissionNotGrantedForAsset
+        | ReconnectForNewScope => Owner::ConnectingUser,
+        TaskMissing | RoleMissing | AssetAccessLost | InstagramNotLinked | AccountRestricted => {
+            Owner::AssetAdmin
+        }
+        InstagramNotProfessional | InstagramShoppingIneligible => Owner::AccountOwner,
+        AppFeatureMissing | ScopeRetired => Owner::AppOwner,
+        PlatformUnsupported => Owner::Platform,
+    }
+}
+
+/// The status a finding implies when it blocks (or endangers) at least one feature.
+pub(crate) fn severity(code: FindingCode) -> Status {
+    use FindingCode::*;
+    match code {
+        TokenExpired | TokenInvalidated | AppRemoved | CheckpointRequired | DataAccessExpired => {
+            Status::Disconnected
+        }
+        TokenExpiring | DataAccessExpiring => Status::AtRisk,
+        PlatformUnsupported => Status::Unsupported,
+        _ => Status::ActionRequired,
+    }
+}
+
+fn condition_code(c: Condition) -> FindingCode {
+    match c {
+        Condition::InstagramLinked => FindingCode::InstagramNotLinked,
+        Condition::InstagramProfessional => FindingCode::InstagramNotProfessional,
+        Condition::InstagramProductTagEligible => FindingCode::InstagramShoppingIneligible,
+    }
+}
+
+impl Engine {
+    /// The code for a permission that is not usable. `excluded`: the login holds it, but its
+    /// per-asset grant leaves this asset out.
+    fn permission_code(&self, login: &CompiledLogin, excluded: u128, bit: u128) -> FindingCode {
+        if login.granted & bit != 0 && excluded & bit != 0 {
+            FindingCode::PermissionNotGrantedForAsset
+        } else if login.declined & bit != 0 {
+            FindingCode::PermissionDeclined
+        } else if login.expired & bit != 0 {
+            FindingCode::PermissionExpired
+        } else {
+            FindingCode::PermissionMissing
+        }
+    }
+
+    /// Which member of an unmet any-of permission group a finding names: the one closest to
+    /// working (held but not for this asset, then declined, then expired), else the preferred
+    /// (first) one. Naming what the person actually saw and switched off is what they can act on.
+    fn any_permission(
+        &self,
+        rule: &CompiledRule,
+        login: &CompiledLogin,
+        excluded: u128,
+    ) -> (FindingCode, String) {
+        let names = &self.catalog.rules[rule.rule_index].permissions_any;
+        let rank = |code: FindingCode| match code {
+            FindingCode::PermissionNotGrantedForAsset => 0,
+            FindingCode::PermissionDeclined => 1,
+            FindingCode::PermissionExpired => 2,
+            _ => 3,
+        };
+        names
+            .iter()
+            .filter_map(|n| {
+                self.permission_bit(n)
+                    .map(|b| (n, self.permission_code(login, excluded, b)))
+            })
+            .min_by_key(|(_, code)| rank(*code))
+            .map(|(n, code)| (code, n.clone()))
+            .unwrap_or((FindingCode::PermissionMissing, names[0].clone()))
+    }
+
+    fn permission_gaps(
+        &self,
+        drafts: &mut Drafts,
+        rule: &CompiledRule,
+        login: &CompiledLogin,
+        missing: u128,
+        any_unmet: bool,
+        excluded: u128,
+    ) {
+        for i in bits(missing) {
+            let code = self.permission_code(login, excluded, 1u128 << i);
+            add(
+                drafts,
+                code,
+                Subject::Permission(self.permission_name(i).to_owned()),
+                rule.bit,
+            );
+        }
+        if any_unmet {
+            let (code, name) = self.any_permission(rule, login, excluded);
+            add(drafts, code, Subject::Permission(name), rule.bit);
+        }
+    }
+
+    pub(crate) fn login_drafts(
+        &self,
+        facts: &LoginFacts,
+        login: &CompiledLogin,
+        now: Timestamp,
+    ) -> Drafts {
+        let mut drafts = Drafts::new();
+        let token = &facts.token;
+        let all = self.profile_mask;
+        if login.broken {
+            match &token.validity {
+                TokenValidity::Broken {
+                    reason,
+                    platform_error,
+                } => {
+                    add(&mut drafts, broken_code(*reason), Subject::None, all)
+                        .platform_error
+                        .clone_from(platform_error);
+                }
+                TokenValidity::Valid => {
+                    // debug_token still calls the token valid, but its dates have passed. With data
+                    // access expired, user-token calls fail until the person logs in again, so it is
+                    // as broken as an expired token (the safe reading).
+                    if let Some(t) = token.expires_at.filter(|t| *t <= now) {
+                        add_dated(&mut drafts, FindingCode::TokenExpired, all, Some(t));
+                    }
+                    if let Some(t) = token.data_access_expires_at.filter(|t| *t <= now) {
+                        add_dated(&mut drafts, FindingCode::DataAccessExpired, all, Some(t));
+                    }
+                }
+            }
+            return drafts;
+        }
+        if login.dated {
+            let soon = |t: &Timestamp| *t > now && t.duration_since(now) <= self.warning_window;
+            if let Some(t) = token.expires_at.filter(soon) {
+                add_dated(&mut drafts, FindingCode::TokenExpiring, all, Some(t));
+            }
+            if let Some(t) = token.data_access_expires_at.filter(soon) {
+                add_dated(&mut drafts, FindingCode::DataAccessExpiring, all, Some(t));
+            }
+        }
+        for plan in &self.kinds {
+            for rule in &plan.rules {
+                let missing = rule.perm_all & !login.granted;
+                let any_unmet = rule.perm_any != 0 && rule.perm_any & login.granted == 0;
+                self.permission_gaps(&mut drafts, rule, login, missing, any_unmet, 0);
+            }
+        }
+        for p in &facts.observed {
+            let features = observed_mask(std::slice::from_ref(p)) & all;
+            if features != 0 {
+                add_observed(&mut drafts, p, features);
+            }
+        }
+        for i in bits(login.granted & self.retired) {
+            add(
+                &mut drafts,
+                FindingCode::ScopeRetired,
+                Subject::Permission(self.permission_name(i).to_owned()),
+                0,
+            );
+        }
+        drafts
+    }
+
+    pub(crate) fn asset_drafts(
+        &self,
+        plan: &KindPlan,
+        facts: &AssetFacts,
+        asset: &CompiledAsset,
+        verdicts: &FeatureVerdicts,
+        login: &LoginContext<'_>,
+    ) -> Drafts {
+        let LoginContext {
+            facts: login_facts,
+            compiled: login,
+            drafts: login_drafts,
+        } = *login;
+        let mut drafts = Drafts::new();
+        let applicable = plan.applicable;
+        if login.broken {
+            // Each asset report stands alone: repeat why the login is broken.
+            for ((code, subject), d) in login_drafts {
+                if severity(*code) == Status::Disconnected {
+                    let copy = add(&mut drafts, *code, subject.clone(), applicable);
+                    copy.until = d.until;
+                    copy.platform_error.clone_from(&d.platform_error);
+                }
+            }
+            return drafts;
+        }
+        if !asset.listed {
+            add(
+                &mut drafts,
+                FindingCode::AssetAccessLost,
+                Subject::None,
+                applicable,
+            );
+        } else {
+            let effective = login.granted & !asset.excluded;
+            for rule in &plan.rules {
+                let g = rule.gaps(effective, asset.tasks, asset.failed_conditions);
+                self.permission_gaps(
+                    &mut drafts,
+                    rule,
+                    login,
+                    g.perm_all,
+                    g.perm_any,
+                    asset.excluded,
+                );
+                for i in bits(u128::from(g.task_all)) {
+                    add(
+                        &mut drafts,
+                        FindingCode::TaskMissing,
+                        Subject::Task(self.task_name(i).to_owned()),
+                        rule.bit,
+                    );
+                }
+                if g.task_any {
+                    let list = self.catalog.rules[rule.rule_index].tasks_any.clone();
+                    add(
+                        &mut drafts,
+                        FindingCode::TaskMissing,
+                        Subject::TaskAny(list),
+                        rule.bit,
+                    );
+                }
+                for c in Condition::ALL {
+                    if g.conditions & c.bit() != 0 {
+                        add(&mut drafts, condition_code(*c), Subject::None, rule.bit);
+                    }
+                }
+            }
+        }
+        for p in login_facts.observed.iter().chain(&facts.observed) {
+            let features = observed_mask(std::slice::from_ref(p)) & applicable;
+            if features != 0 {
+                add_observed(&mut drafts, p, features);
+            }
+        }
+        let at_risk = verdicts.at_risk_mask();
+        if at_risk != 0 {
+            for ((code, _), d) in login_drafts {
+                if severity(*code) == Status::AtRisk {
+                    add_dated(&mut drafts, *code, at_risk, d.until);
+                }
+            }
+        }
+        drafts
+    }
+}

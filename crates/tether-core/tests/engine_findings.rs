@@ -1,0 +1,773 @@
+//! One scenario per finding code and per status, with small hand-built facts.
+
+mod common;
+
+use common::*;
+use tether_core::*;
+
+#[test]
+fn healthy_admin_is_connected_everywhere() {
+    let e = engine("default");
+    let r = e.diagnose(&healthy_login(), &[admin_page(), admin_instagram()], now());
+    assert_eq!(r.report_version, 1);
+    assert_eq!(r.checked_at, now());
+    assert_eq!(r.network, Network::Meta);
+    assert_eq!(r.login.status, Status::Connected);
+    assert!(r.login.findings.is_empty(), "{:#?}", r.login.findings);
+    assert!(r.login.token.valid);
+    for a in &r.assets {
+        assert_eq!(a.status, Status::Connected, "{a:#?}");
+        assert!(a.findings.is_empty());
+        assert!(a.features.values().all(|v| *v == FeatureVerdict::Available));
+    }
+    // Leads and ads are Page features; product tagging is an Instagram feature.
+    assert_eq!(r.assets[0].features.len(), 9);
+    assert!(!r.assets[0].features.contains_key(&Feature::ProductTagging));
+    assert!(r.assets[1].features.contains_key(&Feature::ProductTagging));
+    assert!(r.all_connected());
+}
+
+#[test]
+fn analyst_only_page_can_read_insights_but_not_publish() {
+    let e = engine("default");
+    let r = e.diagnose(
+        &healthy_login(),
+        &[page("1", "Riverside Library", &["ANALYZE"])],
+        now(),
+    );
+    assert_eq!(r.login.status, Status::Connected);
+    let a = &r.assets[0];
+    assert_eq!(a.status, Status::ActionRequired);
+    assert_eq!(verdict(a, Feature::Analytics), FeatureVerdict::Available);
+    assert_eq!(verdict(a, Feature::Backfill), FeatureVerdict::Available);
+    assert_eq!(verdict(a, Feature::Publish), FeatureVerdict::Unavailable);
+    let content: Vec<_> = find(&a.findings, FindingCode::TaskMissing)
+        .into_iter()
+        .filter(|f| f.task.as_deref() == Some("CREATE_CONTENT") && f.tasks_any.is_empty())
+        .collect();
+    assert_eq!(content.len(), 1);
+    let f = content[0];
+    assert_eq!(f.owner, Owner::AssetAdmin);
+    assert_eq!(f.features, [Feature::Publish, Feature::PublishVideo]);
+    assert!(
+        f.remedy.summary.contains("\"Content\""),
+        "{}",
+        f.remedy.summary
+    );
+    assert!(f.remedy.summary.contains("Riverside Library"));
+    assert!(
+        f.remedy.steps.iter().any(|s| s.contains("Refresh")),
+        "{:?}",
+        f.remedy.steps
+    );
+    let inbox = a
+        .findings
+        .iter()
+        .find(|f| f.features == [Feature::Inbox])
+        .expect("inbox finding");
+    assert_eq!(inbox.task.as_deref(), Some("MESSAGING"));
+    assert_eq!(inbox.tasks_any, ["MESSAGING", "MODERATE"]);
+    assert!(
+        inbox
+            .remedy
+            .summary
+            .contains("\"Messages or Community activity\""),
+        "{}",
+        inbox.remedy.summary
+    );
+}
+
+#[test]
+fn moderator_only_page_answers_people_but_cannot_publish() {
+    let e = engine("default");
+    let tasks = ["MODERATE", "MESSAGING", "ADVERTISE", "ANALYZE"];
+    let r = e.diagnose(
+        &healthy_login(),
+        &[page("1", "Riverside Library", &tasks)],
+        now(),
+    );
+    let a = &r.assets[0];
+    for f in [
+        Feature::Comments,
+        Feature::Inbox,
+        Feature::Webhooks,
+        Feature::Ads,
+        Feature::Leads,
+        Feature::Analytics,
+    ] {
+        assert_eq!(verdict(a, f), FeatureVerdict::Available, "{f}");
+    }
+    assert_eq!(verdict(a, Feature::Publish), FeatureVerdict::Unavailable);
+    assert_eq!(a.findings.len(), 1, "{:#?}", a.findings);
+    assert_eq!(a.findings[0].task.as_deref(), Some("CREATE_CONTENT"));
+}
+
+#[test]
+fn declined_permission_is_a_login_finding_repeated_on_the_page() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    set_permission(
+        &mut login,
+        "read_insights",
+        Some(PermissionStatus::Declined),
+    );
+    let r = e.diagnose(&login, &[admin_page(), admin_instagram()], now());
+    assert_eq!(r.login.status, Status::ActionRequired);
+    assert_eq!(r.login.permissions.declined, ["read_insights"]);
+    let f = one(&r.login.findings, FindingCode::PermissionDeclined);
+    assert_eq!(f.permission.as_deref(), Some("read_insights"));
+    assert_eq!(f.owner, Owner::ConnectingUser);
+    assert_eq!(f.features, [Feature::Analytics]);
+    assert!(
+        f.remedy.summary.contains("Read Page and app insights"),
+        "{}",
+        f.remedy.summary
+    );
+    assert!(f.remedy.steps.iter().any(|s| s.contains("Reconnect")));
+    let page = &r.assets[0];
+    assert_eq!(page.status, Status::ActionRequired);
+    assert_eq!(
+        verdict(page, Feature::Analytics),
+        FeatureVerdict::Unavailable
+    );
+    assert_eq!(
+        one(&page.findings, FindingCode::PermissionDeclined).features,
+        [Feature::Analytics]
+    );
+    // Instagram insights use instagram_manage_insights, not read_insights.
+    assert_eq!(r.assets[1].status, Status::Connected);
+}
+
+#[test]
+fn expired_and_missing_permissions_get_their_own_codes() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    set_permission(
+        &mut login,
+        "pages_messaging",
+        Some(PermissionStatus::Expired),
+    );
+    set_permission(&mut login, "leads_retrieval", None);
+    let r = e.diagnose(&login, &[admin_page()], now());
+    let expired = one(&r.login.findings, FindingCode::PermissionExpired);
+    assert_eq!(expired.permission.as_deref(), Some("pages_messaging"));
+    assert_eq!(expired.features, [Feature::Inbox]);
+    let missing = one(&r.login.findings, FindingCode::PermissionMissing);
+    assert_eq!(missing.permission.as_deref(), Some("leads_retrieval"));
+    assert_eq!(missing.features, [Feature::Leads]);
+    assert_eq!(r.login.permissions.expired, ["pages_messaging"]);
+}
+
+#[test]
+fn a_shared_permission_is_one_finding_naming_every_feature_it_blocks() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    set_permission(
+        &mut login,
+        "pages_show_list",
+        Some(PermissionStatus::Declined),
+    );
+    set_permission(&mut login, "instagram_basic", None);
+    let r = e.diagnose(&login, &[admin_page()], now());
+    let f = one(&r.login.findings, FindingCode::PermissionDeclined);
+    assert_eq!(f.features, Feature::ALL);
+    // Sorted: severity first, then code, then subject.
+    let codes: Vec<_> = r.login.findings.iter().map(|f| f.code).collect();
+    assert_eq!(
+        codes,
+        [
+            FindingCode::PermissionDeclined,
+            FindingCode::PermissionMissing
+        ]
+    );
+    let page = &r.assets[0];
+    assert!(
+        page.features
+            .values()
+            .all(|v| *v == FeatureVerdict::Unavailable)
+    );
+    // The Page does not need instagram_basic, so its own copy does not mention it.
+    assert!(find(&page.findings, FindingCode::PermissionMissing).is_empty());
+}
+
+#[test]
+fn any_of_permissions_name_the_preferred_or_the_declined_one() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    set_permission(&mut login, "ads_management", None);
+    set_permission(&mut login, "ads_read", Some(PermissionStatus::Granted));
+    let r = e.diagnose(&login, &[admin_page()], now());
+    assert_eq!(
+        verdict(&r.assets[0], Feature::Ads),
+        FeatureVerdict::Available
+    );
+    assert_eq!(
+        verdict(&r.assets[0], Feature::Leads),
+        FeatureVerdict::Unavailable
+    );
+
+    set_permission(&mut login, "ads_read", None);
+    let r = e.diagnose(&login, &[admin_page()], now());
+    let f = one(&r.login.findings, FindingCode::PermissionMissing);
+    assert_eq!(f.permission.as_deref(), Some("ads_management"));
+    assert_eq!(f.features, [Feature::Ads, Feature::Leads]);
+
+    set_permission(&mut login, "ads_read", Some(PermissionStatus::Declined));
+    let r = e.diagnose(&login, &[admin_page()], now());
+    let declined = one(&r.login.findings, FindingCode::PermissionDeclined);
+    assert_eq!(
+        (declined.permission.as_deref(), &declined.features[..]),
+        (Some("ads_read"), &[Feature::Ads][..])
+    );
+}
+
+#[test]
+fn per_page_grant_that_leaves_a_page_out() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    login.granular_scopes = vec![
+        GranularScope {
+            scope: "pages_manage_posts".into(),
+            target_ids: Some(vec!["999".into()]),
+        },
+        GranularScope {
+            scope: "pages_show_list".into(),
+            target_ids: None,
+        },
+    ];
+    let other = page("999", "Other Page", &ALL_TASKS);
+    let r = e.diagnose(&login, &[admin_page(), other], now());
+    assert_eq!(r.login.status, Status::Connected);
+    let a = &r.assets[0];
+    assert_eq!(a.status, Status::ActionRequired);
+    let f = one(&a.findings, FindingCode::PermissionNotGrantedForAsset);
+    assert_eq!(f.permission.as_deref(), Some("pages_manage_posts"));
+    assert_eq!(f.owner, Owner::ConnectingUser);
+    assert_eq!(f.features, [Feature::Publish, Feature::PublishVideo]);
+    assert!(
+        f.remedy
+            .steps
+            .iter()
+            .any(|s| s.contains("Riverside Library") && s.contains("tick")),
+        "{:?}",
+        f.remedy.steps
+    );
+    assert_eq!(r.assets[1].status, Status::Connected);
+}
+
+#[test]
+fn instagram_grant_may_name_the_linked_page() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    login.granular_scopes = vec![GranularScope {
+        scope: "instagram_basic".into(),
+        target_ids: Some(vec!["104518538110000".into()]),
+    }];
+    let r = e.diagnose(&login, &[admin_instagram()], now());
+    assert_eq!(r.assets[0].status, Status::Connected);
+}
+
+#[test]
+fn expiring_in_three_days_puts_everything_at_risk() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    let until = now() + days(3);
+    login.token.expires_at = Some(until);
+    let r = e.diagnose(&login, &[admin_page()], now());
+    assert_eq!(r.login.status, Status::AtRisk);
+    let f = one(&r.login.findings, FindingCode::TokenExpiring);
+    assert_eq!(f.until, Some(until));
+    assert_eq!(f.owner, Owner::ConnectingUser);
+    assert!(
+        f.remedy.summary.contains("25 November 2026"),
+        "{}",
+        f.remedy.summary
+    );
+    let a = &r.assets[0];
+    assert_eq!(a.status, Status::AtRisk);
+    assert!(a.features.values().all(|v| *v == FeatureVerdict::AtRisk));
+    assert_eq!(
+        one(&a.findings, FindingCode::TokenExpiring).until,
+        Some(until)
+    );
+}
+
+#[test]
+fn data_access_expiring_and_profile_warning_window() {
+    let c = catalog();
+    let mut login = healthy_login();
+    login.token.data_access_expires_at = Some(now() + days(10));
+    let default = Engine::new(
+        &c,
+        Network::Meta,
+        &Profile::builtin("scheduler").unwrap(),
+        EngineOptions::default(),
+    );
+    assert_eq!(
+        default
+            .diagnose(&login, &[admin_page()], now())
+            .login
+            .status,
+        Status::Connected
+    );
+    let wide = Profile::from_toml_str(
+        "name = \"wide\"\nall_features = true\nwarning_days = 14\n",
+        "wide.toml",
+        &c,
+    )
+    .unwrap();
+    let r = Engine::new(&c, Network::Meta, &wide, EngineOptions::default()).diagnose(
+        &login,
+        &[admin_page()],
+        now(),
+    );
+    assert_eq!(r.login.status, Status::AtRisk);
+    assert_eq!(
+        one(&r.login.findings, FindingCode::DataAccessExpiring).until,
+        login.token.data_access_expires_at
+    );
+}
+
+#[test]
+fn never_expiring_token_is_connected() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    login.token.expires_at = None;
+    login.token.data_access_expires_at = None;
+    let r = e.diagnose(&login, &[admin_page()], now());
+    assert_eq!(r.login.status, Status::Connected);
+    assert_eq!(r.login.token.expires_at, None);
+    assert!(r.all_connected());
+}
+
+#[test]
+fn broken_token_disconnects_everything_with_the_reason_on_each_asset() {
+    let e = engine("default");
+    let cases = [
+        (BrokenReason::Expired, FindingCode::TokenExpired),
+        (BrokenReason::PasswordChanged, FindingCode::TokenInvalidated),
+        (
+            BrokenReason::SessionInvalidated,
+            FindingCode::TokenInvalidated,
+        ),
+        (BrokenReason::LoggedOut, FindingCode::TokenInvalidated),
+        (BrokenReason::Inactive, FindingCode::TokenInvalidated),
+        (BrokenReason::Unreadable, FindingCode::TokenInvalidated),
+        (BrokenReason::Unknown, FindingCode::TokenInvalidated),
+        (BrokenReason::AppRemoved, FindingCode::AppRemoved),
+        (BrokenReason::Checkpoint, FindingCode::CheckpointRequired),
+        (
+            BrokenReason::UnconfirmedUser,
+            FindingCode::CheckpointRequired,
+        ),
+    ];
+    for (reason, code) in cases {
+        let mut login = healthy_login();
+        let error = PlatformError {
+            code: 190,
+            subcode: Some(460),
+            message: "Error validating access token".into(),
+        };
+        login.token.validity = TokenValidity::Broken {
+            reason,
+            platform_error: Some(error.clone()),
+        };
+        let r = e.diagnose(&login, &[admin_page(), admin_instagram(), group()], now());
+        assert_eq!(r.login.status, Status::Disconnected, "{reason:?}");
+        assert!(!r.login.token.valid);
+        assert_eq!(
+            r.login.findings.len(),
+            1,
+            "{reason:?}: {:#?}",
+            r.login.findings
+        );
+        let f = &r.login.findings[0];
+        assert_eq!(
+            (f.code, f.owner),
+            (code, Owner::ConnectingUser),
+            "{reason:?}"
+        );
+        assert_eq!(f.platform_error.as_ref(), Some(&error));
+        assert_eq!(f.features, Feature::ALL);
+        for a in &r.assets[..2] {
+            assert_eq!(a.status, Status::Disconnected);
+            assert!(
+                a.features
+                    .values()
+                    .all(|v| *v == FeatureVerdict::Unavailable)
+            );
+            let copy = one(&a.findings, code);
+            assert_eq!(copy.platform_error.as_ref(), Some(&error));
+            assert_eq!(copy.features.len(), a.features.len());
+        }
+        assert_eq!(r.assets[2].status, Status::Unsupported);
+    }
+}
+
+#[test]
+fn checkpoint_and_app_removed_remedies_say_what_actually_helps() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    login.token.validity = TokenValidity::Broken {
+        reason: BrokenReason::Checkpoint,
+        platform_error: None,
+    };
+    let r = e.diagnose(&login, &[], now());
+    let remedy = &r.login.findings[0].remedy;
+    assert!(
+        remedy.summary.contains("reconnecting alone does not help"),
+        "{}",
+        remedy.summary
+    );
+    assert!(remedy.steps[0].contains("facebook.com"));
+    login.token.validity = TokenValidity::Broken {
+        reason: BrokenReason::AppRemoved,
+        platform_error: None,
+    };
+    let r = e.diagnose(&login, &[], now());
+    assert_eq!(
+        r.login.findings[0].remedy.link.as_deref(),
+        Some("https://www.facebook.com/settings/?tab=business_tools")
+    );
+}
+
+#[test]
+fn valid_token_past_its_dates_is_disconnected() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    login.token.expires_at = Some(now());
+    let r = e.diagnose(&login, &[admin_page()], now());
+    assert_eq!(r.login.status, Status::Disconnected);
+    assert!(!r.login.token.valid);
+    assert_eq!(
+        one(&r.login.findings, FindingCode::TokenExpired).until,
+        Some(now())
+    );
+    assert_eq!(r.assets[0].status, Status::Disconnected);
+
+    let mut login = healthy_login();
+    login.token.data_access_expires_at = Some(now() - days(1));
+    let r = e.diagnose(&login, &[admin_page()], now());
+    assert_eq!(r.login.status, Status::Disconnected);
+    assert_eq!(r.login.findings.len(), 1);
+    assert_eq!(r.login.findings[0].code, FindingCode::DataAccessExpired);
+    assert_eq!(
+        one(&r.assets[0].findings, FindingCode::DataAccessExpired).owner,
+        Owner::ConnectingUser
+    );
+}
+
+#[test]
+fn instagram_conditions() {
+    let e = engine("default");
+    let mut unlinked = admin_instagram();
+    unlinked.instagram.as_mut().unwrap().linked_page_id = None;
+    let r = e.diagnose(&healthy_login(), &[unlinked], now());
+    let f = one(&r.assets[0].findings, FindingCode::InstagramNotLinked);
+    assert_eq!(f.owner, Owner::AssetAdmin);
+    assert_eq!(f.features.len(), r.assets[0].features.len());
+
+    let mut personal = admin_instagram();
+    personal.instagram.as_mut().unwrap().professional = Some(false);
+    let r = e.diagnose(&healthy_login(), &[personal], now());
+    assert_eq!(
+        one(&r.assets[0].findings, FindingCode::InstagramNotProfessional).owner,
+        Owner::AccountOwner
+    );
+    assert_eq!(r.assets[0].status, Status::ActionRequired);
+
+    let mut no_shop = admin_instagram();
+    no_shop.instagram.as_mut().unwrap().product_tag_eligible = Some(false);
+    let r = e.diagnose(&healthy_login(), &[no_shop], now());
+    let f = one(
+        &r.assets[0].findings,
+        FindingCode::InstagramShoppingIneligible,
+    );
+    assert_eq!(
+        (f.owner, &f.features[..]),
+        (Owner::AccountOwner, &[Feature::ProductTagging][..])
+    );
+    assert_eq!(
+        verdict(&r.assets[0], Feature::Publish),
+        FeatureVerdict::Available
+    );
+
+    let mut unchecked = admin_instagram();
+    let ig = unchecked.instagram.as_mut().unwrap();
+    ig.professional = None;
+    ig.product_tag_eligible = None;
+    assert_eq!(
+        e.diagnose(&healthy_login(), &[unchecked], now()).assets[0].status,
+        Status::Connected
+    );
+}
+
+#[test]
+fn instagram_without_linked_page_tasks() {
+    let e = engine("scheduler");
+    let ig = instagram(
+        "17841400478070000",
+        "riverside.library",
+        Some("1"),
+        &["ANALYZE"],
+    );
+    let r = e.diagnose(&healthy_login(), &[ig], now());
+    let f = r.assets[0]
+        .findings
+        .iter()
+        .find(|f| f.features.contains(&Feature::Publish))
+        .unwrap();
+    assert_eq!(f.code, FindingCode::TaskMissing);
+    assert_eq!(f.tasks_any, ["CREATE_CONTENT", "MANAGE"]);
+    assert!(
+        f.remedy.summary.contains("\"Content or Full control\""),
+        "{}",
+        f.remedy.summary
+    );
+}
+
+#[test]
+fn asset_no_longer_listed_lost_access() {
+    let e = engine("default");
+    let mut gone = admin_page();
+    gone.listed = false;
+    let r = e.diagnose(&healthy_login(), &[gone], now());
+    let a = &r.assets[0];
+    assert_eq!(a.status, Status::ActionRequired);
+    assert!(
+        a.features
+            .values()
+            .all(|v| *v == FeatureVerdict::Unavailable)
+    );
+    assert_eq!(a.findings.len(), 1);
+    assert_eq!(
+        (a.findings[0].code, a.findings[0].owner),
+        (FindingCode::AssetAccessLost, Owner::AssetAdmin)
+    );
+    assert_eq!(r.login.status, Status::Connected);
+}
+
+#[test]
+fn observed_problems_become_findings_with_the_platform_error() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    let code3 = PlatformError {
+        code: 3,
+        subcode: None,
+        message: "(#3) Application does not have the capability".into(),
+    };
+    login.observed.push(ObservedProblem {
+        kind: ObservedKind::AppFeatureMissing,
+        features: vec![Feature::Inbox],
+        platform_error: Some(code3.clone()),
+    });
+    let mut restricted = admin_page();
+    restricted.observed.push(ObservedProblem {
+        kind: ObservedKind::AccountRestricted,
+        features: vec![],
+        platform_error: Some(PlatformError {
+            code: 368,
+            subcode: None,
+            message: "blocked".into(),
+        }),
+    });
+    let mut perm = admin_page();
+    perm.id = "2".into();
+    perm.observed.push(ObservedProblem {
+        kind: ObservedKind::PermissionMissing {
+            permission: "pages_manage_posts".into(),
+        },
+        features: vec![Feature::Publish],
+        platform_error: None,
+    });
+    let r = e.diagnose(&login, &[restricted, perm], now());
+    let f = one(&r.login.findings, FindingCode::AppFeatureMissing);
+    assert_eq!(
+        (f.owner, &f.features[..]),
+        (Owner::AppOwner, &[Feature::Inbox][..])
+    );
+    assert_eq!(f.platform_error.as_ref(), Some(&code3));
+    assert_eq!(r.login.status, Status::ActionRequired);
+
+    let a = &r.assets[0];
+    let f = one(&a.findings, FindingCode::AccountRestricted);
+    assert_eq!(f.owner, Owner::AssetAdmin);
+    assert_eq!(f.features.len(), a.features.len());
+    assert_eq!(f.platform_error.as_ref().unwrap().code, 368);
+    assert!(
+        a.features
+            .values()
+            .all(|v| *v == FeatureVerdict::Unavailable)
+    );
+    assert_eq!(
+        one(&a.findings, FindingCode::AppFeatureMissing).features,
+        [Feature::Inbox]
+    );
+
+    let b = &r.assets[1];
+    let f = one(&b.findings, FindingCode::PermissionMissing);
+    assert_eq!(f.permission.as_deref(), Some("pages_manage_posts"));
+    assert_eq!(verdict(b, Feature::Publish), FeatureVerdict::Unavailable);
+    assert_eq!(verdict(b, Feature::PublishVideo), FeatureVerdict::Available);
+
+    let mut lost = admin_page();
+    lost.observed.push(ObservedProblem {
+        kind: ObservedKind::AssetAccessLost,
+        features: vec![],
+        platform_error: None,
+    });
+    let r = e.diagnose(&healthy_login(), &[lost], now());
+    assert_eq!(
+        one(&r.assets[0].findings, FindingCode::AssetAccessLost).owner,
+        Owner::AssetAdmin
+    );
+}
+
+#[test]
+fn retired_scopes_are_told_to_the_app_owner_without_changing_status() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    set_permission(
+        &mut login,
+        "publish_actions",
+        Some(PermissionStatus::Granted),
+    );
+    set_permission(&mut login, "manage_pages", Some(PermissionStatus::Granted));
+    let r = e.diagnose(&login, &[admin_page()], now());
+    assert_eq!(r.login.status, Status::Connected);
+    let retired: Vec<_> = find(&r.login.findings, FindingCode::ScopeRetired);
+    assert_eq!(retired.len(), 2);
+    assert!(
+        retired
+            .iter()
+            .all(|f| f.owner == Owner::AppOwner && f.features.is_empty())
+    );
+    let names: Vec<_> = retired
+        .iter()
+        .map(|f| f.permission.as_deref().unwrap())
+        .collect();
+    assert_eq!(names, ["manage_pages", "publish_actions"]);
+    assert_eq!(r.assets[0].status, Status::Connected);
+}
+
+#[test]
+fn groups_are_unsupported() {
+    let e = engine("default");
+    let r = e.diagnose(&healthy_login(), &[group()], now());
+    let a = &r.assets[0];
+    assert_eq!(a.status, Status::Unsupported);
+    assert!(a.features.is_empty());
+    let f = one(&a.findings, FindingCode::PlatformUnsupported);
+    assert_eq!(f.owner, Owner::Platform);
+    assert!(f.remedy.summary.contains("2024-04-22"));
+    assert!(!r.all_connected());
+}
+
+#[test]
+fn listening_profile_is_never_told_about_publishing() {
+    let e = engine("listening");
+    let mut login = healthy_login();
+    set_permission(
+        &mut login,
+        "pages_manage_posts",
+        Some(PermissionStatus::Declined),
+    );
+    set_permission(&mut login, "publish_video", None);
+    let r = e.diagnose(
+        &login,
+        &[page("1", "Riverside Library", &["ANALYZE"])],
+        now(),
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(
+        !json.contains("\"permission\":\"pages_manage_posts\""),
+        "{json}"
+    );
+    assert!(!json.contains("CREATE_CONTENT"), "{json}");
+    assert!(r.login.findings.is_empty());
+    let a = &r.assets[0];
+    let features: Vec<_> = a.features.keys().copied().collect();
+    assert_eq!(features, [Feature::Comments, Feature::Backfill]);
+    assert_eq!(verdict(a, Feature::Backfill), FeatureVerdict::Available);
+    // Reading comments needs Community activity, which an analyst lacks.
+    assert_eq!(
+        one(&a.findings, FindingCode::TaskMissing).task.as_deref(),
+        Some("MODERATE")
+    );
+}
+
+#[test]
+fn permissions_block_is_sorted_and_report_serializes_to_the_contract() {
+    let e = engine("messenger");
+    let mut login = healthy_login();
+    set_permission(
+        &mut login,
+        "read_insights",
+        Some(PermissionStatus::Declined),
+    );
+    set_permission(&mut login, "email", Some(PermissionStatus::Declined));
+    let r = e.diagnose(&login, &[admin_page()], now());
+    let mut sorted = r.login.permissions.granted.clone();
+    sorted.sort();
+    assert_eq!(r.login.permissions.granted, sorted);
+    assert_eq!(r.login.permissions.declined, ["email", "read_insights"]);
+    // Analytics is not in the messenger profile: declining read_insights changes nothing.
+    assert_eq!(r.login.status, Status::Connected);
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["login"]["status"], "connected");
+    assert_eq!(v["assets"][0]["features"]["inbox"], "available");
+    assert_eq!(v["checked_at"], "2026-11-22T10:00:00Z");
+}
+
+#[test]
+fn every_remedy_in_every_report_is_filled_in() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    set_permission(
+        &mut login,
+        "pages_show_list",
+        Some(PermissionStatus::Declined),
+    );
+    login.token.expires_at = Some(now() + days(2));
+    let mut ig = admin_instagram();
+    ig.instagram.as_mut().unwrap().linked_page_id = None;
+    let r = e.diagnose(&login, &[page("1", "P", &[]), ig, group()], now());
+    let all = r
+        .login
+        .findings
+        .iter()
+        .chain(r.assets.iter().flat_map(|a| &a.findings));
+    for f in all {
+        for text in std::iter::once(&f.remedy.summary).chain(&f.remedy.steps) {
+            assert!(
+                !text.contains('{') && !text.is_empty(),
+                "{:?}: {text}",
+                f.code
+            );
+        }
+    }
+}
+
+#[test]
+fn report_features_are_the_hot_path_verdicts() {
+    let e = engine("default");
+    let mut login = healthy_login();
+    set_permission(
+        &mut login,
+        "pages_manage_metadata",
+        Some(PermissionStatus::Declined),
+    );
+    let assets = [
+        admin_page(),
+        page("2", "Analyst", &["ANALYZE"]),
+        admin_instagram(),
+        group(),
+    ];
+    let r = e.diagnose(&login, &assets, now());
+    let cl = e.compile_login(&login, now());
+    for (facts, report) in assets.iter().zip(&r.assets) {
+        let v = e.feature_verdicts(&cl, &e.compile_asset(&login, facts));
+        let hot: std::collections::BTreeMap<_, _> = v.iter().collect();
+        assert_eq!(hot, report.features);
+    }
+}
