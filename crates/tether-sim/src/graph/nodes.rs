@@ -46,6 +46,12 @@ fn parse_limit(text: &str) -> Result<usize, GraphError> {
     })
 }
 
+/// Nodes always carry their `id`, asked for or not, as in the real API.
+fn with_id(mut out: Map<String, Value>, id: &str) -> Result<Value, GraphError> {
+    out.entry("id").or_insert_with(|| json!(id));
+    Ok(Value::Object(out))
+}
+
 fn cursor(id: &str) -> String {
     URL_SAFE_NO_PAD.encode(id)
 }
@@ -78,7 +84,7 @@ impl<'w> Render<'w> {
             };
             out.insert(f.name.clone(), v);
         }
-        Ok(Value::Object(out))
+        with_id(out, &user.id)
     }
 
     pub fn permissions(
@@ -245,7 +251,7 @@ impl<'w> Render<'w> {
             };
             out.insert(f.name.clone(), v);
         }
-        Ok(Value::Object(out))
+        with_id(out, &page.id)
     }
 
     pub fn instagram(&self, ig: &Instagram, fields: Option<&[Field]>) -> Result<Value, GraphError> {
@@ -267,7 +273,7 @@ impl<'w> Render<'w> {
             };
             out.insert(f.name.clone(), v);
         }
-        Ok(Value::Object(out))
+        with_id(out, &ig.id)
     }
 
     /// The Page token a user token gets for `page`: reused while it works, minted otherwise.
