@@ -466,10 +466,15 @@ impl Run<'_> {
                 code = pe.code,
                 "Graph rejected the checker's app credentials"
             );
-            for job in jobs.iter_mut().filter(|j| j.result.is_none()) {
-                job.finish(Err(CheckError::CheckerMisconfigured {
-                    platform_error: pe.clone(),
-                }));
+            // The whole run fails: with the checker's credentials rejected, no result of this
+            // run is trustworthy, and the caller must see one clear cause.
+            for job in jobs.iter_mut() {
+                if !matches!(job.result, Some(Err(CheckError::InvalidToken { .. }))) {
+                    job.pending.clear();
+                    job.result = Some(Err(CheckError::CheckerMisconfigured {
+                        platform_error: pe.clone(),
+                    }));
+                }
             }
         }
     }

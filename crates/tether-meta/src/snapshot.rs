@@ -44,9 +44,10 @@ fn timestamp(secs: Option<i64>) -> Option<Timestamp> {
 }
 
 fn validity(our_app_id: &str, debug: &DebugTokenData, me: &MeOutcome) -> TokenValidity {
-    if let Some(app_id) = debug.app_id.as_deref().filter(|a| *a != our_app_id) {
-        // A token minted for another app can never work for ours: no reconnect through another
-        // app will fix this login, so it is reported as unreadable for this app.
+    let foreign_app = debug.app_id.as_deref().filter(|a| *a != our_app_id);
+    if let Some(app_id) = foreign_app.filter(|_| debug.is_valid) {
+        // A working token minted for another app can never work for ours, so it is unreadable
+        // for this app. A dead one keeps the reason the platform gave for its death.
         return TokenValidity::Broken {
             reason: BrokenReason::Unreadable,
             platform_error: Some(PlatformError {
