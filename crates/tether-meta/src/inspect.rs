@@ -167,6 +167,19 @@ impl GraphClient {
             if done == jobs.len() {
                 break;
             }
+            if jobs
+                .iter()
+                .all(|j| j.result.is_some() || j.pending.is_empty())
+            {
+                // Nothing left to send yet some login has no verdict: end rather than spin.
+                for job in jobs.iter_mut().filter(|j| j.result.is_none()) {
+                    job.finish(Err(CheckError::PlatformUnavailable {
+                        attempts: job.failures.max(1),
+                        last: "the platform did not answer every call of this login".into(),
+                    }));
+                }
+                continue;
+            }
             run.round(&mut jobs).await;
         }
         jobs.into_iter()
