@@ -229,6 +229,8 @@ impl Engine {
                 }
             }
         }
+        // An Instagram account with no Instagram facts was not reached through any Page: it counts
+        // as not linked, since that is the only way Facebook Login reaches Instagram.
         let ig = asset.instagram.as_ref();
         let mut failed_conditions = 0u8;
         if ig.is_none_or(|i| i.linked_page_id.is_none()) {
