@@ -1,0 +1,238 @@
+//! `tether diagnose meta`: REPORT.md's one-shot check, plus `--tokens-from` for many tokens.
+
+use crate::text::{self, Style};
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jiff::Timestamp;
+use secrecy::SecretString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tether_core::{Catalog, Engine, EngineOptions, Network as Net, Profile, Report};
+use tether_meta::{CheckError, GraphClient, GraphConfig, InspectOptions, Progress};
+
+#[derive(Debug, Subcommand)]
+pub enum Network {
+    /// Facebook Pages and Instagram accounts reached through a Facebook Login user token.
+    Meta(MetaArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct MetaArgs {
+    /// The user access token to check (or set TETHER_META_TOKEN, which keeps it out of `ps`).
+    #[arg(
+        long,
+        env = "TETHER_META_TOKEN",
+        hide_env_values = true,
+        required_unless_present = "tokens_from",
+        conflicts_with = "tokens_from"
+    )]
+    token: Option<String>,
+    /// A file with one token per line; prints one JSON report per line, in the file's order.
+    #[arg(long, value_name = "FILE")]
+    tokens_from: Option<PathBuf>,
+    /// Your Meta app's id.
+    #[arg(long, env = "TETHER_META_APP_ID")]
+    app_id: String,
+    /// Your Meta app's secret (or set TETHER_META_APP_SECRET).
+    #[arg(long, env = "TETHER_META_APP_SECRET", hide_env_values = true)]
+    app_secret: String,
+    /// Graph API base URL; tests and the demo pass the simulator's.
+    #[arg(long, default_value = "https://graph.facebook.com")]
+    graph_url: url::Url,
+    /// Which features matter: a built-in profile name (default, scheduler, listening,
+    /// messenger) or a profile file.
+    #[arg(long, value_name = "NAME|FILE")]
+    profile: Option<String>,
+    /// Evaluate as of this time (RFC 3339), e.g. "what if" or reproducible tests.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<Timestamp>,
+    /// Output format: text on a terminal, json otherwise.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// How many batch requests may be in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+}
+
+pub async fn run(network: Network) -> anyhow::Result<ExitCode> {
+    match network {
+        Network::Meta(args) => run_meta(args).await,
+    }
+}
+
+/// Resolves `--profile`: a built-in name, or a path to the user's own profile file.
+pub fn load_profile(catalog: &Catalog, spec: Option<&str>) -> anyhow::Result<Profile> {
+    let Some(spec) = spec else {
+        return Ok(Profile::all(catalog));
+    };
+    let path = std::path::Path::new(spec);
+    if path.exists() || spec.ends_with(".toml") || spec.contains('/') {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read profile file {}", path.display()))?;
+        return Profile::from_toml_str(&text, spec, catalog)
+            .with_context(|| format!("invalid profile file {}", path.display()));
+    }
+    Profile::builtin(spec).with_context(|| {
+        format!(
+            "unknown profile `{spec}`: use one of {} or a path to a profile file",
+            Profile::builtin_names().join(", ")
+        )
+    })
+}
+
+fn read_tokens(path: &PathBuf) -> anyhow::Result<Vec<SecretString>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read tokens file {}", path.display()))?;
+    let tokens: Vec<SecretString> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| SecretString::from(l.to_owned()))
+        .collect();
+    if tokens.is_empty() {
+        bail!(
+            "tokens file {} holds no tokens (one per line)",
+            path.display()
+        );
+    }
+    Ok(tokens)
+}
+
+async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
+    let profile = load_profile(&catalog, args.profile.as_deref())?;
+    let engine = Engine::new(&catalog, Net::Meta, &profile, EngineOptions::default());
+    let mut config = GraphConfig::new(args.app_id.clone(), SecretString::from(args.app_secret));
+    config.base_url = args.graph_url.clone();
+    let client = GraphClient::new(config).context("cannot build the Graph API client")?;
+
+    let many = args.tokens_from.is_some();
+    let tokens = match (&args.tokens_from, &args.token) {
+        (Some(path), _) => read_tokens(path)?,
+        (None, Some(t)) if !t.trim().is_empty() => vec![SecretString::from(t.trim().to_owned())],
+        _ => bail!("--token is empty"),
+    };
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Text
+    } else {
+        Format::Json
+    });
+
+    let bar = progress_bar(many, tokens.len() as u64);
+    let mut options = InspectOptions {
+        product_tag_eligibility: profile.needs_product_tag_eligibility(&catalog),
+        concurrency: usize::from(args.concurrency),
+        ..InspectOptions::default()
+    };
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        options.on_progress = Some(Arc::new(move |p: Progress| bar.set_position(p.done as u64)));
+    }
+    let results = client.inspect_logins(&tokens, &options).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
+    // The checker's own credentials failing is one problem, not N: say it once, print no report.
+    if let Some(Err(e @ CheckError::CheckerMisconfigured { .. })) = results
+        .iter()
+        .find(|r| matches!(r, Err(CheckError::CheckerMisconfigured { .. })))
+    {
+        bail!("{e}");
+    }
+
+    let now = args.now.unwrap_or_else(Timestamp::now);
+    let style = Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut worst = 0u8;
+    for (index, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(snapshot) => {
+                let report = engine.diagnose(&snapshot.login, &snapshot.assets, now);
+                worst = worst.max(u8::from(!report.all_connected()));
+                write_report(&mut stdout, &report, format, many, style)?;
+            }
+            Err(e) => {
+                worst = 2;
+                if many {
+                    eprintln!("line {}: {e}", index + 1);
+                    let line = serde_json::json!({
+                        "report_version": tether_core::REPORT_VERSION,
+                        "line": index + 1,
+                        "error": { "kind": error_kind(&e), "message": e.to_string() },
+                    });
+                    match format {
+                        Format::Json => writeln!(stdout, "{line}")?,
+                        Format::Text => {
+                            writeln!(stdout, "line {}: check failed: {e}\n", index + 1)?
+                        }
+                    }
+                } else {
+                    bail!("{e}");
+                }
+            }
+        }
+    }
+    stdout.flush()?;
+    let stats = client.stats();
+    tracing::info!(
+        http_requests = stats.http_requests,
+        platform_calls = stats.platform_calls,
+        "diagnose finished"
+    );
+    Ok(ExitCode::from(worst))
+}
+
+fn write_report(
+    out: &mut impl Write,
+    report: &Report,
+    format: Format,
+    many: bool,
+    style: Style,
+) -> anyhow::Result<()> {
+    match (format, many) {
+        (Format::Json, true) => writeln!(out, "{}", serde_json::to_string(report)?)?,
+        (Format::Json, false) => writeln!(out, "{}", serde_json::to_string_pretty(report)?)?,
+        (Format::Text, _) => {
+            write!(out, "{}", text::render(report, style))?;
+            if many {
+                writeln!(out, "\n{}", "─".repeat(72))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn progress_bar(many: bool, len: u64) -> Option<ProgressBar> {
+    if !many || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} checking logins {pos}/{len} [{bar:30}] {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+/// A stable machine word for a failed check, for `--tokens-from` output lines.
+fn error_kind(e: &CheckError) -> &'static str {
+    match e {
+        CheckError::PlatformUnavailable { .. } => "platform_unavailable",
+        CheckError::RateLimited { .. } => "rate_limited",
+        CheckError::CheckerMisconfigured { .. } => "checker_misconfigured",
+        CheckError::UnrecognizedPlatformError { .. } => "unrecognized_platform_error",
+        CheckError::InvalidToken { .. } => "invalid_token",
+    }
+}
