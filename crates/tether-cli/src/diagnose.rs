@@ -234,5 +234,6 @@ fn error_kind(e: &CheckError) -> &'static str {
         CheckError::CheckerMisconfigured { .. } => "checker_misconfigured",
         CheckError::UnrecognizedPlatformError { .. } => "unrecognized_platform_error",
         CheckError::InvalidToken { .. } => "invalid_token",
+        CheckError::NotAUserToken { .. } => "not_a_user_token",
     }
 }

@@ -22,6 +22,12 @@ pub enum CheckError {
     #[error("unrecognized Graph error (code {}{}): {}", platform_error.code,
         platform_error.subcode.map(|s| format!("/{s}")).unwrap_or_default(), platform_error.message)]
     UnrecognizedPlatformError { platform_error: PlatformError },
+    /// A valid token that is not a user (or system-user) token: Page and app tokens list no
+    /// Pages and carry no tasks, so there is nothing to diagnose with them.
+    #[error(
+        "this is a {token_type} access token; diagnose the user access token of the person who connected (Page tokens are derived from it)"
+    )]
+    NotAUserToken { token_type: String },
     /// The token given cannot be sent at all (empty, or holds whitespace/control characters).
     #[error("login token #{index} cannot be checked: {reason}")]
     InvalidToken { index: usize, reason: &'static str },

@@ -331,6 +331,11 @@ impl Run<'_> {
                     self.add_pages(job, accounts);
                 }
                 Ok(GraphResponse::Error(err)) => {
+                    // `me{accounts}` on a Page token fails with code 100; the real cause is the
+                    // kind of token, which debug_token (earlier in the same batch) told us.
+                    if let Some(e) = job.debug.as_ref().and_then(not_a_user_token) {
+                        return job.finish(Err(e));
+                    }
                     let class = classify(&err, TokenUsed::User, Some(&usage));
                     self.on_error(job, kind, &err, class);
                 }
@@ -470,6 +475,10 @@ impl Run<'_> {
                     error: pe,
                 });
             }
+            if let Some(e) = not_a_user_token(debug) {
+                job.finish(Err(e));
+                continue;
+            }
             let Some(me) = &job.me else { continue };
             let snapshot = build_snapshot(&our_app, debug, me, &job.pages);
             job.finish(Ok(snapshot));
@@ -490,5 +499,16 @@ impl Run<'_> {
                 }
             }
         }
+    }
+}
+
+/// A Page or app token reaches no list of Pages and has no tasks of its own: the diagnosis needs
+/// the user token of the person who connected (Page tokens derive from it).
+fn not_a_user_token(debug: &DebugTokenData) -> Option<CheckError> {
+    match debug.token_type.as_deref() {
+        Some(kind @ ("PAGE" | "APP")) if debug.is_valid => Some(CheckError::NotAUserToken {
+            token_type: kind.to_owned(),
+        }),
+        _ => None,
     }
 }

@@ -191,3 +191,18 @@ async fn a_wrong_app_secret_is_the_checkers_problem() {
         "{r:?}"
     );
 }
+
+#[tokio::test]
+async fn a_page_token_is_refused_with_the_reason_not_an_unrecognized_error() {
+    let (_sim, client) = start(World::demo());
+    let result = client
+        .inspect_login(
+            &SecretString::from("EAATdemoPageHarborBakery13"),
+            &InspectOptions::default(),
+        )
+        .await;
+    match result {
+        Err(CheckError::NotAUserToken { token_type }) => assert_eq!(token_type, "PAGE"),
+        other => panic!("expected NotAUserToken, got {other:?}"),
+    }
+}
