@@ -15,9 +15,10 @@ use tether_sim::{TokenKind, World};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Which features matter (default, scheduler, listening, messenger, or a file).
-    #[arg(long, value_name = "NAME|FILE")]
-    profile: Option<String>,
+    /// Which features matter: the demo agency runs a publishing scheduler; try `default`
+    /// (every feature), `listening`, `messenger`, or a profile file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "scheduler")]
+    profile: String,
     /// Keep the simulator running afterwards so you can change the world and diagnose again.
     #[arg(long)]
     keep_running: bool,
@@ -45,7 +46,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let sim = tether_sim::spawn(world).context("cannot start the simulator")?;
 
     let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
-    let profile = load_profile(&catalog, args.profile.as_deref())?;
+    let profile = load_profile(&catalog, Some(&args.profile))?;
     let engine = Engine::new(&catalog, Network::Meta, &profile, EngineOptions::default());
     let mut config = GraphConfig::new(app_id.clone(), SecretString::from(app_secret.clone()));
     config.base_url = sim.base_url().parse().context("simulator URL")?;

@@ -314,6 +314,24 @@ fn instagram_conditions() {
 }
 
 #[test]
+fn an_unlinked_instagram_account_is_told_to_link_not_to_ask_for_page_tasks() {
+    let e = engine("scheduler");
+    // Reached only through a grant: no Page, so no tasks either.
+    let mut unlinked = instagram("17841400000000005", "maplecafe", None, &[]);
+    unlinked.instagram = Some(tether_core::InstagramFacts::default());
+    let r = e.diagnose(&healthy_login(), &[unlinked], now());
+    let codes: Vec<FindingCode> = r.assets[0].findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, [FindingCode::InstagramNotLinked]);
+    assert_eq!(r.assets[0].status, Status::ActionRequired);
+    assert!(
+        r.assets[0]
+            .features
+            .values()
+            .all(|v| *v == FeatureVerdict::Unavailable)
+    );
+}
+
+#[test]
 fn instagram_without_linked_page_tasks() {
     let e = engine("scheduler");
     let ig = instagram(

@@ -227,11 +227,14 @@ fn assets(debug: &DebugTokenData, pages: &[PageEntry]) -> Vec<AssetFacts> {
     for id in targets(&|s| s.starts_with("pages_")) {
         push(&mut out, asset(AssetKind::FacebookPage, &id));
     }
-    // Granted for, but not reached through any listed Page: not linked to a Page we can see.
+    // Granted for, but not reached through any listed Page: the account is not linked to a
+    // Page (or not to one this person manages). The grant still stands, so it is not "access
+    // lost": the link is what is missing, and the engine says so (instagram_not_linked).
     for id in targets(&|s| s.starts_with("instagram_")) {
         push(
             &mut out,
             AssetFacts {
+                listed: true,
                 instagram: Some(InstagramFacts::default()),
                 ..asset(AssetKind::InstagramAccount, &id)
             },
@@ -333,7 +336,9 @@ mod tests {
                 (AssetKind::FacebookPage, "p2", true),
                 (AssetKind::InstagramAccount, "ig2", true),
                 (AssetKind::FacebookPage, "p9", false),
-                (AssetKind::InstagramAccount, "ig9", false),
+                // Granted but reached through no Page: still granted, so listed; the missing
+                // link is what the engine reports.
+                (AssetKind::InstagramAccount, "ig9", true),
                 (AssetKind::FacebookGroup, "g1", false),
             ]
         );
@@ -381,7 +386,12 @@ mod tests {
                 status: PermissionStatus::Granted
             }]
         );
-        assert!(snap.assets.iter().all(|a| !a.listed));
+        assert!(
+            snap.assets
+                .iter()
+                .filter(|a| a.kind != AssetKind::InstagramAccount)
+                .all(|a| !a.listed)
+        );
     }
 
     #[test]

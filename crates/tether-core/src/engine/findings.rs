@@ -9,7 +9,7 @@ use crate::facts::{
     AssetFacts, BrokenReason, LoginFacts, ObservedKind, ObservedProblem, PlatformError,
     TokenValidity,
 };
-use crate::vocab::{FindingCode, Owner, Status};
+use crate::vocab::{AssetKind, FindingCode, Owner, Status};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 
@@ -298,6 +298,10 @@ impl Engine {
             );
         } else {
             let effective = login.granted & !asset.excluded;
+            // An unlinked Instagram account has no Page whose tasks could apply to it: asking a
+            // Page admin for tasks would send people the wrong way; the link is the fix.
+            let tasks_known = facts.kind != AssetKind::InstagramAccount
+                || asset.failed_conditions & Condition::InstagramLinked.bit() == 0;
             for rule in &plan.rules {
                 let g = rule.gaps(effective, asset.tasks, asset.failed_conditions);
                 self.permission_gaps(
@@ -308,7 +312,7 @@ impl Engine {
                     g.perm_any,
                     asset.excluded,
                 );
-                for i in bits(u128::from(g.task_all)) {
+                for i in bits(u128::from(g.task_all)).filter(|_| tasks_known) {
                     add(
                         &mut drafts,
                         FindingCode::TaskMissing,
@@ -316,7 +320,7 @@ impl Engine {
                         rule.bit,
                     );
                 }
-                if g.task_any {
+                if g.task_any && tasks_known {
                     let list = self.catalog.rules[rule.rule_index].tasks_any.clone();
                     add(
                         &mut drafts,
