@@ -249,7 +249,8 @@ async fn granted_but_unlisted_assets_are_derived_after_listed_ones() {
             (AssetKind::FacebookPage, "1000", true),
             (AssetKind::InstagramAccount, "178000", true),
             (AssetKind::FacebookPage, "555", false),
-            (AssetKind::InstagramAccount, "999", false),
+            // Granted but reached through no Page: listed, and not linked.
+            (AssetKind::InstagramAccount, "999", true),
             (AssetKind::FacebookGroup, "g1", false),
         ]
     );
