@@ -20,7 +20,12 @@ impl Style {
         }
     }
 
+    /// The status word padded for the table column.
     fn status(&self, status: Status) -> String {
+        self.status_word(status, 15)
+    }
+
+    fn status_word(&self, status: Status, width: usize) -> String {
         // The word is always printed: colour is never the only signal.
         let code = match status {
             Status::Connected => "1;32",
@@ -29,7 +34,7 @@ impl Style {
             Status::Disconnected => "1;31",
             Status::Pending | Status::Unsupported => "1;90",
         };
-        self.paint(code, &format!("{:<15}", status_label(status)))
+        self.paint(code, &format!("{:<width$}", status_label(status)))
     }
 
     fn bold(&self, text: &str) -> String {
@@ -100,12 +105,25 @@ pub fn render(report: &Report, style: Style) -> String {
         (Some(n), None) => n.clone(),
         (None, None) => "unknown person".into(),
     };
+    // The login's own status says nothing about task or link problems on single assets, so
+    // the headline also counts the assets that need attention.
+    let attention = report
+        .assets
+        .iter()
+        .filter(|a| a.status != Status::Connected)
+        .count();
+    let assets_line = match (report.assets.len(), attention) {
+        (0, _) => String::new(),
+        (n, 0) => format!("; all {n} accounts connected"),
+        (n, k) => format!("; {k} of {n} accounts need attention"),
+    };
     let _ = writeln!(
         out,
-        "{} login of {}  {}",
+        "{} login of {}: login {}{}",
         style.bold(&report.network.to_string()),
         who,
-        style.status(login.status)
+        style.status_word(login.status, 0),
+        assets_line
     );
     let expiry = match login.token.expires_at {
         Some(t) => format!("token expires {}", day(t)),
