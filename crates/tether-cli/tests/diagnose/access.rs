@@ -39,6 +39,47 @@ async fn healthy_admin_is_connected_everywhere() {
     }
     assert_eq!(asset(&r, PAGE_HARBOR)["name"], "Harbor Bakery");
     assert_eq!(asset(&r, IG_HARBOR)["name"], "harborbakery");
+
+    // The documented cost of a login with up to 100 Pages: one batch of two calls.
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.batch_requests, stats.platform_calls),
+        (1, 2),
+        "{stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn page_granted_at_login_but_no_longer_reachable_is_access_lost() {
+    let sim = TestSim::agency();
+    let admin = sim.admin();
+    admin
+        .set_target_ids(
+            ADA,
+            "pages_manage_posts",
+            Some(&[PAGE_HARBOR, PAGE_SUMMIT, PAGE_MAPLE]),
+        )
+        .await
+        .unwrap();
+    // Someone removed Ada from Maple Cafe after she connected it.
+    admin.remove_tasks(PAGE_MAPLE, ADA).await.unwrap();
+    let out = sim.diagnose(ADA_TOKEN).run().await;
+    assert_eq!(out.status, 1, "{out}");
+    let r = out.report();
+
+    let maple = asset(&r, PAGE_MAPLE);
+    assert_eq!(maple["kind"], "facebook_page");
+    assert_eq!(findings(maple), sorted(&[("asset_access_lost", "")]));
+    let f = finding(maple, "asset_access_lost", "");
+    assert_eq!(f["owner"], "asset_admin");
+    assert_eq!(feature_names(f), names(PAGE_FEATURES));
+    assert_eq!(features_with(maple, "unavailable"), names(PAGE_FEATURES));
+    // The login still works: this Page needs an admin, not a reconnect.
+    assert_eq!(status(maple), "action_required");
+    assert_eq!(status(login(&r)), "connected");
+
+    assert_connected(&r, PAGE_HARBOR, PAGE_FEATURES);
+    assert_connected(&r, PAGE_SUMMIT, PAGE_FEATURES);
 }
 
 #[tokio::test]

@@ -26,9 +26,16 @@ fn assert_broken(r: &Value, code: &str, subcode: Option<u32>) -> Value {
         !f["platform_error"]["message"].as_str().unwrap().is_empty(),
         "{f:#}"
     );
+    // Assets are known under a dead token only through the grant's per-asset targets; each
+    // one is disconnected for the login's reason.
     for a in r["assets"].as_array().unwrap() {
         assert_eq!(status(a), "disconnected", "{a:#}");
-        assert!(features_with(a, "available").is_empty(), "{a:#}");
+        assert_eq!(findings(a), sorted(&[(code, "")]), "{a:#}");
+        assert_eq!(
+            features_with(a, "unavailable").len(),
+            verdicts(a).len(),
+            "{a:#}"
+        );
     }
     f.clone()
 }
@@ -43,6 +50,15 @@ async fn healthy_first(sim: &TestSim) {
 #[tokio::test]
 async fn password_change_disconnects_a_login_that_was_healthy() {
     let sim = TestSim::agency();
+    // Ada picked her three Pages on the login screen, so the grant names them.
+    sim.admin()
+        .set_target_ids(
+            ADA,
+            "pages_show_list",
+            Some(&[PAGE_HARBOR, PAGE_SUMMIT, PAGE_MAPLE]),
+        )
+        .await
+        .unwrap();
     healthy_first(&sim).await;
     sim.admin().change_password(ADA).await.unwrap();
     let out = sim.diagnose(ADA_TOKEN).run().await;
@@ -50,6 +66,8 @@ async fn password_change_disconnects_a_login_that_was_healthy() {
     let r = out.report();
     assert_broken(&r, "token_invalidated", Some(460));
     assert_eq!(login(&r)["user_id"], ADA);
+    // Every Page reached through the dead login is shown, and shown disconnected.
+    assert_eq!(asset_ids(&r), [PAGE_HARBOR, PAGE_SUMMIT, PAGE_MAPLE]);
 }
 
 #[tokio::test]
@@ -73,7 +91,10 @@ async fn removed_app_is_app_removed() {
     sim.admin().remove_app(ADA).await.unwrap();
     let out = sim.diagnose(ADA_TOKEN).run().await;
     assert_eq!(out.status, 1, "{out}");
-    assert_broken(&out.report(), "app_removed", Some(458));
+    let r = out.report();
+    assert_broken(&r, "app_removed", Some(458));
+    // Removing the app clears the grant: nothing names the Pages any more.
+    assert!(asset_ids(&r).is_empty(), "{r:#}");
 }
 
 #[tokio::test]
@@ -188,5 +209,50 @@ async fn never_expiring_token_is_connected_with_no_expiry() {
     assert!(findings(l).is_empty(), "{l:#}");
     for page in [PAGE_HARBOR, PAGE_SUMMIT, PAGE_MAPLE] {
         assert_connected(&r, page, PAGE_FEATURES);
+    }
+}
+
+#[tokio::test]
+async fn unconfirmed_account_requires_logging_in_on_facebook() {
+    let sim = TestSim::agency();
+    sim.admin().unconfirmed(ADA, true).await.unwrap();
+    let out = sim.diagnose(ADA_TOKEN).run().await;
+    assert_eq!(out.status, 1, "{out}");
+    assert_broken(&out.report(), "checkpoint_required", Some(464));
+}
+
+#[tokio::test]
+async fn token_invalidated_by_the_platform_is_invalidated() {
+    let sim = TestSim::agency();
+    sim.admin().invalidate_token(ADA_TOKEN).await.unwrap();
+    let out = sim.diagnose(ADA_TOKEN).run().await;
+    assert_eq!(out.status, 1, "{out}");
+    assert_broken(&out.report(), "token_invalidated", Some(466));
+}
+
+#[tokio::test]
+async fn data_access_closing_in_five_days_is_at_risk() {
+    let mut world = tether_sim::World::from_toml_str(BASE_WORLD, "worlds/agency.toml").unwrap();
+    let closes = clock_start() + SignedDuration::from_hours(5 * 24);
+    world.users.get_mut(ADA).unwrap().data_access_expires_at = closes;
+    let sim = TestSim::from_world(world);
+    let out = sim.diagnose(ADA_TOKEN).run().await;
+    assert_eq!(out.status, 1, "{out}");
+    let r = out.report();
+
+    let l = login(&r);
+    assert_eq!(status(l), "at_risk");
+    assert_eq!(findings(l), sorted(&[("data_access_expiring", "")]));
+    let f = finding(l, "data_access_expiring", "");
+    assert_eq!(f["owner"], "connecting_user");
+    assert_eq!(f["until"], "2026-11-28T09:00:00Z");
+    assert_eq!(feature_names(f), names(ALL_FEATURES));
+    for a in r["assets"].as_array().unwrap() {
+        assert_eq!(status(a), "at_risk", "{a:#}");
+        assert_eq!(
+            features_with(a, "at_risk").len(),
+            verdicts(a).len(),
+            "{a:#}"
+        );
     }
 }

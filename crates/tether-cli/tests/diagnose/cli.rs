@@ -279,3 +279,30 @@ async fn bad_arguments_are_refused_with_exit_two() {
         );
     }
 }
+
+#[tokio::test]
+async fn token_from_the_environment_and_trace_logs_leak_nothing() {
+    let sim = TestSim::agency();
+    sim.admin().change_password(BEN).await.unwrap();
+    // The harness fails the run if a token, the secret or a proof shows up in any output.
+    let healthy = sim
+        .diagnose(ADA_TOKEN)
+        .token_in_env()
+        .env("TETHER_LOG", "trace")
+        .run()
+        .await;
+    assert_eq!(healthy.status, 0, "{healthy}");
+    assert_eq!(user_id(&healthy.report()), ADA);
+    assert!(!healthy.stderr.is_empty(), "trace logging is on: {healthy}");
+
+    let broken = sim
+        .diagnose(BEN_TOKEN)
+        .env("TETHER_LOG", "trace")
+        .run()
+        .await;
+    assert_eq!(broken.status, 1, "{broken}");
+    assert_eq!(
+        findings(login(&broken.report())),
+        sorted(&[("token_invalidated", "")])
+    );
+}

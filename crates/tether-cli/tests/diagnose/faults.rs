@@ -2,7 +2,7 @@
 //! None of it may ever show up as a finding about the login.
 
 use crate::harness::*;
-use tether_sim::{Effect, Endpoint};
+use tether_sim::{Effect, Endpoint, MalformedSpec};
 
 /// A fault that fires once is retried, and the report is exactly the one without it.
 async fn recovers_from(endpoint: Endpoint, effect: Effect) {
@@ -29,6 +29,11 @@ async fn one_503_on_the_batch_is_retried_to_the_same_report() {
 #[tokio::test]
 async fn one_code_2_on_the_me_call_is_retried_to_the_same_report() {
     recovers_from(Endpoint::Me, graph_error(2, None)).await;
+}
+
+#[tokio::test]
+async fn one_truncated_batch_reply_is_retried_to_the_same_report() {
+    recovers_from(Endpoint::Batch, Effect::MalformedJson(MalformedSpec {})).await;
 }
 
 #[tokio::test]

@@ -142,6 +142,8 @@ impl TestSim {
             app_secret: self.app_secret.clone(),
             format: Some("json"),
             extra: Vec::new(),
+            env: Vec::new(),
+            token_in_env: false,
         }
     }
 
@@ -162,6 +164,8 @@ impl TestSim {
             app_secret: self.app_secret.clone(),
             format: Some("json"),
             extra: Vec::new(),
+            env: Vec::new(),
+            token_in_env: false,
         }
     }
 }
@@ -174,9 +178,22 @@ pub struct Run<'a> {
     app_secret: String,
     format: Option<&'static str>,
     extra: Vec<String>,
+    env: Vec<(String, String)>,
+    token_in_env: bool,
 }
 
 impl Run<'_> {
+    /// Passes the token in TETHER_META_TOKEN instead of `--token` (keeps it out of `ps`).
+    pub fn token_in_env(mut self) -> Self {
+        self.token_in_env = true;
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
     pub fn app_secret(mut self, secret: &str) -> Self {
         self.app_secret = secret.to_owned();
         self
@@ -209,8 +226,13 @@ impl Run<'_> {
         let mut secrets = self.sim.world_tokens.clone();
         secrets.push(self.sim.app_secret.clone());
         secrets.push(self.app_secret.clone());
+        let mut env = self.env;
         if let Some(t) = &self.token {
-            args.extend(["--token".into(), t.clone()]);
+            if self.token_in_env {
+                env.push(("TETHER_META_TOKEN".into(), t.clone()));
+            } else {
+                args.extend(["--token".into(), t.clone()]);
+            }
             secrets.push(t.clone());
         }
         if let Some((path, tokens)) = &self.tokens_file {
@@ -221,7 +243,7 @@ impl Run<'_> {
             args.extend(["--format".into(), f.into()]);
         }
         args.extend(self.extra);
-        let outcome = run_tether(args).await;
+        let outcome = run_tether_with_env(args, env).await;
         if let Some((path, _)) = &self.tokens_file {
             let _ = std::fs::remove_file(path);
         }
@@ -233,6 +255,10 @@ impl Run<'_> {
 /// Runs the real binary with `args` (off the async runtime, so the in-process simulator keeps
 /// serving while the child talks to it).
 pub async fn run_tether(args: Vec<String>) -> Outcome {
+    run_tether_with_env(args, Vec::new()).await
+}
+
+async fn run_tether_with_env(args: Vec<String>, env: Vec<(String, String)>) -> Outcome {
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_tether"))
             .args(&args)
@@ -242,6 +268,7 @@ pub async fn run_tether(args: Vec<String>) -> Outcome {
             .env_remove("TETHER_META_APP_SECRET")
             .env_remove("TETHER_LOG")
             .env("NO_COLOR", "1")
+            .envs(env)
             .stdin(Stdio::null())
             .output()
             .expect("the tether binary runs")
