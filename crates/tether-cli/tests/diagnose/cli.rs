@@ -306,3 +306,93 @@ async fn token_from_the_environment_and_trace_logs_leak_nothing() {
         sorted(&[("token_invalidated", "")])
     );
 }
+
+#[tokio::test]
+async fn tokens_from_names_the_file_line_of_a_token_that_cannot_be_checked() {
+    let sim = TestSim::agency();
+    // Blank lines are skipped, but a person looks the failure up by its line in the file.
+    let out = sim
+        .diagnose_many(&[ADA_TOKEN, "", "EAAT has spaces inside", BEN_TOKEN])
+        .run()
+        .await;
+    assert_eq!(out.status, 2, "{out}");
+    let lines = out.lines();
+    assert_eq!(lines.len(), 3, "one output line per token: {out}");
+    assert_eq!(lines[1]["error"]["kind"], "invalid_token", "{out}");
+    assert_eq!(
+        lines[1]["line"], 3,
+        "the token is on line 3 of the file: {out}"
+    );
+    assert!(out.stderr.contains("line 3"), "{out}");
+}
+
+#[tokio::test]
+async fn tokens_from_with_a_wrong_app_secret_says_so_once_and_prints_nothing() {
+    let sim = TestSim::agency();
+    let out = sim
+        .diagnose_many(&[ADA_TOKEN, BEN_TOKEN, GARBAGE])
+        .app_secret("not-the-e2e-app-secret-44aa")
+        .run()
+        .await;
+    out.assert_could_not_run(&["app credentials"]);
+    assert_eq!(out.stderr.matches("app credentials").count(), 1, "{out}");
+}
+
+#[tokio::test]
+async fn page_token_is_refused_with_what_to_check_instead() {
+    let sim = TestSim::agency();
+    let out = sim.diagnose(PAGE_TOKEN).run().await;
+    out.assert_could_not_run(&["page access token", "user access token"]);
+}
+
+#[tokio::test]
+async fn profile_file_selects_features_and_its_warning_window() {
+    let sim = TestSim::agency();
+    // Twenty days left: outside the default 7-day window, inside this profile's 30 days.
+    let expires: jiff::Timestamp = "2026-12-13T09:00:00Z".parse().unwrap();
+    sim.admin()
+        .set_token_expires_at(ADA_TOKEN, Some(expires))
+        .await
+        .unwrap();
+    let default = sim.diagnose(ADA_TOKEN).run().await;
+    assert_eq!(default.status, 0, "{default}");
+
+    let profile = temp_file(
+        "profile",
+        "name = \"poster\"\nfeatures = [\"publish\"]\nwarning_days = 30\n",
+    );
+    let profile = profile.display().to_string();
+    let out = sim
+        .diagnose(ADA_TOKEN)
+        .args(&["--profile", &profile])
+        .run()
+        .await;
+    assert_eq!(out.status, 1, "{out}");
+    let r = out.report();
+    let l = login(&r);
+    assert_eq!(status(l), "at_risk");
+    assert_eq!(findings(l), sorted(&[("token_expiring", "")]));
+    let f = finding(l, "token_expiring", "");
+    assert_eq!(f["until"], "2026-12-13T09:00:00Z");
+    assert_eq!(feature_names(f), ["publish"]);
+    for a in r["assets"].as_array().unwrap() {
+        assert_eq!(verdicts(a).keys().collect::<Vec<_>>(), ["publish"], "{a:#}");
+        assert_eq!(status(a), "at_risk", "{a:#}");
+    }
+    let _ = std::fs::remove_file(&profile);
+}
+
+#[tokio::test]
+async fn profile_file_with_an_unknown_feature_is_refused() {
+    let sim = TestSim::agency();
+    let profile = temp_file("profile", "name = \"x\"\nfeatures = [\"publish_reels\"]\n");
+    let profile = profile.display().to_string();
+    let out = sim
+        .diagnose(ADA_TOKEN)
+        .args(&["--profile", &profile])
+        .run()
+        .await;
+    out.assert_could_not_run(&["invalid profile file", "publish_reels"]);
+    assert_eq!(sim.stats().http_requests, 0, "refused before any call");
+    let _ = std::fs::remove_file(&profile);
+}

@@ -20,6 +20,8 @@ pub const ADA: &str = "100000000000001";
 pub const ADA_TOKEN: &str = "EAATe2eAdaHealthyToken0001";
 pub const BEN: &str = "100000000000002";
 pub const BEN_TOKEN: &str = "EAATe2eBenHealthyToken0002";
+/// A Page token for Harbor Bakery derived from Ada's login.
+pub const PAGE_TOKEN: &str = "EAATe2ePageTokenHarbor0003";
 /// Harbor Bakery, linked to the Instagram account `IG_HARBOR`.
 pub const PAGE_HARBOR: &str = "300000000000001";
 /// Summit Outdoor Co, linked to the Instagram account `IG_SUMMIT`.
@@ -149,14 +151,7 @@ impl TestSim {
 
     /// `tether diagnose meta --tokens-from FILE` with one token per line.
     pub fn diagnose_many(&self, tokens: &[&str]) -> Run<'_> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "tokens-{}-{}.txt",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-        std::fs::write(&path, tokens.join("\n") + "\n").expect("write the tokens file");
+        let path = temp_file("tokens", &(tokens.join("\n") + "\n"));
         Run {
             sim: self,
             token: None,
@@ -168,6 +163,19 @@ impl TestSim {
             token_in_env: false,
         }
     }
+}
+
+/// A file under the test target's scratch directory, unique per call.
+pub fn temp_file(prefix: &str, contents: &str) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "{prefix}-{}-{}.txt",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, contents).expect("write a scratch file");
+    path
 }
 
 /// One invocation of the binary, built up before it runs.
