@@ -396,3 +396,29 @@ async fn profile_file_with_an_unknown_feature_is_refused() {
     assert_eq!(sim.stats().http_requests, 0, "refused before any call");
     let _ = std::fs::remove_file(&profile);
 }
+
+#[tokio::test]
+async fn thirty_logins_share_two_batches_and_keep_the_input_order() {
+    let sim = TestSim::from_world(tether_sim::World::synthetic(30, 2));
+    let tokens: Vec<String> = (0..30).rev().map(|i| format!("tok-user-{i}")).collect();
+    let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let out = sim
+        .diagnose_many(&refs)
+        .args(&["--profile", "scheduler"])
+        .run()
+        .await;
+    let lines = out.lines();
+    assert_eq!(lines.len(), 30, "{out}");
+    for (k, line) in lines.iter().enumerate() {
+        let expected = format!("{}", 200_000_000_000_000u64 + (29 - k) as u64);
+        assert_eq!(user_id(line), &Value::String(expected), "line {k}");
+        assert_eq!(line["login"]["token"]["valid"], true, "line {k}");
+    }
+    // 25 logins (50 calls) fill a batch; the other 5 go in a second one.
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.batch_requests, stats.platform_calls),
+        (2, 60),
+        "{stats:?}"
+    );
+}

@@ -32,6 +32,16 @@ async fn one_code_2_on_the_me_call_is_retried_to_the_same_report() {
 }
 
 #[tokio::test]
+async fn one_short_throttle_is_waited_out_to_the_same_report() {
+    recovers_from(Endpoint::Batch, graph_error(4, None)).await;
+}
+
+#[tokio::test]
+async fn one_user_throttle_on_the_me_call_is_waited_out_to_the_same_report() {
+    recovers_from(Endpoint::Me, graph_error(17, None)).await;
+}
+
+#[tokio::test]
 async fn one_truncated_batch_reply_is_retried_to_the_same_report() {
     recovers_from(Endpoint::Batch, Effect::MalformedJson(MalformedSpec {})).await;
 }
@@ -89,4 +99,28 @@ async fn wrong_app_secret_blames_the_app_credentials() {
         .run()
         .await;
     out.assert_could_not_run(&["app credentials", "app id/secret"]);
+}
+
+#[tokio::test]
+async fn outage_for_one_login_of_many_leaves_the_others_reported() {
+    let sim = TestSim::agency();
+    let spec = tether_sim::FaultSpec {
+        matcher: tether_sim::Match {
+            endpoint: Endpoint::Me,
+            token: Some(ADA_TOKEN.into()),
+        },
+        count: None,
+        effect: graph_error(2, None),
+    };
+    sim.admin().add_fault(&spec).await.unwrap();
+    let out = sim.diagnose_many(&[ADA_TOKEN, BEN_TOKEN]).run().await;
+    // Ada's login could not be checked: that is not a verdict on it, and Ben's stands.
+    assert_eq!(out.status, 2, "{out}");
+    let lines = out.lines();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["line"], 1, "{out}");
+    assert_eq!(lines[0]["error"]["kind"], "platform_unavailable", "{out}");
+    assert!(lines[0].get("login").is_none(), "no report for Ada: {out}");
+    assert_eq!(lines[1]["login"]["user_id"], BEN, "{out}");
+    assert_eq!(status(login(&lines[1])), "connected");
 }
