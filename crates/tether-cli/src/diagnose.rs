@@ -89,14 +89,17 @@ pub fn load_profile(catalog: &Catalog, spec: Option<&str>) -> anyhow::Result<Pro
     })
 }
 
-fn read_tokens(path: &PathBuf) -> anyhow::Result<Vec<SecretString>> {
+/// The tokens of a `--tokens-from` file with the file line each stands on (1-based): blank lines
+/// are skipped, but a person looks a failure up by its line in the file.
+fn read_tokens(path: &PathBuf) -> anyhow::Result<Vec<(usize, SecretString)>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read tokens file {}", path.display()))?;
-    let tokens: Vec<SecretString> = text
+    let tokens: Vec<(usize, SecretString)> = text
         .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| SecretString::from(l.to_owned()))
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(n, l)| (n, SecretString::from(l.to_owned())))
         .collect();
     if tokens.is_empty() {
         bail!(
@@ -116,11 +119,14 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
     let client = GraphClient::new(config).context("cannot build the Graph API client")?;
 
     let many = args.tokens_from.is_some();
-    let tokens = match (&args.tokens_from, &args.token) {
-        (Some(path), _) => read_tokens(path)?,
-        (None, Some(t)) if !t.trim().is_empty() => vec![SecretString::from(t.trim().to_owned())],
-        _ => bail!("--token is empty"),
-    };
+    let (line_numbers, tokens): (Vec<usize>, Vec<SecretString>) =
+        match (&args.tokens_from, &args.token) {
+            (Some(path), _) => read_tokens(path)?.into_iter().unzip(),
+            (None, Some(t)) if !t.trim().is_empty() => {
+                (vec![1], vec![SecretString::from(t.trim().to_owned())])
+            }
+            _ => bail!("--token is empty"),
+        };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Text
     } else {
@@ -156,7 +162,7 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
     };
     let mut stdout = std::io::stdout().lock();
     let mut worst = 0u8;
-    for (index, result) in results.into_iter().enumerate() {
+    for (line_no, result) in line_numbers.into_iter().zip(results) {
         match result {
             Ok(snapshot) => {
                 let report = engine.diagnose(&snapshot.login, &snapshot.assets, now);
@@ -166,17 +172,15 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
             Err(e) => {
                 worst = 2;
                 if many {
-                    eprintln!("line {}: {e}", index + 1);
+                    eprintln!("line {line_no}: {e}");
                     let line = serde_json::json!({
                         "report_version": tether_core::REPORT_VERSION,
-                        "line": index + 1,
+                        "line": line_no,
                         "error": { "kind": error_kind(&e), "message": e.to_string() },
                     });
                     match format {
                         Format::Json => writeln!(stdout, "{line}")?,
-                        Format::Text => {
-                            writeln!(stdout, "line {}: check failed: {e}\n", index + 1)?
-                        }
+                        Format::Text => writeln!(stdout, "line {line_no}: check failed: {e}\n")?,
                     }
                 } else {
                     bail!("{e}");

@@ -212,12 +212,16 @@ pub fn render(report: &Report, style: Style) -> String {
 
     // Group every finding (login-level and per asset) by owner, then by (code, subject), so one
     // declined permission that blocks ten Pages is one instruction, not ten.
-    let mut groups: BTreeMap<Owner, BTreeMap<(FindingCode, String), Grouped>> = BTreeMap::new();
+    // Only findings that say exactly the same thing merge (asset findings name their asset, so
+    // they stay apart); the serialized finding is the key, after code and subject for order.
+    let mut groups: BTreeMap<Owner, BTreeMap<(FindingCode, String, String), Grouped>> =
+        BTreeMap::new();
     let mut add = |f: &Finding, where_: String| {
+        let exact = serde_json::to_string(f).unwrap_or_default();
         let entry = groups
             .entry(f.owner)
             .or_default()
-            .entry((f.code, subject(f)))
+            .entry((f.code, subject(f), exact))
             .or_insert_with(|| (f.clone(), Vec::new()));
         if !entry.1.contains(&where_) {
             entry.1.push(where_);
@@ -252,7 +256,7 @@ pub fn render(report: &Report, style: Style) -> String {
     }
     for (owner, findings) in groups {
         let _ = writeln!(out, "\n{}", style.bold(owner_heading(owner)));
-        for ((code, subj), (f, places)) in findings {
+        for ((code, subj, _), (f, places)) in findings {
             let _ = writeln!(out, "  • {}{}: {}", code, subj, f.remedy.summary);
             if !f.features.is_empty() {
                 let feats: Vec<&str> = f.features.iter().map(|x| x.as_str()).collect();

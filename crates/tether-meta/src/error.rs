@@ -29,6 +29,6 @@ pub enum CheckError {
     )]
     NotAUserToken { token_type: String },
     /// The token given cannot be sent at all (empty, or holds whitespace/control characters).
-    #[error("login token #{index} cannot be checked: {reason}")]
+    #[error("the token cannot be checked: {reason}")]
     InvalidToken { index: usize, reason: &'static str },
 }
