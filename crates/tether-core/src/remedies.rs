@@ -18,6 +18,7 @@ const PLACEHOLDERS: &[&str] = &[
     "task",
     "task_label",
     "asset_name",
+    "page_name",
     "until",
     "features",
 ];
@@ -45,6 +46,9 @@ pub struct RemedyContext<'a> {
     pub task: Option<&'a str>,
     pub task_label: Option<String>,
     pub asset_name: Option<&'a str>,
+    /// The Page whose access applies: the asset itself for a Page, the linked Page for an
+    /// Instagram account (Page tasks are granted on the Page, not on Instagram).
+    pub page_name: Option<&'a str>,
     pub until: Option<String>,
     pub features: &'a [Feature],
 }
@@ -177,6 +181,7 @@ impl Remedies {
             "task" => out.push_str(cx.task.unwrap_or("a task")),
             "task_label" => out.push_str(cx.task_label.as_deref().unwrap_or("the needed access")),
             "asset_name" => out.push_str(cx.asset_name.unwrap_or("your Pages and accounts")),
+            "page_name" => out.push_str(cx.page_name.or(cx.asset_name).unwrap_or("the Page")),
             "until" => out.push_str(cx.until.as_deref().unwrap_or("soon")),
             "features" => self.push_features(out, cx.features),
             // Unknown names were rejected at load.

@@ -8,7 +8,7 @@ use crate::remedies::RemedyContext;
 use crate::report::{
     AssetReport, Finding, LoginReport, PermissionsReport, REPORT_VERSION, Report, TokenReport,
 };
-use crate::vocab::{FindingCode, Status};
+use crate::vocab::{AssetKind, FindingCode, Status};
 use jiff::Timestamp;
 use std::cmp::Reverse;
 
@@ -52,17 +52,18 @@ impl Engine {
                         name: a.name.clone(),
                         status: Status::Unsupported,
                         features: Default::default(),
-                        findings: self.findings(drafts, Some(asset_name(a))),
+                        findings: self.findings(drafts, Some(asset_name(a)), None),
                     };
                 };
                 let drafts = self.asset_drafts(plan, a, &ca, &verdicts, &cx);
+                let page = page_name(a, assets);
                 AssetReport {
                     kind: a.kind,
                     id: a.id.clone(),
                     name: a.name.clone(),
                     status: asset_status(compiled.is_broken(), &verdicts),
                     features: verdicts.iter().collect(),
-                    findings: self.findings(drafts, Some(asset_name(a))),
+                    findings: self.findings(drafts, Some(asset_name(a)), Some(&page)),
                 }
             })
             .collect();
@@ -81,13 +82,18 @@ impl Engine {
                     data_access_expires_at: login.token.data_access_expires_at,
                 },
                 permissions: permissions_report(login),
-                findings: self.findings(login_drafts, None),
+                findings: self.findings(login_drafts, None, None),
             },
             assets,
         }
     }
 
-    fn findings(&self, drafts: Drafts, asset_name: Option<&str>) -> Vec<Finding> {
+    fn findings(
+        &self,
+        drafts: Drafts,
+        asset_name: Option<&str>,
+        page_name: Option<&str>,
+    ) -> Vec<Finding> {
         let mut out: Vec<(u8, Finding)> = drafts
             .into_iter()
             .map(|((code, subject), d)| {
@@ -122,6 +128,7 @@ impl Engine {
                     task: task.as_deref(),
                     task_label,
                     asset_name,
+                    page_name,
                     until: d
                         .until
                         .map(|t| t.strftime("%-d %B %Y at %H:%M UTC").to_string()),
@@ -158,6 +165,23 @@ impl Engine {
 
 fn asset_name(a: &AssetFacts) -> &str {
     a.name.as_deref().unwrap_or(&a.id)
+}
+
+/// Where Page access for this asset is granted: the Page itself, or the Page an Instagram
+/// account is linked to (named when that Page is among the login's assets).
+fn page_name(a: &AssetFacts, assets: &[AssetFacts]) -> String {
+    let Some(page_id) = a
+        .instagram
+        .as_ref()
+        .and_then(|ig| ig.linked_page_id.as_deref())
+    else {
+        return asset_name(a).to_owned();
+    };
+    assets
+        .iter()
+        .find(|p| p.kind == AssetKind::FacebookPage && p.id == page_id)
+        .map(|p| asset_name(p).to_owned())
+        .unwrap_or_else(|| format!("the Facebook Page linked to {}", asset_name(a)))
 }
 
 fn asset_status(broken: bool, verdicts: &FeatureVerdicts) -> Status {
