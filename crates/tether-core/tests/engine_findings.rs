@@ -573,3 +573,34 @@ fn report_features_are_the_hot_path_verdicts() {
         assert_eq!(hot, report.features);
     }
 }
+
+#[test]
+fn instagram_task_remedy_sends_people_to_the_linked_page() {
+    let e = engine("scheduler");
+    let page = page("1", "Riverside Library", &["ANALYZE"]);
+    let ig = instagram(
+        "17841400478070000",
+        "riverside.library",
+        Some("1"),
+        &["ANALYZE"],
+    );
+    let r = e.diagnose(&healthy_login(), &[page, ig], now());
+    let f = r.assets[1]
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::TaskMissing)
+        .unwrap();
+    assert!(
+        f.remedy
+            .summary
+            .starts_with("Your access to Riverside Library"),
+        "{}",
+        f.remedy.summary
+    );
+    assert!(
+        f.remedy.summary.ends_with("on riverside.library."),
+        "{}",
+        f.remedy.summary
+    );
+    assert!(f.remedy.steps[0].contains("Full control of Riverside Library"));
+}
