@@ -82,6 +82,8 @@ async fn token_past_its_expiry_is_expired() {
     assert_eq!(r["checked_at"], "2027-01-13T09:00:00Z");
     assert_broken(&r, "token_expired", Some(463));
     assert_eq!(login(&r)["token"]["expires_at"], "2027-01-12T09:00:00Z");
+    // The finding carries the date it expired on, like every dated finding.
+    assert_eq!(login(&r)["findings"][0]["until"], "2027-01-12T09:00:00Z");
 }
 
 #[tokio::test]

@@ -212,9 +212,12 @@ impl Engine {
                     reason,
                     platform_error,
                 } => {
-                    add(&mut drafts, broken_code(*reason), Subject::None, all)
-                        .platform_error
-                        .clone_from(platform_error);
+                    let d = add(&mut drafts, broken_code(*reason), Subject::None, all);
+                    d.platform_error.clone_from(platform_error);
+                    // An expiry the platform reports still has its date: say when it happened.
+                    if *reason == BrokenReason::Expired {
+                        d.until = token.expires_at;
+                    }
                 }
                 TokenValidity::Valid => {
                     // debug_token still calls the token valid, but its dates have passed. With data
