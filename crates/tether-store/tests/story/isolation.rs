@@ -1,0 +1,165 @@
+//! One workspace never sees another's data, through any read.
+
+use crate::harness::{TestDb, for_each_engine, t, workspace_with_login};
+use serde_json::json;
+use tether_core::vocab::{AssetKind, Status};
+use tether_store::{AssetVerdict, Diagnosis, FactsSubject, NewAsset, Store, StoreError};
+
+#[tokio::test]
+async fn workspaces_are_isolated() {
+    for_each_engine(isolation).await;
+}
+
+async fn isolation(db: TestDb) {
+    let s = &db.store;
+    let (a, login_a) = workspace_with_login(s, "alice").await;
+    let (b, login_b) = workspace_with_login(s, "bob").await;
+    let page = NewAsset {
+        kind: AssetKind::FacebookPage,
+        platform_id: "1001".into(),
+        name: "Alice's Page".into(),
+    };
+    let asset_a = s.upsert_asset(a, login_a.id, page.clone()).await.unwrap();
+    s.put_facts(
+        a,
+        login_a.id,
+        FactsSubject::Asset(asset_a.id),
+        &json!({"tasks": ["CREATE_CONTENT"]}),
+        t(1),
+    )
+    .await
+    .unwrap();
+    s.record_diagnosis(
+        a,
+        login_a.id,
+        &Diagnosis {
+            report: json!({"status": "connected"}),
+            login_status: Status::Connected,
+            login_findings: json!([]),
+            assets: vec![AssetVerdict {
+                asset_id: asset_a.id,
+                status: Status::Connected,
+                findings: json!([]),
+            }],
+            at: t(2),
+        },
+    )
+    .await
+    .unwrap();
+
+    // Workspace B sees only its own login and nothing of A's, by list or by id.
+    let b_logins = s.list_logins(b).await.unwrap();
+    assert_eq!(
+        b_logins.iter().map(|l| l.id).collect::<Vec<_>>(),
+        vec![login_b.id],
+        "{}",
+        db.engine()
+    );
+    assert!(s.get_login(b, login_a.id).await.unwrap().is_none());
+    assert!(s.list_assets(b, None).await.unwrap().is_empty());
+    assert!(s.list_assets(b, Some(login_a.id)).await.unwrap().is_empty());
+    assert!(s.get_asset(b, asset_a.id).await.unwrap().is_none());
+    assert!(
+        s.get_facts(b, FactsSubject::Asset(asset_a.id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.get_diagnosis(b, login_a.id).await.unwrap().is_none());
+    assert!(s.list_transitions(b, login_a.id).await.unwrap().is_empty());
+    assert!(s.list_events(b).await.unwrap().is_empty());
+    assert!(matches!(
+        s.login_token(b, login_a.id).await,
+        Err(StoreError::NotFound { what: "login", .. })
+    ));
+
+    // Nor can B write under A's login.
+    assert!(matches!(
+        s.upsert_asset(b, login_a.id, page).await,
+        Err(StoreError::NotFound { what: "login", .. })
+    ));
+    assert!(
+        s.put_facts(
+            b,
+            login_a.id,
+            FactsSubject::Login(login_a.id),
+            &json!({}),
+            t(3)
+        )
+        .await
+        .is_err()
+    );
+    let mut foreign = Diagnosis {
+        report: json!({}),
+        login_status: Status::Disconnected,
+        login_findings: json!([]),
+        assets: vec![],
+        at: t(4),
+    };
+    assert!(s.record_diagnosis(b, login_a.id, &foreign).await.is_err());
+    // B's own login cannot be used to reach A's asset either.
+    foreign.assets.push(AssetVerdict {
+        asset_id: asset_a.id,
+        status: Status::Disconnected,
+        findings: json!([]),
+    });
+    assert!(s.record_diagnosis(b, login_b.id, &foreign).await.is_err());
+    assert_eq!(
+        s.get_asset(a, asset_a.id).await.unwrap().unwrap().status,
+        Status::Connected
+    );
+    // ...and the failed transaction left B's login untouched.
+    assert_eq!(
+        s.get_login(b, login_b.id).await.unwrap().unwrap().status,
+        Status::Pending
+    );
+
+    // A still sees all of its own.
+    assert_eq!(
+        s.list_assets(a, None).await.unwrap(),
+        vec![s.get_asset(a, asset_a.id).await.unwrap().unwrap()]
+    );
+    assert!(
+        s.get_facts(a, FactsSubject::Asset(asset_a.id))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn api_keys_authenticate_their_workspace_until_revoked() {
+    for_each_engine(api_keys).await;
+}
+
+async fn api_keys(db: TestDb) {
+    let s = &db.store;
+    let a = s.create_workspace("a", t(0)).await.unwrap();
+    let b = s.create_workspace("b", t(0)).await.unwrap();
+    let key_a = s.create_api_key(a.id, t(1)).await.unwrap();
+    let key_b = s.create_api_key(b.id, t(1)).await.unwrap();
+    assert_eq!(
+        s.authenticate_api_key(&key_a.secret).await.unwrap(),
+        Some(a.id)
+    );
+    assert_eq!(
+        s.authenticate_api_key(&key_b.secret).await.unwrap(),
+        Some(b.id)
+    );
+    assert_eq!(
+        s.authenticate_api_key(&secrecy::SecretString::from(key_a.prefix.clone()))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(format!("{key_a:?}").contains(&key_a.prefix));
+    // Another workspace cannot revoke A's key.
+    assert!(!s.revoke_api_key(b.id, key_a.id, t(2)).await.unwrap());
+    assert!(s.revoke_api_key(a.id, key_a.id, t(2)).await.unwrap());
+    assert_eq!(s.authenticate_api_key(&key_a.secret).await.unwrap(), None);
+    assert_eq!(
+        s.authenticate_api_key(&key_b.secret).await.unwrap(),
+        Some(b.id)
+    );
+    assert_eq!(s.get_workspace(a.id).await.unwrap(), Some(a));
+}
