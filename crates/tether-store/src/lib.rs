@@ -50,6 +50,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// code and its tests do not depend on sqlx.
 ///
 /// Methods return `impl Future + Send` (native async fn in traits) so callers can spawn them.
+/// Times are kept to the microsecond: pass instants rounded with
+/// `ts.round(jiff::Unit::Microsecond)` if they must compare equal after a round trip (STACK.md G8).
 pub trait Store: Send + Sync {
     // --- workspaces and API keys ---
     fn create_workspace(

@@ -54,6 +54,8 @@ pub enum KeyRingError {
     UnknownActive { id: u8 },
     #[error("cannot read key file {path}: {reason}")]
     File { path: String, reason: String },
+    #[error("environment variable {var} is not set (expected `ID:BASE64KEY[,ID:BASE64KEY...]`)")]
+    MissingEnv { var: String },
 }
 
 /// Why a sealed token could not be opened. Deliberately vague about which check failed.
@@ -134,6 +136,14 @@ impl KeyRing {
         let text = std::fs::read_to_string(path).map_err(|e| KeyRingError::File {
             path: path.display().to_string(),
             reason: e.to_string(),
+        })?;
+        KeyRing::parse(&SecretString::from(text))
+    }
+
+    /// Reads a key ring from an environment variable (same format).
+    pub fn from_env(var: &str) -> Result<KeyRing, KeyRingError> {
+        let text = std::env::var(var).map_err(|_| KeyRingError::MissingEnv {
+            var: var.to_owned(),
         })?;
         KeyRing::parse(&SecretString::from(text))
     }
@@ -316,6 +326,30 @@ mod tests {
         assert_eq!(
             two.with_active(7).unwrap_err(),
             KeyRingError::UnknownActive { id: 7 }
+        );
+    }
+
+    #[test]
+    fn a_key_file_may_hold_one_key_per_line() {
+        let path = std::env::temp_dir().join(format!("tether-keys-{}", Uuid::now_v7().simple()));
+        let (a, b) = (KeyRing::generate_key(), KeyRing::generate_key());
+        std::fs::write(
+            &path,
+            format!("1:{}\n2:{}\n", a.expose_secret(), b.expose_secret()),
+        )
+        .unwrap();
+        let ring = KeyRing::from_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(ring.active_id(), 2);
+        assert!(matches!(
+            KeyRing::from_file(&path),
+            Err(KeyRingError::File { .. })
+        ));
+        assert_eq!(
+            KeyRing::from_env("TETHER_TEST_SURELY_UNSET_KEYS").unwrap_err(),
+            KeyRingError::MissingEnv {
+                var: "TETHER_TEST_SURELY_UNSET_KEYS".into()
+            }
         );
     }
 

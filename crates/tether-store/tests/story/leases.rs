@@ -1,6 +1,6 @@
 //! Lease claims: a due login goes to exactly one worker at a time.
 
-use crate::harness::{TestDb, for_each_engine, new_login, t};
+use crate::harness::{TestDb, for_each_engine, new_login, ring, t};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tether_core::vocab::Status;
@@ -115,7 +115,8 @@ async fn many_workers(db: TestDb) {
     }
     let mut tasks = Vec::new();
     for w in 0..4 {
-        let store = db.store.clone();
+        // A store of its own per worker, as separate worker processes would have.
+        let store = db.reopen(ring(&db.ring)).await;
         tasks.push(tokio::spawn(async move {
             let owner = format!("worker-{w}");
             let mut got = Vec::new();
@@ -125,6 +126,7 @@ async fn many_workers(db: TestDb) {
                     .await
                     .unwrap();
                 if claims.is_empty() {
+                    store.close().await;
                     return got;
                 }
                 for c in claims {

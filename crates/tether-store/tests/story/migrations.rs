@@ -2,6 +2,7 @@
 
 use crate::harness::{TestDb, for_each_engine, ring, t, workspace_with_login};
 use secrecy::ExposeSecret;
+use sqlx::Connection;
 use tether_store::{KeyRing, SqlStore, Store, StoreError};
 
 #[tokio::test]
@@ -42,6 +43,15 @@ async fn a_plain_path_is_sqlite_and_unknown_schemes_are_refused() {
     store.create_workspace("w", t(0)).await.unwrap();
     store.close().await;
     assert!(path.exists());
+    // WAL lets readers (API) run while the worker writes.
+    let mut c = sqlx::SqliteConnection::connect(path.to_str().unwrap())
+        .await
+        .unwrap();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
 
     let err = SqlStore::connect("mysql://root:hunter2@db/x", keys())
         .await

@@ -1,0 +1,142 @@
+//! Recording a diagnosis: statuses, the report, transitions and their outbox events, atomically.
+
+use super::rows::*;
+use super::{BeginWrite, Pool, SqlStore};
+use crate::sql;
+use crate::*;
+use serde_json::json;
+use sqlx::types::Json;
+use tether_core::vocab::Status;
+use uuid::Uuid;
+
+/// An asset is "resolved" when it is back to working after being in trouble; coming out of
+/// `pending` (first diagnosis) is an ordinary change, not a recovery.
+fn is_recovery(old: Option<Status>, new: Status) -> bool {
+    new == Status::Connected
+        && matches!(
+            old,
+            Some(Status::AtRisk | Status::ActionRequired | Status::Disconnected)
+        )
+}
+
+impl SqlStore {
+    pub(super) async fn record(
+        &self,
+        ws: WorkspaceId,
+        login: LoginId,
+        d: &Diagnosis,
+    ) -> Result<Vec<Transition>> {
+        let at = us(d.at);
+        on_pool!(&self.pool, |p| {
+            let mut tx = p.begin_write().await?;
+            let mut written = Vec::new();
+            let old: Option<(String,)> = sqlx::query_as(sql::LOGIN_STATUS)
+                .bind(ws.0)
+                .bind(login.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let old: Status = match old {
+                Some((s,)) => word("logins.status", &s)?,
+                None => {
+                    return Err(StoreError::NotFound {
+                        what: "login",
+                        id: login.0,
+                    });
+                }
+            };
+            sqlx::query(sql::SET_LOGIN_STATUS)
+                .bind(ws.0)
+                .bind(login.0)
+                .bind(d.login_status.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            if old != d.login_status {
+                written.push((None, old, d.login_status, &d.login_findings));
+            }
+            for v in &d.assets {
+                let old: Option<(String,)> = sqlx::query_as(sql::ASSET_OF_LOGIN)
+                    .bind(ws.0)
+                    .bind(login.0)
+                    .bind(v.asset_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let old: Status = match old {
+                    Some((s,)) => word("assets.status", &s)?,
+                    None => {
+                        return Err(StoreError::NotFound {
+                            what: "asset",
+                            id: v.asset_id.0,
+                        });
+                    }
+                };
+                sqlx::query(sql::SET_ASSET_STATUS)
+                    .bind(ws.0)
+                    .bind(v.asset_id.0)
+                    .bind(v.status.as_str())
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                if old != v.status {
+                    written.push((Some(v.asset_id), old, v.status, &v.findings));
+                }
+            }
+            sqlx::query(sql::PUT_DIAGNOSIS)
+                .bind(login.0)
+                .bind(ws.0)
+                .bind(Json(&d.report))
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            let mut out = Vec::with_capacity(written.len());
+            for (asset_id, old, new, findings) in written {
+                let t = Transition {
+                    id: Uuid::now_v7(),
+                    workspace_id: ws,
+                    login_id: login,
+                    asset_id,
+                    old_status: Some(old),
+                    new_status: new,
+                    findings: findings.clone(),
+                    at: d.at,
+                };
+                sqlx::query(sql::INSERT_TRANSITION)
+                    .bind(t.id)
+                    .bind(ws.0)
+                    .bind(login.0)
+                    .bind(asset_id.map(|a| a.0))
+                    .bind(old.as_str())
+                    .bind(new.as_str())
+                    .bind(Json(findings))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                let (event_type, subject) = match asset_id {
+                    Some(_) if is_recovery(Some(old), new) => ("asset.resolved", "asset_id"),
+                    Some(_) => ("asset.status_changed", "asset_id"),
+                    None => ("login.status_changed", "login_id"),
+                };
+                let payload = json!({
+                    subject: asset_id.map_or(login.0, |a| a.0),
+                    "login_id": login.0,
+                    "old_status": old.as_str(),
+                    "new_status": new.as_str(),
+                    "findings": findings,
+                    "at": d.at.to_string(),
+                    "transition_id": t.id,
+                });
+                sqlx::query(sql::INSERT_EVENT)
+                    .bind(Uuid::now_v7())
+                    .bind(ws.0)
+                    .bind(event_type)
+                    .bind(Json(&payload))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                out.push(t);
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(out)
+        })
+    }
+}

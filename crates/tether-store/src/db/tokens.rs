@@ -1,0 +1,146 @@
+//! Logins' sealed tokens: sealing on connect and reconnect, opening, and re-sealing on rotation.
+
+use super::rows::*;
+use super::{BeginWrite, Pool, SqlStore};
+use crate::seal::{TokenAad, TokenKind};
+use crate::sql;
+use crate::*;
+use jiff::Timestamp;
+use secrecy::SecretString;
+use tether_core::vocab::{Network, Status};
+use uuid::Uuid;
+
+fn user_aad(login: Uuid, network: Network) -> TokenAad {
+    TokenAad {
+        login_id: login,
+        network,
+        kind: TokenKind::User,
+    }
+}
+
+impl SqlStore {
+    pub(super) async fn insert_or_reconnect(
+        &self,
+        ws: WorkspaceId,
+        new: NewLogin,
+        now: Timestamp,
+    ) -> Result<Login> {
+        let network = new.network.as_str();
+        let row: LoginRow = on_pool!(&self.pool, |p| {
+            let mut tx = p.begin_write().await?;
+            let existing: Option<(Uuid,)> = sqlx::query_as(sql::FIND_LOGIN_ID)
+                .bind(ws.0)
+                .bind(network)
+                .bind(&new.platform_user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            // The id must be known before sealing: it is part of the token's AAD.
+            let id = existing.map_or_else(Uuid::now_v7, |(id,)| id);
+            let sealed = self.keys.seal(&new.token, &user_aad(id, new.network));
+            let key_id = i64::from(self.keys.active_id());
+            let row: LoginRow = if existing.is_some() {
+                sqlx::query_as(sql::RECONNECT_LOGIN)
+                    .bind(ws.0)
+                    .bind(id)
+                    .bind(&new.person_name)
+                    .bind(&sealed)
+                    .bind(key_id)
+                    .bind(new.expires_at.map(us))
+                    .bind(new.data_access_expires_at.map(us))
+                    .bind(us(now))
+                    .fetch_one(&mut *tx)
+                    .await?
+            } else {
+                sqlx::query_as(sql::INSERT_LOGIN)
+                    .bind(id)
+                    .bind(ws.0)
+                    .bind(network)
+                    .bind(&new.platform_user_id)
+                    .bind(&new.person_name)
+                    .bind(&sealed)
+                    .bind(key_id)
+                    .bind(new.expires_at.map(us))
+                    .bind(new.data_access_expires_at.map(us))
+                    .bind(Status::Pending.as_str())
+                    .bind(us(now))
+                    .fetch_one(&mut *tx)
+                    .await?
+            };
+            tx.commit().await?;
+            Ok::<_, StoreError>(row)
+        })?;
+        login(row)
+    }
+
+    pub(super) async fn open_token(&self, ws: WorkspaceId, id: LoginId) -> Result<SecretString> {
+        let row: Option<(String, Vec<u8>)> =
+            on_pool!(&self.pool, |p| sqlx::query_as(sql::GET_LOGIN_TOKEN)
+                .bind(ws.0)
+                .bind(id.0)
+                .fetch_optional(p)
+                .await)?;
+        let (network, sealed) = row.ok_or(StoreError::NotFound {
+            what: "login",
+            id: id.0,
+        })?;
+        let network: Network = word("logins.network", &network)?;
+        self.keys
+            .open(&sealed, &user_aad(id.0, network))
+            .map_err(|source| StoreError::Seal {
+                login: id.0,
+                source,
+            })
+    }
+
+    pub(super) async fn reseal(
+        &self,
+        batch: u32,
+        progress: &mut (dyn FnMut(ResealProgress) + Send),
+    ) -> Result<ResealProgress> {
+        let active = i64::from(self.keys.active_id());
+        let (total,): (i64,) = on_pool!(&self.pool, |p| sqlx::query_as(sql::COUNT_STALE_TOKENS)
+            .bind(active)
+            .fetch_one(p)
+            .await)?;
+        let mut state = ResealProgress {
+            done: 0,
+            total: u64::try_from(total).unwrap_or_default(),
+        };
+        loop {
+            let resealed: u64 = on_pool!(&self.pool, |p| {
+                let mut tx = p.begin_write().await?;
+                let rows: Vec<(Uuid, String, Vec<u8>, i64)> = sqlx::query_as(sql::STALE_TOKENS)
+                    .bind(active)
+                    .bind(i64::from(batch.max(1)))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut n = 0u64;
+                for (id, network, sealed, old_key) in rows {
+                    let aad = user_aad(id, word("logins.network", &network)?);
+                    // A row that does not open stops the rotation: skipping it would leave it
+                    // stale forever, and dropping it would lose a connection.
+                    let token = self
+                        .keys
+                        .open(&sealed, &aad)
+                        .map_err(|source| StoreError::Seal { login: id, source })?;
+                    sqlx::query(sql::RESEAL_TOKEN)
+                        .bind(id)
+                        .bind(old_key)
+                        .bind(self.keys.seal(&token, &aad))
+                        .bind(active)
+                        .execute(&mut *tx)
+                        .await?;
+                    n += 1;
+                }
+                tx.commit().await?;
+                Ok::<_, StoreError>(n)
+            })?;
+            if resealed == 0 {
+                return Ok(state);
+            }
+            state.done += resealed;
+            state.total = state.total.max(state.done);
+            progress(state);
+        }
+    }
+}
