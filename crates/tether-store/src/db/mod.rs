@@ -80,6 +80,15 @@ impl std::fmt::Debug for SqlStore {
 }
 
 impl SqlStore {
+    /// The SQL for this engine where the dialects differ (the claim queries: Postgres adds
+    /// `FOR UPDATE SKIP LOCKED`; SQLite's single writer serializes the UPDATE by itself).
+    fn dialect(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => sqlite,
+            Pool::Postgres(_) => postgres,
+        }
+    }
+
     /// Connects and migrates. `postgres://` or `postgresql://` selects PostgreSQL; `sqlite:` or a
     /// plain file path selects SQLite (created if missing, WAL, 5 s busy timeout).
     pub async fn connect(url: &str, keys: KeyRing) -> Result<SqlStore> {
@@ -416,26 +425,14 @@ impl Store for SqlStore {
         limit: u32,
     ) -> Result<Vec<Claim>> {
         let until = us(now).saturating_add(micros_of(lease));
-        let mut rows: Vec<(Uuid, Uuid)> = match &self.pool {
-            Pool::Sqlite(p) => {
-                sqlx::query_as(sql::CLAIM_LOGINS_SQLITE)
-                    .bind(owner)
-                    .bind(until)
-                    .bind(us(now))
-                    .bind(i64::from(limit))
-                    .fetch_all(p)
-                    .await?
-            }
-            Pool::Postgres(p) => {
-                sqlx::query_as(sql::CLAIM_LOGINS_PG)
-                    .bind(owner)
-                    .bind(until)
-                    .bind(us(now))
-                    .bind(i64::from(limit))
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let q = self.dialect(sql::CLAIM_LOGINS_SQLITE, sql::CLAIM_LOGINS_PG);
+        let mut rows: Vec<(Uuid, Uuid)> = on_pool!(&self.pool, |p| sqlx::query_as(q)
+            .bind(owner)
+            .bind(until)
+            .bind(us(now))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
         // RETURNING has no defined order on either engine.
         rows.sort();
         Ok(rows
@@ -496,26 +493,14 @@ impl Store for SqlStore {
         limit: u32,
     ) -> Result<Vec<OutboxEvent>> {
         let until = us(now).saturating_add(micros_of(lease));
-        let rows: Vec<EventRow> = match &self.pool {
-            Pool::Sqlite(p) => {
-                sqlx::query_as(sql::CLAIM_EVENTS_SQLITE)
-                    .bind(owner)
-                    .bind(until)
-                    .bind(us(now))
-                    .bind(i64::from(limit))
-                    .fetch_all(p)
-                    .await?
-            }
-            Pool::Postgres(p) => {
-                sqlx::query_as(sql::CLAIM_EVENTS_PG)
-                    .bind(owner)
-                    .bind(until)
-                    .bind(us(now))
-                    .bind(i64::from(limit))
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let q = self.dialect(sql::CLAIM_EVENTS_SQLITE, sql::CLAIM_EVENTS_PG);
+        let rows: Vec<EventRow> = on_pool!(&self.pool, |p| sqlx::query_as(q)
+            .bind(owner)
+            .bind(until)
+            .bind(us(now))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
         let mut events = rows.into_iter().map(event).collect::<Result<Vec<_>>>()?;
         events.sort_by_key(|e| (e.next_attempt_at, e.id));
         Ok(events)
