@@ -1,16 +1,14 @@
 //! `tether demo`: the simulator with a realistic agency world, every login in it diagnosed over
 //! real HTTP, the results printed for people. Needs no accounts or keys.
 
-use crate::diagnose::load_profile;
+use crate::diagnose::MetaChecker;
 use crate::text::{self, Style};
 use anyhow::Context;
 use clap::Args;
 use jiff::Timestamp;
 use secrecy::SecretString;
-use std::io::IsTerminal;
 use std::process::ExitCode;
-use tether_core::{Catalog, Engine, EngineOptions, Network, Status};
-use tether_meta::{GraphClient, GraphConfig, InspectOptions};
+use tether_core::Status;
 use tether_sim::{TokenKind, World};
 
 #[derive(Debug, Args)]
@@ -45,25 +43,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let app_secret = world.app.secret.clone();
     let sim = tether_sim::spawn(world).context("cannot start the simulator")?;
 
-    let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
-    let profile = load_profile(&catalog, Some(&args.profile))?;
-    let engine = Engine::new(&catalog, Network::Meta, &profile, EngineOptions::default());
-    let mut config = GraphConfig::new(app_id.clone(), SecretString::from(app_secret.clone()));
-    config.base_url = sim.base_url().parse().context("simulator URL")?;
-    let client = GraphClient::new(config).context("cannot build the Graph API client")?;
+    let checker = MetaChecker::new(
+        Some(&args.profile),
+        sim.base_url().parse().context("simulator URL")?,
+        app_id.clone(),
+        SecretString::from(app_secret.clone()),
+    )?;
+    let (engine, client, profile) = (&checker.engine, &checker.client, &checker.profile);
     let tokens: Vec<SecretString> = logins
         .iter()
         .map(|(_, _, t)| SecretString::from(t.clone()))
         .collect();
-    let options = InspectOptions {
-        product_tag_eligibility: profile.needs_product_tag_eligibility(&catalog),
-        ..InspectOptions::default()
-    };
+    let options = checker.inspect_options();
     let results = client.inspect_logins(&tokens, &options).await;
 
-    let style = Style {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let style = Style::for_stdout();
     let mut tally: Vec<(Status, usize)> = Vec::new();
     println!(
         "Tether demo: the agency \"Northwind Social\" and {} logins of its clients, checked against the \
@@ -108,7 +102,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "\nWhere to look next:\n  tether sim --world demo          # the same world, in the foreground, with its admin API\n  \
          tether diagnose meta --graph-url {base} --app-id {app_id} --app-secret {app_secret} --token <token> --now {now}\n  \
          JSON for programs: add --format json (REPORT.md); profiles: --profile listening|scheduler|messenger",
-        base = sim.base_url(),
+        // This run's simulator stops with it; `tether sim` listens on its default port.
+        base = "http://127.0.0.1:4590",
     );
     if args.keep_running {
         println!(

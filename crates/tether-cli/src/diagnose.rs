@@ -110,13 +110,52 @@ fn read_tokens(path: &PathBuf) -> anyhow::Result<Vec<(usize, SecretString)>> {
     Ok(tokens)
 }
 
+/// Everything one Meta check needs: the profile's engine, and a client for one app at one Graph
+/// URL. `diagnose` and `demo` build it the same way.
+pub struct MetaChecker {
+    pub profile: Profile,
+    pub engine: Engine,
+    pub client: GraphClient,
+    /// Whether the profile needs Instagram's shopping eligibility asked for.
+    product_tag_eligibility: bool,
+}
+
+impl MetaChecker {
+    pub fn new(
+        profile: Option<&str>,
+        graph_url: url::Url,
+        app_id: String,
+        app_secret: SecretString,
+    ) -> anyhow::Result<MetaChecker> {
+        let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
+        let profile = load_profile(&catalog, profile)?;
+        let engine = Engine::new(&catalog, Net::Meta, &profile, EngineOptions::default());
+        let mut config = GraphConfig::new(app_id, app_secret);
+        config.base_url = graph_url;
+        let client = GraphClient::new(config).context("cannot build the Graph API client")?;
+        Ok(MetaChecker {
+            product_tag_eligibility: profile.needs_product_tag_eligibility(&catalog),
+            profile,
+            engine,
+            client,
+        })
+    }
+
+    pub fn inspect_options(&self) -> InspectOptions {
+        InspectOptions {
+            product_tag_eligibility: self.product_tag_eligibility,
+            ..InspectOptions::default()
+        }
+    }
+}
+
 async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
-    let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
-    let profile = load_profile(&catalog, args.profile.as_deref())?;
-    let engine = Engine::new(&catalog, Net::Meta, &profile, EngineOptions::default());
-    let mut config = GraphConfig::new(args.app_id.clone(), SecretString::from(args.app_secret));
-    config.base_url = args.graph_url.clone();
-    let client = GraphClient::new(config).context("cannot build the Graph API client")?;
+    let checker = MetaChecker::new(
+        args.profile.as_deref(),
+        args.graph_url.clone(),
+        args.app_id.clone(),
+        SecretString::from(args.app_secret),
+    )?;
 
     let many = args.tokens_from.is_some();
     let (line_numbers, tokens): (Vec<usize>, Vec<SecretString>) =
@@ -135,15 +174,14 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
 
     let bar = progress_bar(many, tokens.len() as u64);
     let mut options = InspectOptions {
-        product_tag_eligibility: profile.needs_product_tag_eligibility(&catalog),
         concurrency: usize::from(args.concurrency),
-        ..InspectOptions::default()
+        ..checker.inspect_options()
     };
     if let Some(bar) = &bar {
         let bar = bar.clone();
         options.on_progress = Some(Arc::new(move |p: Progress| bar.set_position(p.done as u64)));
     }
-    let results = client.inspect_logins(&tokens, &options).await;
+    let results = checker.client.inspect_logins(&tokens, &options).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -157,15 +195,15 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
     }
 
     let now = args.now.unwrap_or_else(Timestamp::now);
-    let style = Style {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let style = Style::for_stdout();
     let mut stdout = std::io::stdout().lock();
     let mut worst = 0u8;
     for (line_no, result) in line_numbers.into_iter().zip(results) {
         match result {
             Ok(snapshot) => {
-                let report = engine.diagnose(&snapshot.login, &snapshot.assets, now);
+                let report = checker
+                    .engine
+                    .diagnose(&snapshot.login, &snapshot.assets, now);
                 worst = worst.max(u8::from(!report.all_connected()));
                 write_report(&mut stdout, &report, format, many, style)?;
             }
@@ -189,7 +227,7 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
         }
     }
     stdout.flush()?;
-    let stats = client.stats();
+    let stats = checker.client.stats();
     tracing::info!(
         http_requests = stats.http_requests,
         platform_calls = stats.platform_calls,

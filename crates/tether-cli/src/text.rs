@@ -12,6 +12,13 @@ pub struct Style {
 }
 
 impl Style {
+    pub fn for_stdout() -> Style {
+        Style {
+            color: std::io::IsTerminal::is_terminal(&std::io::stdout())
+                && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
     fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
