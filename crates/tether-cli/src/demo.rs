@@ -99,11 +99,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         logins.len()
     );
     println!(
+        // This run's simulator stops with it; `tether sim` listens on 4590 by default.
         "\nWhere to look next:\n  tether sim --world demo          # the same world, in the foreground, with its admin API\n  \
-         tether diagnose meta --graph-url {base} --app-id {app_id} --app-secret {app_secret} --token <token> --now {now}\n  \
+         tether diagnose meta --graph-url http://127.0.0.1:4590 --app-id {app_id} --app-secret {app_secret} --token <token> --now {now}\n  \
          JSON for programs: add --format json (REPORT.md); profiles: --profile listening|scheduler|messenger",
-        // This run's simulator stops with it; `tether sim` listens on its default port.
-        base = "http://127.0.0.1:4590",
     );
     if args.keep_running {
         println!(
