@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use reqwest::Method;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::faults::FaultSpec;
@@ -27,6 +28,39 @@ pub fn http_client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a client without TLS configuration builds")
+}
+
+/// A change of the app's callback settings for [`AdminClient::set_callbacks`]: `None` keeps a
+/// field, `Some(None)` clears it, `Some(Some(v))` sets it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CallbackUpdate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deauthorize_url: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_deletion_url: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_verify_token: Option<Option<String>>,
+}
+
+impl CallbackUpdate {
+    pub fn deauthorize_url(mut self, url: impl Into<String>) -> Self {
+        self.deauthorize_url = Some(Some(url.into()));
+        self
+    }
+
+    pub fn data_deletion_url(mut self, url: impl Into<String>) -> Self {
+        self.data_deletion_url = Some(Some(url.into()));
+        self
+    }
+
+    /// Sets the webhook URL and verify token; the simulator runs the handshake against it.
+    pub fn webhook(mut self, url: impl Into<String>, verify_token: impl Into<String>) -> Self {
+        self.webhook_url = Some(Some(url.into()));
+        self.webhook_verify_token = Some(Some(verify_token.into()));
+        self
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -285,5 +319,37 @@ impl AdminClient {
 
     pub async fn clear_faults(&self) -> Result<Value, AdminClientError> {
         self.call(Method::DELETE, &["faults"], None).await
+    }
+
+    /// Replaces the app's OAuth redirect URIs (exact URIs, or prefixes ending in `*`).
+    pub async fn set_redirect_uris(&self, uris: &[&str]) -> Result<Value, AdminClientError> {
+        self.call(
+            Method::PUT,
+            &["app", "redirect_uris"],
+            Some(json!({"redirect_uris": uris})),
+        )
+        .await
+    }
+
+    pub async fn callbacks(&self) -> Result<Value, AdminClientError> {
+        self.call(Method::GET, &["app", "callbacks"], None).await
+    }
+
+    /// Fails with HTTP 400 (and changes nothing) when a new webhook URL fails the handshake.
+    pub async fn set_callbacks(&self, update: &CallbackUpdate) -> Result<Value, AdminClientError> {
+        let body =
+            serde_json::to_value(update).map_err(|e| AdminClientError::Decode(e.to_string()))?;
+        self.call(Method::PUT, &["app", "callbacks"], Some(body))
+            .await
+    }
+
+    /// Sends the Data Deletion Request Callback; the answer carries the app's `reply`.
+    pub async fn request_deletion(&self, user: &str) -> Result<Value, AdminClientError> {
+        self.post(&["users", user, "request_deletion"], None).await
+    }
+
+    /// The last deliveries to the app's server, oldest first.
+    pub async fn deliveries(&self) -> Result<Value, AdminClientError> {
+        self.call(Method::GET, &["deliveries"], None).await
     }
 }

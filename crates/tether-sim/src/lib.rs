@@ -16,6 +16,8 @@ mod clock;
 pub mod faults;
 pub mod fields;
 mod graph;
+mod oauth;
+mod push;
 mod server;
 mod state;
 mod world;
@@ -26,11 +28,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use admin::AdminError;
-pub use client::{AdminClient, AdminClientError, http_client};
+pub use client::{AdminClient, AdminClientError, CallbackUpdate, http_client};
 pub use faults::{
     Effect, Endpoint, FaultSpec, GraphErrorSpec, HttpStatusSpec, LatencySpec, MalformedSpec, Match,
 };
 pub use graph::token::proof_for as appsecret_proof;
+pub use oauth::{LONG_LIVED_SECS, SHORT_LIVED_SECS};
 pub use server::router;
 pub use state::{SimState, Stats};
 pub use world::{

@@ -1,4 +1,5 @@
-//! HTTP front: the admin API under `/_admin`, every other path is the Graph API.
+//! HTTP front: the admin API under `/_admin`, Facebook Login (`dialog/oauth`,
+//! `oauth/access_token`), every other path is the Graph API.
 
 use std::time::Duration;
 
@@ -42,6 +43,11 @@ async fn graph_handler(
         form_pairs(uri.query().unwrap_or("").as_bytes()).collect();
     if method == Method::POST {
         params.extend(form_pairs(&body));
+    }
+    if let Some(resp) =
+        crate::oauth::route(&state, &method, uri.path(), path, version, &params).await
+    {
+        return resp;
     }
     if !params.iter().any(|(k, _)| k == "access_token")
         && let Some(auth) = headers
@@ -96,7 +102,7 @@ async fn graph_handler(
     respond(reply, &usage, version)
 }
 
-fn respond(reply: Reply, usage: &str, version: Option<&str>) -> Response {
+pub(crate) fn respond(reply: Reply, usage: &str, version: Option<&str>) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let content_type = match (&reply.body, reply.status) {
         (Body::Raw(_), s) if s != 200 => "text/html; charset=utf-8",

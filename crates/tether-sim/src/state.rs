@@ -1,13 +1,15 @@
 //! The simulator's shared state: world, clock, faults, counters and the hourly usage window.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::clock::Clock;
 use crate::faults::Faults;
+use crate::oauth::Codes;
+use crate::push::PushState;
 use crate::world::World;
 
 /// Request counters, readable through `GET /_admin/stats` or [`crate::SimHandle::stats`].
@@ -20,6 +22,15 @@ pub struct Stats {
     pub batch_requests: u64,
     pub calls_by_endpoint: BTreeMap<String, u64>,
     pub faults_applied: u64,
+    /// OAuth dialog requests (`GET`/`POST /dialog/oauth`); not Graph requests, not platform calls.
+    #[serde(default)]
+    pub dialog_requests: u64,
+    /// `/oauth/access_token` requests (code and long-lived exchanges); not counted above.
+    #[serde(default)]
+    pub token_requests: u64,
+    /// Callbacks and webhooks POSTed to the app's server (sent or failed).
+    #[serde(default)]
+    pub deliveries: u64,
 }
 
 /// Calls in the current hour of the virtual clock, for `X-App-Usage`.
@@ -55,6 +66,8 @@ pub struct Inner {
     pub faults: Faults,
     pub stats: Stats,
     pub usage: Usage,
+    pub codes: Codes,
+    pub push: PushState,
 }
 
 impl Inner {
@@ -78,6 +91,8 @@ impl Inner {
 #[derive(Clone)]
 pub struct SimState {
     inner: Arc<Mutex<Inner>>,
+    /// For deliveries to the app's server; built on first use, as most simulators never push.
+    http: Arc<OnceLock<reqwest::Client>>,
 }
 
 impl SimState {
@@ -90,7 +105,10 @@ impl SimState {
                 faults: Faults::default(),
                 stats: Stats::default(),
                 usage: Usage::default(),
+                codes: Codes::default(),
+                push: PushState::default(),
             })),
+            http: Arc::new(OnceLock::new()),
         }
     }
 
@@ -98,6 +116,10 @@ impl SimState {
         // A panic while holding the lock leaves plain data behind; serving it is still better
         // than failing every later request.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn http(&self) -> reqwest::Client {
+        self.http.get_or_init(crate::client::http_client).clone()
     }
 
     pub fn stats(&self) -> Stats {

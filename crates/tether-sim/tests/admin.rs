@@ -1,6 +1,10 @@
 //! Each admin mutation, seen through debug_token and /me as a client would see it.
 
 mod common;
+#[path = "admin/login.rs"]
+mod login;
+#[path = "admin/push.rs"]
+mod push;
 
 use common::*;
 use serde_json::{Value, json};

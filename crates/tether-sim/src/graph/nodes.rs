@@ -313,6 +313,7 @@ impl<'w> Render<'w> {
                             user_token.expires_at
                         },
                         state: TokenState::Valid,
+                        auth_type: None,
                     });
                     return Some(candidate);
                 }

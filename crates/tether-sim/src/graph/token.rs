@@ -81,6 +81,9 @@ fn check_proof(
     }
 }
 
+/// Wording of the fixture error_app_not_installed_190_458.json.
+const APP_NOT_INSTALLED: &str = "App Not Installed";
+
 /// Why a world token no longer works: `(subcode, message)`.
 pub fn dead_reason(world: &World, token: &Token, now: Timestamp) -> Option<(u32, String)> {
     let msg = |s: &str| format!("Error validating access token: {s}");
@@ -105,12 +108,12 @@ pub fn dead_reason(world: &World, token: &Token, now: Timestamp) -> Option<(u32,
                 msg("The session is invalid because the user logged out."),
             ));
         }
+        TokenState::AppRemoved => return Some((458, APP_NOT_INSTALLED.into())),
         TokenState::Valid => {}
     }
     if let Some(user) = world.users.get(&token.user) {
         if !user.app_installed {
-            // Wording of the fixture error_app_not_installed_190_458.json.
-            return Some((458, "App Not Installed".into()));
+            return Some((458, APP_NOT_INSTALLED.into()));
         }
         if user.checkpoint {
             return Some((459, "You cannot access the app till you log in to www.facebook.com and follow the instructions given.".into()));
@@ -275,6 +278,9 @@ pub fn debug_token(
     }
     if let TokenKind::Page { page } = &token.kind {
         data["profile_id"] = json!(page);
+    }
+    if let Some(auth_type) = &token.auth_type {
+        data["metadata"] = json!({ "auth_type": auth_type });
     }
     if let Some((subcode, message)) = dead_reason(world, token, now) {
         data["is_valid"] = json!(false);

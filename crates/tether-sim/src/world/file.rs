@@ -531,11 +531,12 @@ fn build_token(cx: &Ctx, parts: &Parts, app_id: &str, t: TokenFile) -> Result<To
         "password_changed" => TokenState::PasswordChanged,
         "invalidated" => TokenState::Invalidated,
         "logged_out" => TokenState::LoggedOut,
+        "app_removed" => TokenState::AppRemoved,
         other => {
             return Err(cx.bad(
                 format!("{who}.state"),
                 other,
-                "valid, password_changed (460), invalidated (466) or logged_out (467)",
+                "valid, password_changed (460), invalidated (466), logged_out (467) or app_removed (458)",
             ));
         }
     };
@@ -547,5 +548,6 @@ fn build_token(cx: &Ctx, parts: &Parts, app_id: &str, t: TokenFile) -> Result<To
         issued_at,
         expires_at,
         state,
+        auth_type: None,
     })
 }

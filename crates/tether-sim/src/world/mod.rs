@@ -45,8 +45,21 @@ pub struct App {
     pub name: String,
     pub secret: String,
     pub require_appsecret_proof: bool,
-    /// Unused until the OAuth dialog exists; kept so world files can already declare them.
+    /// Where the OAuth dialog may send people back: exact URIs, or a prefix ending in `*`
+    /// (a simulator extension, so tests on random ports can register `http://127.0.0.1:*`).
     pub redirect_uris: Vec<String>,
+}
+
+impl App {
+    /// Whether the dialog may redirect to `uri`: an exact entry, or a `*`-terminated prefix.
+    pub fn redirect_allowed(&self, uri: &str) -> bool {
+        self.redirect_uris
+            .iter()
+            .any(|entry| match entry.strip_suffix('*') {
+                Some(prefix) => uri.starts_with(prefix),
+                None => entry == uri,
+            })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,6 +153,9 @@ pub enum TokenState {
     Invalidated,
     /// 190/467.
     LoggedOut,
+    /// 190/458 for good: issued before the person removed the app, so a later re-install through
+    /// the dialog does not bring it back.
+    AppRemoved,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -153,6 +169,10 @@ pub struct Token {
     /// `None` = never expires (`expires_at: 0` in debug_token).
     pub expires_at: Option<Timestamp>,
     pub state: TokenState,
+    /// `auth_type` of the dialog that produced the token (`"rerequest"`), shown by debug_token
+    /// under `metadata` as in the fixture debug_token_valid_short_lived_user_metadata_rerequest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

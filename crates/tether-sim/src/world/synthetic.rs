@@ -73,6 +73,7 @@ pub(super) fn build(users: usize, pages_per_user: usize) -> World {
                 issued_at: start,
                 expires_at: Some(start + SignedDuration::from_hours(60 * 24)),
                 state: TokenState::Valid,
+                auth_type: None,
             },
         );
         for j in 0..pages_per_user {
