@@ -1,15 +1,21 @@
-//! `tether demo`: the simulator with a realistic agency world, every login in it diagnosed over
-//! real HTTP, the results printed for people. Needs no accounts or keys.
+//! `tether demo`: the simulator with a realistic agency world, the Tether server on SQLite, every
+//! login of the world connected and checked, webhooks delivered to a local receiver, and where to
+//! look next. Needs no accounts or keys; runs until Ctrl-C (or `--once`).
 
-use crate::diagnose::MetaChecker;
 use crate::text::{self, Style};
 use anyhow::Context;
+use axum::routing::post;
 use clap::Args;
-use jiff::Timestamp;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use tether_core::Status;
+use tether_server::{App, Config, ManualClock, MetaApp, WorkerConfig};
 use tether_sim::{TokenKind, World};
+use tether_store::{KeyRing, SqlStore, Store};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -17,99 +23,196 @@ pub struct DemoArgs {
     /// (every feature), `listening`, `messenger`, or a profile file.
     #[arg(long, value_name = "NAME|FILE", default_value = "scheduler")]
     profile: String,
-    /// Keep the simulator running afterwards so you can change the world and diagnose again.
+    /// The server's port (0 picks a free one).
+    #[arg(long, default_value_t = 4580)]
+    port: u16,
+    /// Print the results and exit instead of serving until Ctrl-C.
     #[arg(long)]
-    keep_running: bool,
+    once: bool,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    tether_server::install_tls_provider();
     let world = World::demo();
-    let now: Timestamp = world.clock.start;
-    let mut logins: Vec<_> = world
+    let start = world.clock.start;
+    let mut tokens: Vec<(String, String)> = world
         .tokens
         .values()
         .filter(|t| matches!(t.kind, TokenKind::User))
-        .map(|t| {
-            let name = world
-                .users
-                .get(&t.user)
-                .map(|u| u.name.clone())
-                .unwrap_or_default();
-            (t.user.clone(), name, t.token.clone())
-        })
+        .map(|t| (t.user.clone(), t.token.clone()))
         .collect();
-    logins.sort();
-    let app_id = world.app.id.clone();
-    let app_secret = world.app.secret.clone();
+    tokens.sort();
+    let (app_id, app_secret) = (world.app.id.clone(), world.app.secret.clone());
     let sim = tether_sim::spawn(world).context("cannot start the simulator")?;
+    let sim_url: url::Url = sim.base_url().parse().context("simulator URL")?;
 
-    let checker = MetaChecker::new(
-        Some(&args.profile),
-        sim.base_url().parse().context("simulator URL")?,
-        app_id.clone(),
-        SecretString::from(app_secret.clone()),
-    )?;
-    let (engine, client, profile) = (&checker.engine, &checker.client, &checker.profile);
-    let tokens: Vec<SecretString> = logins
-        .iter()
-        .map(|(_, _, t)| SecretString::from(t.clone()))
-        .collect();
-    let options = checker.inspect_options();
-    let results = client.inspect_logins(&tokens, &options).await;
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
+        Ok(l) => l,
+        // Something else holds the port: any free one will do for a demo.
+        Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?,
+    };
+    let addr = listener.local_addr()?;
+    let public_url: url::Url = format!("http://{addr}").parse()?;
+
+    let dir = std::env::temp_dir().join(format!("tether-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let db_path = dir.join("tether.db");
+    let keys = KeyRing::parse(&SecretString::from(format!(
+        "1:{}",
+        KeyRing::generate_key().expose_secret()
+    )))?;
+    let store = SqlStore::connect(&db_path.display().to_string(), keys).await?;
+    store.migrate().await?;
+
+    let config = Config {
+        public_url: public_url.clone(),
+        meta: MetaApp {
+            app_id: app_id.clone(),
+            app_secret: SecretString::from(app_secret),
+            graph_url: sim_url.clone(),
+            dialog_url: sim_url.clone(),
+            webhook_verify_token: KeyRing::generate_key(),
+        },
+        profile: args.profile.clone(),
+        link_key: KeyRing::generate_key(),
+        link_ttl: Duration::from_secs(7 * 24 * 3600),
+        oauth_state_ttl: Duration::from_secs(30 * 60),
+        body_limit: 256 * 1024,
+        worker: WorkerConfig::default(),
+    };
+    // The simulator's clock is frozen at the world's start; Tether follows it so "expires in 5
+    // days" means the same on both sides.
+    let clock = ManualClock::new(start);
+    let app = App::build(config, store, Arc::new(clock)).await?;
+    let s = app.state.clone();
+    let admin = sim.admin();
+    admin
+        .set_redirect_uris(&[s.config.redirect_uri().as_str()])
+        .await
+        .context("cannot register the callback with the simulator")?;
+
+    let ws = s
+        .store
+        .create_workspace("Northwind Social", s.clock.now())
+        .await?;
+    let key = s.store.create_api_key(ws.id, s.clock.now()).await?;
+    let received = Arc::new(AtomicUsize::new(0));
+    let receiver = spawn_receiver(received.clone()).await?;
+    s.store
+        .create_endpoint(
+            ws.id,
+            &format!("http://{receiver}/events"),
+            "demo receiver",
+            s.clock.now(),
+        )
+        .await?;
 
     let style = Style::for_stdout();
-    let mut tally: Vec<(Status, usize)> = Vec::new();
     println!(
-        "Tether demo: the agency \"Northwind Social\" and {} logins of its clients, checked against the \
-         built-in simulator at {} (profile: {}).\n",
-        logins.len(),
+        "Tether demo: the agency \"Northwind Social\" connects {} logins of its clients \
+         (simulated Facebook at {}, profile: {}).\n",
+        tokens.len(),
         sim.base_url(),
-        profile.name
+        args.profile
     );
-    for ((_, name, _), result) in logins.iter().zip(results) {
-        println!(
-            "━━ {name} {}",
-            "━".repeat(60usize.saturating_sub(name.len()))
-        );
-        match result {
-            Ok(snapshot) => {
-                let report = engine.diagnose(&snapshot.login, &snapshot.assets, now);
-                for a in &report.assets {
-                    match tally.iter_mut().find(|(s, _)| *s == a.status) {
+    let mut tally: Vec<(Status, usize)> = Vec::new();
+    let mut example_login = None;
+    for (user, token) in tokens {
+        match tether_server::connect::connect_token(
+            &s,
+            ws.id,
+            SecretString::from(token),
+            None,
+            false,
+        )
+        .await
+        {
+            Ok(c) => {
+                for a in &c.report.assets {
+                    match tally.iter_mut().find(|(st, _)| *st == a.status) {
                         Some((_, n)) => *n += 1,
                         None => tally.push((a.status, 1)),
                     }
                 }
-                println!("{}", text::render(&report, style));
+                if example_login.is_none() && c.report.login.status == Status::ActionRequired {
+                    example_login = Some(c.login.clone());
+                }
+                println!(
+                    "━━ {} {}",
+                    c.login.person_name,
+                    "━".repeat(60usize.saturating_sub(c.login.person_name.len()))
+                );
+                println!("{}", text::render(&c.report, style));
             }
-            Err(e) => println!("check could not run: {e}\n"),
+            Err(e) => println!("━━ user {user}: not connected: {e}\n"),
         }
     }
-    tally.sort_by_key(|(s, _)| std::cmp::Reverse(s.rank()));
+    let drained = app.worker.drain().await?;
+    tally.sort_by_key(|(st, _)| std::cmp::Reverse(st.rank()));
     let counts: Vec<String> = tally
         .iter()
-        .map(|(s, n)| format!("{n} {}", text::status_label(*s)))
+        .map(|(st, n)| format!("{n} {}", text::status_label(*st)))
         .collect();
-    let stats = client.stats();
     println!("Assets: {}.", counts.join(", "));
     println!(
-        "Cost: {} platform calls in {} HTTP requests for {} logins.",
-        stats.platform_calls,
-        stats.http_requests,
-        logins.len()
+        "Webhooks: {} events delivered to the demo receiver ({} delivery attempts failed).",
+        received.load(Ordering::SeqCst),
+        drained.delivery_failures
+    );
+    let api = format!("{public_url}api/v1");
+    let auth = format!("-H 'Authorization: Bearer {}'", key.secret.expose_secret());
+    println!("\nWhere to look:");
+    println!("  Database          {}", db_path.display());
+    println!(
+        "  API               {api}   (OpenAPI: {api}/openapi.json, metrics: {public_url}metrics)"
+    );
+    println!("  API key           {}", key.secret.expose_secret());
+    println!("  Accounts          curl -s {auth} '{api}/assets?status=action_required'");
+    println!("  Who must act      curl -s {auth} '{api}/assets?owner=asset_admin'");
+    if let Some(l) = &example_login {
+        let (url, _) = tether_server::links::reconnect_url(&s, l);
+        println!(
+            "  Reconnect link    {url}   (for {}; opens the simulated Facebook dialog)",
+            l.person_name
+        );
+    }
+    println!(
+        "  Pre-flight        curl -s {auth} '{api}/assets/<asset id>/preflight?feature=publish'"
     );
     println!(
-        // This run's simulator stops with it; `tether sim` listens on 4590 by default.
-        "\nWhere to look next:\n  tether sim --world demo          # the same world, in the foreground, with its admin API\n  \
-         tether diagnose meta --graph-url http://127.0.0.1:4590 --app-id {app_id} --app-secret {app_secret} --token <token> --now {now}\n  \
-         JSON for programs: add --format json (REPORT.md); profiles: --profile listening|scheduler|messenger",
+        "  Break something   curl -s -X POST {}/_admin/users/<user id>/change_password, then\n                    curl -s -X POST {auth} '{api}/logins/<login id>/check'",
+        sim.base_url()
     );
-    if args.keep_running {
-        println!(
-            "\nSimulator still running at {} — Ctrl-C to stop.",
-            sim.base_url()
-        );
-        tokio::signal::ctrl_c().await.ok();
+    if args.once {
+        return Ok(ExitCode::SUCCESS);
     }
+    println!("\nServing until Ctrl-C.");
+    let worker = tokio::spawn(tether_server::run_worker(
+        app.worker.clone(),
+        Duration::from_secs(1),
+        crate::serve::shutdown_signal(),
+    ));
+    app.serve(listener, crate::serve::shutdown_signal()).await?;
+    let _ = worker.await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A local endpoint that accepts (and counts) the demo's webhook events.
+async fn spawn_receiver(count: Arc<AtomicUsize>) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let router = axum::Router::new().route(
+        "/events",
+        post(move || {
+            let count = count.clone();
+            async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                "ok"
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(addr)
 }

@@ -10,8 +10,10 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tether_core::{Catalog, Engine, EngineOptions, Network as Net, Profile, Report};
-use tether_meta::{CheckError, GraphClient, GraphConfig, InspectOptions, Progress};
+use tether_core::Report;
+use tether_meta::{CheckError, InspectOptions, Progress};
+use tether_server::MetaApp;
+use tether_server::check::Checker;
 
 #[derive(Debug, Subcommand)]
 pub enum Network {
@@ -69,26 +71,6 @@ pub async fn run(network: Network) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Resolves `--profile`: a built-in name, or a path to the user's own profile file.
-pub fn load_profile(catalog: &Catalog, spec: Option<&str>) -> anyhow::Result<Profile> {
-    let Some(spec) = spec else {
-        return Ok(Profile::all(catalog));
-    };
-    let path = std::path::Path::new(spec);
-    if path.exists() || spec.ends_with(".toml") || spec.contains('/') {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read profile file {}", path.display()))?;
-        return Profile::from_toml_str(&text, spec, catalog)
-            .with_context(|| format!("invalid profile file {}", path.display()));
-    }
-    Profile::builtin(spec).with_context(|| {
-        format!(
-            "unknown profile `{spec}`: use one of {} or a path to a profile file",
-            Profile::builtin_names().join(", ")
-        )
-    })
-}
-
 /// The tokens of a `--tokens-from` file with the file line each stands on (1-based): blank lines
 /// are skipped, but a person looks a failure up by its line in the file.
 fn read_tokens(path: &PathBuf) -> anyhow::Result<Vec<(usize, SecretString)>> {
@@ -110,52 +92,22 @@ fn read_tokens(path: &PathBuf) -> anyhow::Result<Vec<(usize, SecretString)>> {
     Ok(tokens)
 }
 
-/// Everything one Meta check needs: the profile's engine, and a client for one app at one Graph
-/// URL. `diagnose` and `demo` build it the same way.
-pub struct MetaChecker {
-    pub profile: Profile,
-    pub engine: Engine,
-    pub client: GraphClient,
-    /// Whether the profile needs Instagram's shopping eligibility asked for.
-    product_tag_eligibility: bool,
-}
-
-impl MetaChecker {
-    pub fn new(
-        profile: Option<&str>,
-        graph_url: url::Url,
-        app_id: String,
-        app_secret: SecretString,
-    ) -> anyhow::Result<MetaChecker> {
-        let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
-        let profile = load_profile(&catalog, profile)?;
-        let engine = Engine::new(&catalog, Net::Meta, &profile, EngineOptions::default());
-        let mut config = GraphConfig::new(app_id, app_secret);
-        config.base_url = graph_url;
-        let client = GraphClient::new(config).context("cannot build the Graph API client")?;
-        Ok(MetaChecker {
-            product_tag_eligibility: profile.needs_product_tag_eligibility(&catalog),
-            profile,
-            engine,
-            client,
-        })
-    }
-
-    pub fn inspect_options(&self) -> InspectOptions {
-        InspectOptions {
-            product_tag_eligibility: self.product_tag_eligibility,
-            ..InspectOptions::default()
-        }
-    }
+/// The checker `diagnose` uses: the service's own, so both judge a login the same way.
+fn checker(args: &MetaArgs) -> anyhow::Result<Checker> {
+    let app = MetaApp {
+        app_id: args.app_id.clone(),
+        app_secret: SecretString::from(args.app_secret.clone()),
+        graph_url: args.graph_url.clone(),
+        // A one-shot check opens no dialog and receives no webhooks.
+        dialog_url: "https://www.facebook.com".parse().context("dialog URL")?,
+        webhook_verify_token: SecretString::from(String::new()),
+    };
+    Checker::new(&app, args.profile.as_deref().unwrap_or("all"))
 }
 
 async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
-    let checker = MetaChecker::new(
-        args.profile.as_deref(),
-        args.graph_url.clone(),
-        args.app_id.clone(),
-        SecretString::from(args.app_secret),
-    )?;
+    tether_server::install_tls_provider();
+    let checker = checker(&args)?;
 
     let many = args.tokens_from.is_some();
     let (line_numbers, tokens): (Vec<usize>, Vec<SecretString>) =

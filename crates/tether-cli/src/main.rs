@@ -4,8 +4,10 @@
 //! itself could not run (bad arguments, platform unreachable, the checker's own app rejected).
 #![forbid(unsafe_code)]
 
+mod admin;
 mod demo;
 mod diagnose;
+mod serve;
 mod sim;
 mod text;
 
@@ -19,6 +21,9 @@ use std::process::ExitCode;
     about = "Connection health for social media products"
 )]
 struct Cli {
+    /// Log as JSON lines (for log collectors) instead of text. Levels: TETHER_LOG=info,tether=debug…
+    #[arg(long, global = true, env = "TETHER_LOG_JSON")]
+    log_json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,21 +38,43 @@ enum Command {
     },
     /// Run the platform simulator (Graph API shapes, admin API, virtual clock, faults).
     Sim(sim::SimArgs),
-    /// Start the simulator with a realistic agency world and diagnose every login in it.
+    /// Start the simulator with a realistic agency world and the server on SQLite, connect every
+    /// login in it, and print where to look.
     Demo(demo::DemoArgs),
+    /// Run the service: REST API, OAuth connect, Meta callbacks and webhooks, and the worker.
+    Serve(serve::ServeArgs),
+    /// Run a worker alone (checks and webhook delivery), next to `serve --no-worker`.
+    Worker(serve::ServiceArgs),
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(admin::WorkspaceCommand),
+    /// Token encryption keys: generate one, re-seal everything under the active one.
+    #[command(subcommand)]
+    Keys(admin::KeysCommand),
+    /// Create or upgrade the database schema (serve and worker also do it at start).
+    Migrate(admin::MigrateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TETHER_LOG")
-                // Errors reach the person as one clear message from `main`; logs are opt-in.
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+    // A service logs what it does; a one-shot command reports errors as one clear message from
+    // `main`, so its logs are opt-in.
+    let default = match cli.command {
+        Command::Serve(_) | Command::Worker(_) => "info,sqlx=warn",
+        _ => "off",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TETHER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cli.log_json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -63,6 +90,11 @@ fn main() -> ExitCode {
             Command::Diagnose { network } => diagnose::run(network).await,
             Command::Sim(args) => sim::run(args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Serve(args) => serve::serve(args).await,
+            Command::Worker(args) => serve::worker(args).await,
+            Command::Workspace(cmd) => admin::workspace(cmd).await,
+            Command::Keys(cmd) => admin::keys(cmd).await,
+            Command::Migrate(args) => admin::migrate(args).await,
         }
     });
     match result {

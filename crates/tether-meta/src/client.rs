@@ -24,6 +24,11 @@ pub struct CallStats {
     pub http_requests: u64,
     /// Graph calls sent (each batch item is one; they count separately toward rate limits).
     pub platform_calls: u64,
+    /// Logins whose `debug_token` call a routine check saved by reusing known token facts.
+    pub token_facts_reused: u64,
+    /// Facebook Login token exchanges (`oauth/access_token`, retries included); not health-check
+    /// traffic, so not counted in the two figures above.
+    pub oauth_requests: u64,
 }
 
 /// A Graph API client for checking user logins. Cheap to clone; clones share the connection
@@ -34,13 +39,15 @@ pub struct GraphClient {
 }
 
 pub(crate) struct Inner {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     pub(crate) config: GraphConfig,
     batch_url: Url,
     app_token: SecretString,
     app_proof: String,
     http_requests: AtomicU64,
     platform_calls: AtomicU64,
+    pub(crate) token_facts_reused: AtomicU64,
+    pub(crate) oauth_requests: AtomicU64,
 }
 
 impl fmt::Debug for GraphClient {
@@ -98,14 +105,23 @@ impl GraphClient {
                 app_proof,
                 http_requests: AtomicU64::new(0),
                 platform_calls: AtomicU64::new(0),
+                token_facts_reused: AtomicU64::new(0),
+                oauth_requests: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// The configuration the client was built with (for `authorize_url`).
+    pub fn config(&self) -> &GraphConfig {
+        &self.inner.config
     }
 
     pub fn stats(&self) -> CallStats {
         CallStats {
             http_requests: self.inner.http_requests.load(Ordering::Relaxed),
             platform_calls: self.inner.platform_calls.load(Ordering::Relaxed),
+            token_facts_reused: self.inner.token_facts_reused.load(Ordering::Relaxed),
+            oauth_requests: self.inner.oauth_requests.load(Ordering::Relaxed),
         }
     }
 

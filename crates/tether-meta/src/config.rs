@@ -6,6 +6,8 @@ use std::time::Duration;
 use url::Url;
 
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
+/// Where the Facebook Login dialog lives (a different host from the Graph API).
+pub const DEFAULT_DIALOG_BASE_URL: &str = "https://www.facebook.com";
 pub const DEFAULT_API_VERSION: &str = "v24.0";
 
 /// Bounded retries with exponential backoff for transient failures.
@@ -48,9 +50,13 @@ impl RetryPolicy {
     }
 }
 
+#[derive(Clone)]
 pub struct GraphConfig {
     /// Scheme and host (and optional path prefix) of the Graph API; the version goes after it.
     pub base_url: Url,
+    /// Scheme and host (and optional path prefix) of the Login dialog,
+    /// `{dialog_base_url}/{version}/dialog/oauth`. A simulator serves both on one address.
+    pub dialog_base_url: Url,
     /// `v<major>.<minor>`.
     pub api_version: String,
     pub app_id: String,
@@ -69,6 +75,8 @@ impl GraphConfig {
     pub fn new(app_id: impl Into<String>, app_secret: SecretString) -> GraphConfig {
         GraphConfig {
             base_url: Url::parse(DEFAULT_BASE_URL).expect("default base URL is valid"),
+            dialog_base_url: Url::parse(DEFAULT_DIALOG_BASE_URL)
+                .expect("default dialog URL is valid"),
             api_version: DEFAULT_API_VERSION.to_owned(),
             app_id: app_id.into(),
             app_secret,
@@ -80,16 +88,16 @@ impl GraphConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        if !matches!(self.base_url.scheme(), "http" | "https") {
-            return Err(ConfigError::BaseUrlScheme(
-                self.base_url.scheme().to_owned(),
-            ));
-        }
-        if self.base_url.host_str().is_none() {
-            return Err(ConfigError::BaseUrlHost);
-        }
-        if self.base_url.query().is_some() || self.base_url.fragment().is_some() {
-            return Err(ConfigError::BaseUrlQuery);
+        for url in [&self.base_url, &self.dialog_base_url] {
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError::BaseUrlScheme(url.scheme().to_owned()));
+            }
+            if url.host_str().is_none() {
+                return Err(ConfigError::BaseUrlHost);
+            }
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(ConfigError::BaseUrlQuery);
+            }
         }
         if !is_version(&self.api_version) {
             return Err(ConfigError::ApiVersion(self.api_version.clone()));
@@ -117,9 +125,14 @@ impl GraphConfig {
 
     /// `{base}/{version}/`, the batch endpoint.
     pub(crate) fn batch_url(&self) -> Url {
-        let mut url = self.base_url.clone();
+        self.versioned(&self.base_url, "")
+    }
+
+    /// `{base}/{version}/{tail}`, keeping any path prefix of `base`.
+    pub(crate) fn versioned(&self, base: &Url, tail: &str) -> Url {
+        let mut url = base.clone();
         let prefix = url.path().trim_end_matches('/').to_owned();
-        url.set_path(&format!("{prefix}/{}/", self.api_version));
+        url.set_path(&format!("{prefix}/{}/{tail}", self.api_version));
         url
     }
 }
@@ -138,6 +151,7 @@ impl fmt::Debug for GraphConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GraphConfig")
             .field("base_url", &self.base_url.as_str())
+            .field("dialog_base_url", &self.dialog_base_url.as_str())
             .field("api_version", &self.api_version)
             .field("app_id", &self.app_id)
             .field("app_secret", &"[redacted]")
@@ -151,11 +165,11 @@ impl fmt::Debug for GraphConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("Graph base URL must be http or https, not `{0}`")]
+    #[error("Graph and dialog base URLs must be http or https, not `{0}`")]
     BaseUrlScheme(String),
-    #[error("Graph base URL has no host")]
+    #[error("a Graph or dialog base URL has no host")]
     BaseUrlHost,
-    #[error("Graph base URL must not carry a query or fragment")]
+    #[error("Graph and dialog base URLs must not carry a query or fragment")]
     BaseUrlQuery,
     #[error("Graph API version `{0}` is not of the form v<major>.<minor> (e.g. v24.0)")]
     ApiVersion(String),
@@ -208,6 +222,9 @@ mod tests {
         let mut c = cfg();
         c.base_url = Url::parse("ftp://x").unwrap();
         assert!(matches!(c.validate(), Err(ConfigError::BaseUrlScheme(_))));
+        let mut c = cfg();
+        c.dialog_base_url = Url::parse("http://127.0.0.1:9/?x=1").unwrap();
+        assert!(matches!(c.validate(), Err(ConfigError::BaseUrlQuery)));
         let mut c = cfg();
         c.retry.max_attempts = 0;
         assert!(matches!(c.validate(), Err(ConfigError::ZeroAttempts)));

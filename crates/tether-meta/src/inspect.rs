@@ -1,10 +1,12 @@
 //! Checking many logins: rounds of batches. Round one sends every login's `debug_token` + `me`
-//! pair; later rounds carry `accounts` pages still to fetch and items to retry. Each login keeps
-//! its own state, so one login's failure never touches another's verdict.
+//! pair (only `me` for a login whose token facts are known and fresh); later rounds carry
+//! `accounts` pages still to fetch, `debug_token` calls a changed login needs, and items to retry.
+//! Each login keeps its own state, so one login's failure never touches another's verdict.
 
 use crate::classify::{Classification, TokenUsed, classify};
 use crate::client::{BatchFailure, BatchReply, GraphClient, MAX_BATCH_ITEMS};
 use crate::error::CheckError;
+use crate::known::{AfterMe, KnownToken, LoginToCheck, TokenFactsSource};
 use crate::snapshot::{LoginSnapshot, MeOutcome, build_snapshot};
 use crate::urls;
 use crate::usage::Usage;
@@ -13,10 +15,12 @@ use crate::wire::{
     parse_debug_token, parse_graph,
 };
 use futures::StreamExt;
+use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tether_core::{ObservedKind, ObservedProblem, PlatformError};
 
@@ -39,6 +43,9 @@ pub struct InspectOptions {
     /// Batch requests in flight at once (at least 1).
     pub concurrency: usize,
     pub on_progress: Option<ProgressFn>,
+    /// Known token facts older than this are asked for again (`inspect_known_logins`). A check
+    /// every `I` refreshes about `I / known_max_age` of the logins on age alone.
+    pub known_max_age: Duration,
 }
 
 impl Default for InspectOptions {
@@ -47,6 +54,7 @@ impl Default for InspectOptions {
             product_tag_eligibility: false,
             concurrency: 4,
             on_progress: None,
+            known_max_age: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -57,6 +65,7 @@ impl fmt::Debug for InspectOptions {
             .field("product_tag_eligibility", &self.product_tag_eligibility)
             .field("concurrency", &self.concurrency)
             .field("on_progress", &self.on_progress.is_some())
+            .field("known_max_age", &self.known_max_age)
             .finish()
     }
 }
@@ -73,6 +82,11 @@ type Slots = Vec<(usize, ItemKind)>;
 
 struct Job<'t> {
     token: &'t SecretString,
+    /// Fresh known facts that may stand in for `debug_token`, until something suggests a change.
+    known: Option<&'t KnownToken>,
+    /// `debug_token` was sent (or is pending) in this run.
+    debug_asked: bool,
+    reused: Option<Timestamp>,
     proof: String,
     pending: Vec<ItemKind>,
     debug: Option<DebugTokenData>,
@@ -122,14 +136,49 @@ impl GraphClient {
         tokens: &[SecretString],
         opts: &InspectOptions,
     ) -> Vec<Result<LoginSnapshot, CheckError>> {
-        let mut jobs: Vec<Job<'_>> = tokens
+        let logins: Vec<LoginToCheck<'_>> = tokens
+            .iter()
+            .map(|token| LoginToCheck { token, known: None })
+            .collect();
+        self.run(&logins, None, opts).await
+    }
+
+    /// A routine check: like `inspect_logins`, but a login with fresh known facts costs only its
+    /// `me` call (up to 50 such logins per batch request); `debug_token` follows in another round
+    /// for the logins whose `me` answer suggests a change. `now` is the caller's clock, used to
+    /// judge the age and expiries of the known facts and to be passed to `known_token` after.
+    pub async fn inspect_known_logins(
+        &self,
+        logins: &[LoginToCheck<'_>],
+        now: Timestamp,
+        opts: &InspectOptions,
+    ) -> Vec<Result<LoginSnapshot, CheckError>> {
+        self.run(logins, Some(now), opts).await
+    }
+
+    async fn run(
+        &self,
+        logins: &[LoginToCheck<'_>],
+        now: Option<Timestamp>,
+        opts: &InspectOptions,
+    ) -> Vec<Result<LoginSnapshot, CheckError>> {
+        let mut jobs: Vec<Job<'_>> = logins
             .iter()
             .enumerate()
-            .map(|(index, token)| {
+            .map(|(index, login)| {
+                let known = login
+                    .known
+                    .filter(|k| now.is_some_and(|now| !k.needs_refresh(now, opts.known_max_age)));
                 let mut job = Job {
-                    token,
+                    token: login.token,
+                    known,
+                    debug_asked: known.is_none(),
+                    reused: None,
                     proof: String::new(),
-                    pending: vec![ItemKind::Debug, ItemKind::Me],
+                    pending: match known {
+                        Some(_) => vec![ItemKind::Me],
+                        None => vec![ItemKind::Debug, ItemKind::Me],
+                    },
                     debug: None,
                     me: None,
                     pages: Vec::new(),
@@ -139,9 +188,9 @@ impl GraphClient {
                     wait: Duration::ZERO,
                     result: None,
                 };
-                match token_problem(token.expose_secret()) {
+                match token_problem(login.token.expose_secret()) {
                     Some(reason) => job.finish(Err(CheckError::InvalidToken { index, reason })),
-                    None => job.proof = self.proof_for(token.expose_secret()),
+                    None => job.proof = self.proof_for(login.token.expose_secret()),
                 }
                 job
             })
@@ -404,7 +453,8 @@ impl Run<'_> {
             }
             Classification::LoginBroken(reason) => {
                 job.me = Some(MeOutcome::Broken { reason, error: pe });
-                job.pending.clear();
+                // No more Pages to fetch, but a debug_token still owed must still come: it says why.
+                job.pending.retain(|k| *k == ItemKind::Debug);
                 return;
             }
             // Errors on debug_token that are not about the app token are not a login verdict.
@@ -459,6 +509,24 @@ impl Run<'_> {
     fn settle(&mut self, jobs: &mut [Job<'_>]) {
         let our_app = self.client.inner.config.app_id.clone();
         for job in jobs.iter_mut().filter(|j| j.result.is_none()) {
+            if let Some(known) = job
+                .known
+                .filter(|_| job.debug.is_none() && !job.debug_asked)
+            {
+                match known.after_me(job.me.as_ref(), &job.pages, job.pending.is_empty()) {
+                    AfterMe::Wait => {}
+                    AfterMe::Reuse => {
+                        job.debug = Some(known.debug_data(&our_app));
+                        job.reused = Some(known.observed_at);
+                        let stats = &self.client.inner.token_facts_reused;
+                        stats.fetch_add(1, Ordering::Relaxed);
+                    }
+                    AfterMe::Ask => {
+                        job.debug_asked = true;
+                        job.pending.push(ItemKind::Debug);
+                    }
+                }
+            }
             if !job.pending.is_empty() {
                 continue;
             }
@@ -480,7 +548,10 @@ impl Run<'_> {
                 continue;
             }
             let Some(me) = &job.me else { continue };
-            let snapshot = build_snapshot(&our_app, debug, me, &job.pages);
+            let mut snapshot = build_snapshot(&our_app, debug, me, &job.pages);
+            if let Some(observed_at) = job.reused {
+                snapshot.token_facts_source = TokenFactsSource::Known { observed_at };
+            }
             job.finish(Ok(snapshot));
         }
         if let Some(pe) = &self.misconfigured {

@@ -1,6 +1,7 @@
 //! Turning what `debug_token` and `me` said into the facts the engine reads.
 
 use crate::classify::{Classification, TokenUsed, classify};
+use crate::known::TokenFactsSource;
 use crate::wire::{DebugTokenData, PageEntry, PermissionEntry};
 use jiff::Timestamp;
 use std::collections::HashSet;
@@ -16,6 +17,8 @@ pub struct LoginSnapshot {
     /// Listed Pages (each followed by its Instagram account) in platform order, then assets only
     /// known from per-asset grants.
     pub assets: Vec<AssetFacts>,
+    /// Whether `login.token` and the grants came from `debug_token` now or from known facts.
+    pub token_facts_source: TokenFactsSource,
 }
 
 /// How the `me` call (and its paging) ended for a login.
@@ -153,6 +156,7 @@ pub fn build_snapshot(
     LoginSnapshot {
         login,
         assets: assets(debug, pages),
+        token_facts_source: TokenFactsSource::DebugToken,
     }
 }
 

@@ -15,10 +15,11 @@ use tether_meta::wire::{
 };
 use tether_meta::{LoginSnapshot, MeOutcome, build_snapshot, urls};
 
+mod callbacks;
+
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
 
-/// Files in the directory that belong to other networks' clients or to webhook/callback
-/// handling, not to this crate's Graph responses.
+/// Files in the directory that belong to other networks' clients, not to this crate.
 const OUT_OF_SCOPE: &[&str] = &[
     "SOURCES.md",
     "linkedin_empty_oauth2_access_token_401_sdk_test.json",
@@ -29,19 +30,41 @@ const OUT_OF_SCOPE: &[&str] = &[
     "pinterest_v1_authorization_failed_401_legacy.json",
     "pinterest_v5_authentication_failed_401.json",
     "tiktok_business_token_info.json",
-    "signed_request_data_deletion_decoded_payload.json",
-    "signed_request_deauthorize_page_tab_decoded_payload.json",
-    "signed_request_deauthorize_test_vector.txt",
-    "signed_request_deauthorize_user_decoded_payload.json",
-    "signed_request_php_sdk_test_vector_padded.txt",
-    "webhook_page_feed_post_add.json",
-    "webhook_permissions_connected_granted.json",
-    "webhook_permissions_granted_with_target_ids.json",
 ];
 
 type Check = fn(&str);
 
 const TABLE: &[(&str, Check)] = &[
+    // --- pushed to the app: signed_request and webhooks (tests/callbacks) ---------------------
+    ("signed_request_deauthorize_test_vector.txt", |b| {
+        callbacks::signed_request_vector(b, "0", 1624244156)
+    }),
+    ("signed_request_php_sdk_test_vector_padded.txt", |b| {
+        callbacks::signed_request_vector(b, "123", 321)
+    }),
+    ("signed_request_data_deletion_decoded_payload.json", |b| {
+        callbacks::signed_request_payload(b, Some("218471"), 1291836800)
+    }),
+    (
+        "signed_request_deauthorize_user_decoded_payload.json",
+        |b| callbacks::signed_request_payload(b, Some("12345678"), 1411072285),
+    ),
+    (
+        "signed_request_deauthorize_page_tab_decoded_payload.json",
+        |b| callbacks::signed_request_payload(b, None, 1411072285),
+    ),
+    (
+        "webhook_permissions_connected_granted.json",
+        callbacks::webhook_connected,
+    ),
+    (
+        "webhook_permissions_granted_with_target_ids.json",
+        callbacks::webhook_granted_with_targets,
+    ),
+    (
+        "webhook_page_feed_post_add.json",
+        callbacks::webhook_page_feed,
+    ),
     // --- debug_token data -------------------------------------------------------------------
     ("debug_token_data_never_expires_expires_at_0.json", |b| {
         let d = data(b);

@@ -2,6 +2,7 @@
 //! paging, retries, rate limits, misconfiguration, and per-login verdicts.
 
 mod fake_graph;
+mod oauth;
 
 use fake_graph::{APP_ID, DebugSpec, Fake, LoginSpec, MeSpec, Outer, SECRET, fixture};
 use secrecy::SecretString;
@@ -108,7 +109,8 @@ async fn sixty_logins_cost_three_requests_and_two_calls_each_in_input_order() {
         h.client.stats(),
         CallStats {
             http_requests: 3,
-            platform_calls: 120
+            platform_calls: 120,
+            ..CallStats::default()
         }
     );
     assert_eq!(h.fake.requests.load(Ordering::SeqCst), 3);
@@ -154,7 +156,8 @@ async fn paging_follows_next_in_further_rounds() {
         h.client.stats(),
         CallStats {
             http_requests: 3,
-            platform_calls: 6
+            platform_calls: 6,
+            ..CallStats::default()
         }
     );
     let urls = h.fake.relative_urls.lock().unwrap().clone();
@@ -368,7 +371,8 @@ async fn transient_and_null_items_are_retried_in_the_next_round() {
         h.client.stats(),
         CallStats {
             http_requests: 3,
-            platform_calls: 6
+            platform_calls: 6,
+            ..CallStats::default()
         }
     );
 }

@@ -1,5 +1,8 @@
 //! The client against the simulator (crates/tether-sim) over real HTTP on 127.0.0.1.
 
+mod login;
+mod routine;
+
 use secrecy::SecretString;
 use std::time::Duration;
 use tether_core::{AssetKind, BrokenReason, TokenValidity};
@@ -81,6 +84,7 @@ async fn synthetic_logins_cost_two_calls_each_on_both_sides() {
     let expected = CallStats {
         http_requests: 3,
         platform_calls: 120,
+        ..CallStats::default()
     };
     assert_eq!(client.stats(), expected);
     let seen = sim.stats();

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use serde_json::Value;
 use std::fmt;
-use tether_core::vocab::{AssetKind, Network, Status};
+use tether_core::vocab::{AssetKind, Feature, Network, Owner, Status};
 use uuid::Uuid;
 
 macro_rules! id_type {
@@ -47,6 +47,15 @@ id_type!(
 id_type!(
     /// An outbox event; stable across delivery attempts, so receivers can deduplicate.
     EventId);
+id_type!(
+    /// An outbound webhook endpoint of a workspace.
+    EndpointId);
+id_type!(
+    /// One event's delivery to one endpoint.
+    DeliveryId);
+id_type!(
+    /// One OAuth connect or reconnect flow in progress.
+    OAuthStateId);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
@@ -93,6 +102,16 @@ pub struct Login {
     pub lease_until: Option<Timestamp>,
     pub consecutive_failures: u32,
     pub created_at: Timestamp,
+    /// Why the last check failed; `None` once a check succeeds. A failed check never changes a
+    /// status, so a login with `last_error` shows a verdict that may be stale.
+    pub last_error: Option<String>,
+    /// When the last failed check was claimed (kept after a later success).
+    pub last_failed_at: Option<Timestamp>,
+    /// The last status change of the login or of any of its assets.
+    pub last_changed_at: Option<Timestamp>,
+    /// Opaque JSON the platform client wants back at the next check; cleared on reconnect. Must
+    /// hold no token or secret: it is stored in clear.
+    pub known_token: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +131,38 @@ pub struct Asset {
     pub name: String,
     pub status: Status,
     pub last_verified_at: Option<Timestamp>,
+    /// Who must act on the asset's findings, in vocabulary order.
+    pub owners: Vec<Owner>,
+    /// Features that do not work on the asset, in vocabulary order.
+    pub unavailable: Vec<Feature>,
+    /// Features that work but will stop, in vocabulary order.
+    pub at_risk: Vec<Feature>,
+    /// The time of the last diagnosis that touched the asset; the Unix epoch until the first.
+    pub updated_at: Timestamp,
+}
+
+/// Which assets [`crate::Store::list_assets`] returns; every `Some` narrows the list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AssetFilter {
+    pub login: Option<LoginId>,
+    pub status: Option<Status>,
+    pub network: Option<Network>,
+    pub kind: Option<AssetKind>,
+    pub owner: Option<Owner>,
+    /// Assets where this feature is unavailable or at risk.
+    pub feature: Option<Feature>,
+    /// Keyset pagination: only ids greater than this (the last id of the previous page).
+    pub after: Option<AssetId>,
+    /// At most this many (the caller caps it); 0 returns nothing.
+    pub limit: u32,
+}
+
+/// An asset with its latest report, for [`crate::Store::scan_assets`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetRecord {
+    pub asset: Asset,
+    /// `None` until the asset's first diagnosis.
+    pub report: Option<Value>,
 }
 
 /// Whose facts: the login's own (token, permissions) or one asset's.
@@ -155,6 +206,12 @@ pub struct AssetVerdict {
     pub status: Status,
     /// The asset's findings (REPORT.md `Finding` list), kept with its transition.
     pub findings: Value,
+    /// The asset's report (REPORT.md `AssetReport`), stored on every diagnosis.
+    pub report: Value,
+    /// Who must act on the findings.
+    pub owners: Vec<Owner>,
+    pub unavailable: Vec<Feature>,
+    pub at_risk: Vec<Feature>,
 }
 
 /// One status change. `asset_id` is `None` for the login's own status.
@@ -177,6 +234,7 @@ pub struct Claim {
     pub workspace_id: WorkspaceId,
 }
 
+/// Something that happened, announced to every endpoint of the workspace (one [`Delivery`] each).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEvent {
     pub id: EventId,
@@ -184,10 +242,90 @@ pub struct OutboxEvent {
     pub event_type: String,
     pub payload: Value,
     pub created_at: Timestamp,
+}
+
+/// An outbound webhook endpoint. Its signing secret is handed out only at creation and to the
+/// deliverer ([`DeliveryJob::secret`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub workspace_id: WorkspaceId,
+    pub url: String,
+    pub description: String,
+    pub created_at: Timestamp,
+}
+
+/// One delivery leased to a deliverer: what to send, where, and the secret to sign it with.
+#[derive(Debug)]
+pub struct DeliveryJob {
+    pub id: DeliveryId,
+    pub event: OutboxEvent,
+    pub endpoint: Endpoint,
+    /// `whsec_` + base64 (Standard Webhooks).
+    pub secret: SecretString,
+    /// Attempts made before this one.
     pub attempts: u32,
-    pub next_attempt_at: Timestamp,
+}
+
+/// One event's delivery to one endpoint, as the delivery log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub endpoint_id: EndpointId,
+    pub event_type: String,
+    pub attempts: u32,
+    /// The HTTP status of the last attempt, if the endpoint answered.
+    pub last_status: Option<u16>,
     pub last_error: Option<String>,
+    /// When it is (or was, while leased) due; `None` once delivered or given up.
+    pub next_attempt_at: Option<Timestamp>,
     pub delivered_at: Option<Timestamp>,
+    /// Given up: no further attempts.
+    pub dead: bool,
+    pub created_at: Timestamp,
+}
+
+/// An OAuth flow to start; [`crate::Store::create_oauth_state`] returns the secret for its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOAuthState {
+    pub workspace_id: WorkspaceId,
+    pub network: Network,
+    /// `Some` when this flow reconnects that login.
+    pub reconnect: Option<LoginId>,
+    /// A reconnect may come back as another person.
+    pub allow_other_person: bool,
+    pub scopes: Vec<String>,
+    pub rerequest: bool,
+    /// Where the result page links back to.
+    pub return_to: Option<String>,
+    pub expires_at: Timestamp,
+}
+
+/// A consumed OAuth flow: everything it was started with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthState {
+    pub id: OAuthStateId,
+    pub workspace_id: WorkspaceId,
+    pub network: Network,
+    pub reconnect: Option<LoginId>,
+    pub allow_other_person: bool,
+    pub scopes: Vec<String>,
+    pub rerequest: bool,
+    pub return_to: Option<String>,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+}
+
+/// Why an OAuth callback's state was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StateRejection {
+    #[error("unknown OAuth state")]
+    Unknown,
+    #[error("the OAuth flow expired; start again")]
+    Expired,
+    #[error("the OAuth state was already used")]
+    AlreadyUsed,
 }
 
 /// How far a re-seal has got: `done` of `total` tokens that were not under the active key.

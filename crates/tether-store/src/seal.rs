@@ -2,8 +2,9 @@
 //!
 //! Sealed layout: `version(1) | key_id(1) | nonce(12) | ciphertext+tag`. The key id travels inside
 //! the blob so a row sealed under an older key still opens while a rotation is half done. The AAD
-//! binds a ciphertext to its row (login id, network, token kind): a blob copied into another row, or
-//! relabelled as another kind of token, fails to open instead of handing out someone else's token.
+//! binds a ciphertext to its row (login id, network, token kind; or endpoint and workspace for a
+//! webhook signing secret): a blob copied into another row, or relabelled as another kind of
+//! secret, fails to open instead of handing out someone else's.
 
 use aes_gcm::aead::{Aead, Generate, Key, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -174,7 +175,7 @@ impl KeyRing {
     }
 
     /// Seals `token` for one row under the active key.
-    pub fn seal(&self, token: &SecretString, aad: &TokenAad) -> Vec<u8> {
+    pub fn seal(&self, token: &SecretString, aad: &impl SealAad) -> Vec<u8> {
         let cipher = self
             .cipher(self.active)
             .expect("the active key is always in the ring and 32 bytes long");
@@ -184,7 +185,7 @@ impl KeyRing {
                 &nonce,
                 Payload {
                     msg: token.expose_secret().as_bytes(),
-                    aad: &aad.bytes(),
+                    aad: &aad.aad_bytes(),
                 },
             )
             .expect("AES-GCM encryption only fails for messages beyond 64 GiB");
@@ -197,7 +198,7 @@ impl KeyRing {
     }
 
     /// Opens a sealed token; fails if any byte or the row it belongs to differs.
-    pub fn open(&self, sealed: &[u8], aad: &TokenAad) -> Result<SecretString, SealError> {
+    pub fn open(&self, sealed: &[u8], aad: &impl SealAad) -> Result<SecretString, SealError> {
         if sealed.len() < HEADER_LEN + 16 || sealed[0] != FORMAT_VERSION {
             return Err(SealError::Format);
         }
@@ -209,7 +210,7 @@ impl KeyRing {
                 &nonce,
                 Payload {
                     msg: &sealed[HEADER_LEN..],
-                    aad: &aad.bytes(),
+                    aad: &aad.aad_bytes(),
                 },
             )
             .map_err(|_| SealError::Open)?;
@@ -224,7 +225,15 @@ impl KeyRing {
     }
 }
 
-/// The row a token belongs to; authenticated (not encrypted) alongside it.
+/// The row a sealed secret belongs to, as the bytes authenticated (not encrypted) alongside it.
+///
+/// Every encoding ends with `|` and a word naming the kind of secret, and no kind word contains
+/// `|`, so encodings of different kinds never coincide.
+pub trait SealAad {
+    fn aad_bytes(&self) -> Vec<u8>;
+}
+
+/// The login row a token belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenAad {
     pub login_id: Uuid,
@@ -232,8 +241,26 @@ pub struct TokenAad {
     pub kind: TokenKind,
 }
 
-impl TokenAad {
-    fn bytes(&self) -> Vec<u8> {
+/// The endpoint row a webhook signing secret belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointAad {
+    pub endpoint_id: Uuid,
+    pub workspace_id: Uuid,
+}
+
+impl SealAad for EndpointAad {
+    fn aad_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(48);
+        out.extend_from_slice(self.endpoint_id.as_bytes());
+        out.push(b'|');
+        out.extend_from_slice(self.workspace_id.as_bytes());
+        out.extend_from_slice(b"|endpoint_secret");
+        out
+    }
+}
+
+impl SealAad for TokenAad {
+    fn aad_bytes(&self) -> Vec<u8> {
         // Fixed-width id first, then '|' separated words: no two distinct rows share an encoding.
         let mut out = Vec::with_capacity(48);
         out.extend_from_slice(self.login_id.as_bytes());
@@ -290,6 +317,28 @@ mod tests {
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
         assert_eq!(ring.open(&sealed, &a).unwrap_err(), SealError::Open);
+    }
+
+    #[test]
+    fn an_endpoint_secret_opens_only_for_its_endpoint() {
+        let ring = ring(&format!("1:{}", KeyRing::generate_key().expose_secret())).unwrap();
+        let e = EndpointAad {
+            endpoint_id: Uuid::now_v7(),
+            workspace_id: Uuid::now_v7(),
+        };
+        let sealed = ring.seal(&SecretString::from("whsec_abc"), &e);
+        assert_eq!(ring.open(&sealed, &e).unwrap().expose_secret(), "whsec_abc");
+        let moved = EndpointAad {
+            workspace_id: Uuid::now_v7(),
+            ..e
+        };
+        assert_eq!(ring.open(&sealed, &moved).unwrap_err(), SealError::Open);
+        let as_token = TokenAad {
+            login_id: e.endpoint_id,
+            network: Network::Meta,
+            kind: TokenKind::User,
+        };
+        assert_eq!(ring.open(&sealed, &as_token).unwrap_err(), SealError::Open);
     }
 
     #[test]

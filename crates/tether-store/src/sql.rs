@@ -6,12 +6,13 @@ macro_rules! login_cols {
     () => {
         "id, workspace_id, network, platform_user_id, person_name, token_key_id, expires_at, \
          data_access_expires_at, status, last_verified_at, next_check_at, lease_owner, lease_until, \
-         consecutive_failures, created_at"
+         consecutive_failures, created_at, last_error, last_failed_at, last_changed_at, known_token"
     };
 }
 macro_rules! asset_cols {
     () => {
-        "id, workspace_id, login_id, kind, platform_id, name, status, last_verified_at"
+        "id, workspace_id, login_id, kind, platform_id, name, status, last_verified_at, \
+         owners_mask, unavailable_mask, at_risk_mask, updated_at"
     };
 }
 macro_rules! transition_cols {
@@ -21,14 +22,28 @@ macro_rules! transition_cols {
 }
 macro_rules! event_cols {
     () => {
-        "id, workspace_id, event_type, payload, created_at, attempts, next_attempt_at, last_error, \
-         delivered_at"
+        "id, workspace_id, event_type, payload, created_at"
+    };
+}
+macro_rules! endpoint_cols {
+    () => {
+        "id, workspace_id, url, description, created_at"
+    };
+}
+macro_rules! oauth_state_cols {
+    () => {
+        "id, workspace_id, network, reconnect_login_id, allow_other_person, scopes, rerequest, \
+         return_to, expires_at, created_at"
     };
 }
 
 pub const INSERT_WORKSPACE: &str =
     "INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)";
 pub const GET_WORKSPACE: &str = "SELECT id, name, created_at FROM workspaces WHERE id = $1";
+pub const LIST_WORKSPACES: &str = "SELECT id, name, created_at FROM workspaces ORDER BY id";
+/// $3 = now - period: the last digest must be at or before it.
+pub const CLAIM_DIGEST: &str = "UPDATE workspaces SET last_digest_at = $2 \
+     WHERE id = $1 AND (last_digest_at IS NULL OR last_digest_at <= $3)";
 
 pub const INSERT_API_KEY: &str = "INSERT INTO api_keys (id, workspace_id, prefix, secret_hash, created_at) \
      VALUES ($1, $2, $3, $4, $5)";
@@ -46,10 +61,11 @@ pub const INSERT_LOGIN: &str = concat!(
     login_cols!()
 );
 /// A reconnect: new token and expiries, checked soon, failures forgiven; identity, status and
-/// history stay.
+/// history stay. What the platform client kept about the old token no longer applies.
 pub const RECONNECT_LOGIN: &str = concat!(
     "UPDATE logins SET person_name = $3, token_sealed = $4, token_key_id = $5, expires_at = $6, \
-     data_access_expires_at = $7, next_check_at = $8, consecutive_failures = 0 \
+     data_access_expires_at = $7, next_check_at = $8, consecutive_failures = 0, \
+     last_error = NULL, known_token = NULL \
      WHERE workspace_id = $1 AND id = $2 RETURNING ",
     login_cols!()
 );
@@ -63,6 +79,19 @@ pub const LIST_LOGINS: &str = concat!(
     login_cols!(),
     " FROM logins WHERE workspace_id = $1 ORDER BY id"
 );
+pub const FIND_LOGINS_BY_PLATFORM_USER: &str = concat!(
+    "SELECT ",
+    login_cols!(),
+    " FROM logins WHERE network = $1 AND platform_user_id = $2 ORDER BY id"
+);
+pub const SET_KNOWN_TOKEN: &str =
+    "UPDATE logins SET known_token = $3 WHERE workspace_id = $1 AND id = $2";
+/// Earlier only; a request while leased is also kept for the release (see RELEASE_*).
+pub const SCHEDULE_CHECK: &str = "UPDATE logins SET \
+     next_check_at = CASE WHEN next_check_at < $3 THEN next_check_at ELSE $3 END, \
+     check_requested_at = CASE WHEN check_requested_at IS NOT NULL AND check_requested_at < $3 \
+                               THEN check_requested_at ELSE $3 END \
+     WHERE workspace_id = $1 AND id = $2";
 pub const GET_LOGIN_TOKEN: &str =
     "SELECT network, token_sealed FROM logins WHERE workspace_id = $1 AND id = $2";
 pub const COUNT_STALE_TOKENS: &str = "SELECT COUNT(*) FROM logins WHERE token_key_id <> $1";
@@ -71,6 +100,11 @@ pub const STALE_TOKENS: &str = "SELECT id, network, token_sealed, token_key_id F
 /// Guarded by the old key id so a concurrent reconnect (which seals afresh) is never overwritten.
 pub const RESEAL_TOKEN: &str = "UPDATE logins SET token_sealed = $3, token_key_id = $4 \
      WHERE id = $1 AND token_key_id = $2";
+pub const COUNT_STALE_SECRETS: &str = "SELECT COUNT(*) FROM endpoints WHERE secret_key_id <> $1";
+pub const STALE_SECRETS: &str = "SELECT id, workspace_id, secret_sealed, secret_key_id FROM endpoints \
+     WHERE secret_key_id <> $1 ORDER BY id LIMIT $2";
+pub const RESEAL_SECRET: &str = "UPDATE endpoints SET secret_sealed = $3, secret_key_id = $4 \
+     WHERE id = $1 AND secret_key_id = $2";
 
 pub const UPSERT_ASSET: &str = concat!(
     "INSERT INTO assets (id, workspace_id, login_id, kind, platform_id, name, status) \
@@ -84,15 +118,34 @@ pub const GET_ASSET: &str = concat!(
     asset_cols!(),
     " FROM assets WHERE workspace_id = $1 AND id = $2"
 );
+/// Each filter is `$n IS NULL OR ...` so one statement serves every combination. Owners and
+/// features are bit sets (see the 0002 migration); `&` and `|` are the same on both engines.
 pub const LIST_ASSETS: &str = concat!(
     "SELECT ",
     asset_cols!(),
-    " FROM assets WHERE workspace_id = $1 ORDER BY id"
+    " FROM assets WHERE workspace_id = $1 \
+       AND ($2 IS NULL OR login_id = $2) \
+       AND ($3 IS NULL OR status = $3) \
+       AND ($4 IS NULL OR login_id IN \
+            (SELECT id FROM logins WHERE workspace_id = $1 AND network = $4)) \
+       AND ($5 IS NULL OR kind = $5) \
+       AND ($6 IS NULL OR (owners_mask & $6) <> 0) \
+       AND ($7 IS NULL OR ((unavailable_mask | at_risk_mask) & $7) <> 0) \
+       AND ($8 IS NULL OR id > $8) \
+     ORDER BY id LIMIT $9"
 );
-pub const LIST_LOGIN_ASSETS: &str = concat!(
+pub const COUNT_ASSETS_BY_STATUS: &str =
+    "SELECT status, COUNT(*) FROM assets WHERE workspace_id = $1 GROUP BY status";
+pub const GET_ASSET_REPORT: &str =
+    "SELECT report, updated_at FROM assets WHERE workspace_id = $1 AND id = $2";
+/// Across workspaces, for the pre-flight index; keyset on (updated_at, id).
+pub const SCAN_ASSETS: &str = concat!(
     "SELECT ",
     asset_cols!(),
-    " FROM assets WHERE workspace_id = $1 AND login_id = $2 ORDER BY id"
+    ", report FROM assets \
+     WHERE ($1 IS NULL OR updated_at > $1) \
+       AND ($2 IS NULL OR updated_at > $2 OR (updated_at = $2 AND id > $3)) \
+     ORDER BY updated_at, id LIMIT $4"
 );
 pub const ASSET_OF_LOGIN: &str =
     "SELECT status FROM assets WHERE workspace_id = $1 AND login_id = $2 AND id = $3";
@@ -106,8 +159,11 @@ pub const GET_FACTS: &str =
 pub const LOGIN_STATUS: &str = "SELECT status FROM logins WHERE workspace_id = $1 AND id = $2";
 pub const SET_LOGIN_STATUS: &str =
     "UPDATE logins SET status = $3, last_verified_at = $4 WHERE workspace_id = $1 AND id = $2";
-pub const SET_ASSET_STATUS: &str =
-    "UPDATE assets SET status = $3, last_verified_at = $4 WHERE workspace_id = $1 AND id = $2";
+pub const SET_ASSET_VERDICT: &str = "UPDATE assets SET status = $3, last_verified_at = $4, \
+     updated_at = $4, report = $5, owners_mask = $6, unavailable_mask = $7, at_risk_mask = $8 \
+     WHERE workspace_id = $1 AND id = $2";
+pub const SET_LOGIN_CHANGED: &str =
+    "UPDATE logins SET last_changed_at = $3 WHERE workspace_id = $1 AND id = $2";
 pub const PUT_DIAGNOSIS: &str = "INSERT INTO diagnoses (login_id, workspace_id, report, diagnosed_at) \
      VALUES ($1, $2, $3, $4) \
      ON CONFLICT (login_id) DO UPDATE SET report = excluded.report, diagnosed_at = excluded.diagnosed_at";
@@ -121,54 +177,116 @@ pub const LIST_TRANSITIONS: &str = concat!(
     transition_cols!(),
     " FROM transitions WHERE workspace_id = $1 AND login_id = $2 ORDER BY at, id"
 );
+pub const LIST_ASSET_TRANSITIONS: &str = concat!(
+    "SELECT ",
+    transition_cols!(),
+    " FROM transitions WHERE workspace_id = $1 AND asset_id = $2 ORDER BY at, id"
+);
+pub const LIST_TRANSITIONS_SINCE: &str = concat!(
+    "SELECT ",
+    transition_cols!(),
+    " FROM transitions WHERE workspace_id = $1 AND at >= $2 ORDER BY at, id"
+);
 
 /// PostgreSQL: SKIP LOCKED lets concurrent workers each take different rows instead of queueing
 /// on the same ones; the re-check of the WHERE clause on locked rows keeps a lease exclusive.
-pub const CLAIM_LOGINS_PG: &str = "UPDATE logins SET lease_owner = $1, lease_until = $2 \
+/// A check request made before the claim is served by this check, so the claim clears it.
+pub const CLAIM_LOGINS_PG: &str = "UPDATE logins SET lease_owner = $1, lease_until = $2, \
+     claimed_at = $3, check_requested_at = NULL \
      WHERE id IN (SELECT id FROM logins \
                   WHERE next_check_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
                   ORDER BY next_check_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
      RETURNING id, workspace_id";
 /// SQLite has one writer at a time, so the UPDATE is already serialized against other claims.
-pub const CLAIM_LOGINS_SQLITE: &str = "UPDATE logins SET lease_owner = $1, lease_until = $2 \
+pub const CLAIM_LOGINS_SQLITE: &str = "UPDATE logins SET lease_owner = $1, lease_until = $2, \
+     claimed_at = $3, check_requested_at = NULL \
      WHERE id IN (SELECT id FROM logins \
                   WHERE next_check_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
                   ORDER BY next_check_at, id LIMIT $4) \
      RETURNING id, workspace_id";
+/// A check requested during the lease (check_requested_at) wins over a later planned one.
 pub const RELEASE_VERIFIED: &str = "UPDATE logins SET lease_owner = NULL, lease_until = NULL, \
-     next_check_at = $3, consecutive_failures = 0 WHERE id = $1 AND lease_owner = $2";
+     next_check_at = CASE WHEN check_requested_at IS NOT NULL AND check_requested_at < $3 \
+                          THEN check_requested_at ELSE $3 END, \
+     check_requested_at = NULL, consecutive_failures = 0, last_error = NULL \
+     WHERE id = $1 AND lease_owner = $2";
 pub const RELEASE_FAILED: &str = "UPDATE logins SET lease_owner = NULL, lease_until = NULL, \
-     next_check_at = $3, consecutive_failures = consecutive_failures + 1 \
+     next_check_at = CASE WHEN check_requested_at IS NOT NULL AND check_requested_at < $3 \
+                          THEN check_requested_at ELSE $3 END, \
+     check_requested_at = NULL, consecutive_failures = consecutive_failures + 1, \
+     last_error = $4, last_failed_at = claimed_at \
      WHERE id = $1 AND lease_owner = $2";
 
-pub const INSERT_EVENT: &str = "INSERT INTO outbox \
-     (id, workspace_id, event_type, payload, created_at, next_attempt_at) \
-     VALUES ($1, $2, $3, $4, $5, $5)";
-pub const CLAIM_EVENTS_PG: &str = concat!(
-    "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox \
-                  WHERE delivered_at IS NULL AND next_attempt_at <= $3 \
-                    AND (lease_until IS NULL OR lease_until <= $3) \
-                  ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     RETURNING ",
-    event_cols!()
-);
-pub const CLAIM_EVENTS_SQLITE: &str = concat!(
-    "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox \
-                  WHERE delivered_at IS NULL AND next_attempt_at <= $3 \
-                    AND (lease_until IS NULL OR lease_until <= $3) \
-                  ORDER BY next_attempt_at, id LIMIT $4) \
-     RETURNING ",
-    event_cols!()
-);
-pub const MARK_DELIVERED: &str = "UPDATE outbox SET delivered_at = $3, lease_owner = NULL, \
-     lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2 AND delivered_at IS NULL";
-pub const MARK_FAILED: &str = "UPDATE outbox SET next_attempt_at = $4, last_error = $3, \
-     lease_owner = NULL, lease_until = NULL \
-     WHERE id = $1 AND lease_owner = $2 AND delivered_at IS NULL";
+pub const INSERT_EVENT: &str = "INSERT INTO outbox (id, workspace_id, event_type, payload, created_at) \
+     VALUES ($1, $2, $3, $4, $5)";
 pub const LIST_EVENTS: &str = concat!(
     "SELECT ",
     event_cols!(),
     " FROM outbox WHERE workspace_id = $1 ORDER BY created_at, id"
 );
+
+pub const INSERT_ENDPOINT: &str = "INSERT INTO endpoints \
+     (id, workspace_id, url, description, secret_sealed, secret_key_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const LIST_ENDPOINTS: &str = concat!(
+    "SELECT ",
+    endpoint_cols!(),
+    " FROM endpoints WHERE workspace_id = $1 ORDER BY id"
+);
+pub const DELETE_ENDPOINT: &str = "DELETE FROM endpoints WHERE workspace_id = $1 AND id = $2";
+/// The endpoints an event fans out to. On PostgreSQL the KEY SHARE lock makes a concurrent
+/// delete_endpoint wait for this transaction instead of failing its delivery inserts.
+pub const FAN_OUT_ENDPOINTS_PG: &str =
+    "SELECT id FROM endpoints WHERE workspace_id = $1 ORDER BY id FOR KEY SHARE";
+pub const FAN_OUT_ENDPOINTS_SQLITE: &str =
+    "SELECT id FROM endpoints WHERE workspace_id = $1 ORDER BY id";
+pub const INSERT_DELIVERY: &str = "INSERT INTO deliveries \
+     (id, workspace_id, event_id, endpoint_id, next_attempt_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $5)";
+
+/// Deliveries: leased like logins; attempts counts settled attempts, so it is not touched here.
+pub const CLAIM_DELIVERIES_PG: &str = "UPDATE deliveries SET lease_owner = $1, lease_until = $2 \
+     WHERE id IN (SELECT id FROM deliveries \
+                  WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+                  ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     RETURNING id";
+pub const CLAIM_DELIVERIES_SQLITE: &str = "UPDATE deliveries SET lease_owner = $1, lease_until = $2 \
+     WHERE id IN (SELECT id FROM deliveries \
+                  WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+                  ORDER BY next_attempt_at, id LIMIT $4) \
+     RETURNING id";
+/// What the deliverer needs for the rows this owner holds under this lease (read in the claim's
+/// transaction; RETURNING cannot join on SQLite).
+pub const LEASED_DELIVERIES: &str = "SELECT d.id AS delivery_id, d.attempts, d.next_attempt_at, \
+     o.id AS event_id, o.workspace_id, o.event_type, o.payload, o.created_at AS event_created_at, \
+     e.id AS endpoint_id, e.url, e.description, e.created_at AS endpoint_created_at, \
+     e.secret_sealed \
+     FROM deliveries d JOIN outbox o ON o.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id \
+     WHERE d.lease_owner = $1 AND d.lease_until = $2";
+pub const DELIVERY_SUCCEEDED: &str = "UPDATE deliveries SET delivered_at = $4, last_status = $3, \
+     attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL, \
+     lease_owner = NULL, lease_until = NULL \
+     WHERE id = $1 AND lease_owner = $2 AND next_attempt_at IS NOT NULL";
+/// $5 NULL gives up: the delivery is dead from $6 on.
+pub const DELIVERY_FAILED: &str = "UPDATE deliveries SET attempts = attempts + 1, \
+     last_status = $3, last_error = $4, next_attempt_at = $5, \
+     dead_at = CASE WHEN $5 IS NULL THEN $6 ELSE NULL END, lease_owner = NULL, lease_until = NULL \
+     WHERE id = $1 AND lease_owner = $2 AND next_attempt_at IS NOT NULL";
+pub const LIST_DELIVERIES: &str = "SELECT d.id, d.event_id, d.endpoint_id, o.event_type, \
+     d.attempts, d.last_status, d.last_error, d.next_attempt_at, d.delivered_at, d.dead_at, \
+     d.created_at \
+     FROM deliveries d JOIN outbox o ON o.id = d.event_id \
+     WHERE d.workspace_id = $1 AND ($2 IS NULL OR d.endpoint_id = $2) \
+     ORDER BY d.created_at DESC, d.id DESC LIMIT $3";
+
+pub const INSERT_OAUTH_STATE: &str = "INSERT INTO oauth_states \
+     (id, workspace_id, secret_hash, network, reconnect_login_id, allow_other_person, scopes, \
+      rerequest, return_to, expires_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/// Finding and using up in one statement is what makes a state single use under concurrency.
+pub const CONSUME_OAUTH_STATE: &str = concat!(
+    "UPDATE oauth_states SET used_at = $2 WHERE secret_hash = $1 AND used_at IS NULL RETURNING ",
+    oauth_state_cols!()
+);
+pub const OAUTH_STATE_EXPIRY: &str = "SELECT expires_at FROM oauth_states WHERE secret_hash = $1";
+pub const PURGE_OAUTH_STATES: &str = "DELETE FROM oauth_states WHERE expires_at < $1";

@@ -1,6 +1,8 @@
-//! Recording a diagnosis: statuses, the report, transitions and their outbox events, atomically.
+//! Recording a diagnosis: statuses, reports, transitions and their outbox events (fanned out to
+//! the workspace's endpoints), atomically; and reading the history back.
 
 use super::rows::*;
+use super::words::mask_of;
 use super::{BeginWrite, Pool, SqlStore};
 use crate::sql;
 use crate::*;
@@ -27,6 +29,7 @@ impl SqlStore {
         d: &Diagnosis,
     ) -> Result<Vec<Transition>> {
         let at = us(d.at);
+        let fan_out = self.dialect(sql::FAN_OUT_ENDPOINTS_SQLITE, sql::FAN_OUT_ENDPOINTS_PG);
         on_pool!(&self.pool, |p| {
             let mut tx = p.begin_write().await?;
             let mut written = Vec::new();
@@ -70,11 +73,15 @@ impl SqlStore {
                         });
                     }
                 };
-                sqlx::query(sql::SET_ASSET_STATUS)
+                sqlx::query(sql::SET_ASSET_VERDICT)
                     .bind(ws.0)
                     .bind(v.asset_id.0)
                     .bind(v.status.as_str())
                     .bind(at)
+                    .bind(Json(&v.report))
+                    .bind(mask_of(&v.owners))
+                    .bind(mask_of(&v.unavailable))
+                    .bind(mask_of(&v.at_risk))
                     .execute(&mut *tx)
                     .await?;
                 if old != v.status {
@@ -88,6 +95,20 @@ impl SqlStore {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+            let endpoints: Vec<(Uuid,)> = if written.is_empty() {
+                Vec::new()
+            } else {
+                sqlx::query(sql::SET_LOGIN_CHANGED)
+                    .bind(ws.0)
+                    .bind(login.0)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query_as(fan_out)
+                    .bind(ws.0)
+                    .fetch_all(&mut *tx)
+                    .await?
+            };
             let mut out = Vec::with_capacity(written.len());
             for (asset_id, old, new, findings) in written {
                 let t = Transition {
@@ -125,18 +146,44 @@ impl SqlStore {
                     "at": d.at.to_string(),
                     "transition_id": t.id,
                 });
+                let event_id = Uuid::now_v7();
                 sqlx::query(sql::INSERT_EVENT)
-                    .bind(Uuid::now_v7())
+                    .bind(event_id)
                     .bind(ws.0)
                     .bind(event_type)
                     .bind(Json(&payload))
                     .bind(at)
                     .execute(&mut *tx)
                     .await?;
+                for (endpoint,) in &endpoints {
+                    sqlx::query(sql::INSERT_DELIVERY)
+                        .bind(Uuid::now_v7())
+                        .bind(ws.0)
+                        .bind(event_id)
+                        .bind(endpoint)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 out.push(t);
             }
             tx.commit().await?;
             Ok::<_, StoreError>(out)
         })
+    }
+
+    /// Transitions of one login or one asset (`q` says which), oldest first.
+    pub(super) async fn transitions(
+        &self,
+        q: &'static str,
+        ws: WorkspaceId,
+        subject: Uuid,
+    ) -> Result<Vec<Transition>> {
+        let rows: Vec<TransitionRow> = on_pool!(&self.pool, |p| sqlx::query_as(q)
+            .bind(ws.0)
+            .bind(subject)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(transition).collect()
     }
 }

@@ -9,17 +9,12 @@ use crate::*;
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
-use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 use sqlx::types::Json;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 #[derive(Clone)]
 enum Pool {
@@ -37,10 +32,17 @@ macro_rules! on_pool {
     };
 }
 
+mod assets;
+mod connect;
 mod history;
+mod oauth;
 mod rows;
+mod schedule;
 mod tokens;
+mod webhooks;
+mod words;
 
+pub use connect::Timeouts;
 use rows::*;
 
 /// Opens a write transaction. SQLite's default deferred BEGIN would take the write lock only at
@@ -80,81 +82,14 @@ impl std::fmt::Debug for SqlStore {
 }
 
 impl SqlStore {
-    /// The SQL for this engine where the dialects differ (the claim queries: Postgres adds
-    /// `FOR UPDATE SKIP LOCKED`; SQLite's single writer serializes the UPDATE by itself).
+    /// The SQL for this engine where the dialects differ: Postgres adds row locks (`FOR UPDATE
+    /// SKIP LOCKED` in claims, `FOR KEY SHARE` on the endpoints an event fans out to); SQLite's
+    /// single writer serializes those statements by itself.
     fn dialect(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
         match self.pool {
             Pool::Sqlite(_) => sqlite,
             Pool::Postgres(_) => postgres,
         }
-    }
-
-    /// Connects and migrates. `postgres://` or `postgresql://` selects PostgreSQL; `sqlite:` or a
-    /// plain file path selects SQLite (created if missing, WAL, 5 s busy timeout).
-    pub async fn connect(url: &str, keys: KeyRing) -> Result<SqlStore> {
-        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Pool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(url)
-                    .await?,
-            )
-        } else {
-            let options = if url.starts_with("sqlite:") {
-                SqliteConnectOptions::from_str(url)?
-            } else if url.contains("://") {
-                let scheme = url.split("://").next().unwrap_or_default();
-                return Err(StoreError::BadUrl(scheme.to_owned()));
-            } else {
-                SqliteConnectOptions::new()
-                    .filename(url)
-                    .create_if_missing(true)
-            };
-            let options = options
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true);
-            Pool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .connect_with(options)
-                    .await?,
-            )
-        };
-        let store = SqlStore {
-            pool,
-            keys: Arc::new(keys),
-        };
-        store.migrate().await?;
-        Ok(store)
-    }
-
-    /// Applies any migrations not yet applied; a no-op on an up-to-date database.
-    pub async fn migrate(&self) -> Result<()> {
-        match &self.pool {
-            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
-            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
-        }
-        Ok(())
-    }
-
-    /// `"sqlite"` or `"postgres"`.
-    pub fn engine(&self) -> &'static str {
-        match self.pool {
-            Pool::Sqlite(_) => "sqlite",
-            Pool::Postgres(_) => "postgres",
-        }
-    }
-
-    /// The key ring tokens are sealed with.
-    pub fn keys(&self) -> &KeyRing {
-        &self.keys
-    }
-
-    /// Closes every connection (lets a test drop its database afterwards).
-    pub async fn close(&self) {
-        on_pool!(&self.pool, |p| p.close().await)
     }
 }
 
@@ -181,14 +116,7 @@ impl Store for SqlStore {
                 .bind(id.0)
                 .fetch_optional(p)
                 .await)?;
-        row.map(|(id, name, at)| {
-            Ok(Workspace {
-                id: WorkspaceId(id),
-                name,
-                created_at: ts("workspaces.created_at", at)?,
-            })
-        })
-        .transpose()
+        row.map(workspace).transpose()
     }
 
     async fn create_api_key(&self, ws: WorkspaceId, now: Timestamp) -> Result<NewApiKey> {
@@ -268,60 +196,45 @@ impl Store for SqlStore {
     }
 
     async fn upsert_asset(&self, ws: WorkspaceId, login: LoginId, new: NewAsset) -> Result<Asset> {
-        let row: AssetRow = on_pool!(&self.pool, |p| {
-            let mut tx = p.begin_write().await?;
-            // The login must be this workspace's: assets inherit its workspace.
-            let owned: Option<(Uuid,)> = sqlx::query_as(sql::LOGIN_IN_WORKSPACE)
-                .bind(ws.0)
-                .bind(login.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if owned.is_none() {
-                return Err(StoreError::NotFound {
-                    what: "login",
-                    id: login.0,
-                });
-            }
-            let row: AssetRow = sqlx::query_as(sql::UPSERT_ASSET)
-                .bind(Uuid::now_v7())
-                .bind(ws.0)
-                .bind(login.0)
-                .bind(new.kind.as_str())
-                .bind(&new.platform_id)
-                .bind(&new.name)
-                .fetch_one(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(row)
-        })?;
-        asset(row)
+        self.upsert_asset_row(ws, login, new).await
     }
 
     async fn get_asset(&self, ws: WorkspaceId, id: AssetId) -> Result<Option<Asset>> {
-        let row: Option<AssetRow> = on_pool!(&self.pool, |p| sqlx::query_as(sql::GET_ASSET)
-            .bind(ws.0)
-            .bind(id.0)
-            .fetch_optional(p)
-            .await)?;
-        row.map(asset).transpose()
+        self.get_asset_row(ws, id).await
     }
 
-    async fn list_assets(&self, ws: WorkspaceId, login: Option<LoginId>) -> Result<Vec<Asset>> {
-        let rows: Vec<AssetRow> = on_pool!(&self.pool, |p| match login {
-            Some(login) => {
-                sqlx::query_as(sql::LIST_LOGIN_ASSETS)
-                    .bind(ws.0)
-                    .bind(login.0)
-                    .fetch_all(p)
-                    .await
-            }
-            None =>
-                sqlx::query_as(sql::LIST_ASSETS)
-                    .bind(ws.0)
-                    .fetch_all(p)
-                    .await,
-        })?;
-        rows.into_iter().map(asset).collect()
+    async fn list_assets(&self, ws: WorkspaceId, filter: &AssetFilter) -> Result<Vec<Asset>> {
+        self.filter_assets(ws, filter).await
+    }
+
+    async fn count_assets_by_status(&self, ws: WorkspaceId) -> Result<Vec<(Status, u64)>> {
+        self.count_by_status(ws).await
+    }
+
+    async fn get_asset_report(
+        &self,
+        ws: WorkspaceId,
+        asset: AssetId,
+    ) -> Result<Option<Stamped<Value>>> {
+        self.asset_report(ws, asset).await
+    }
+
+    async fn list_asset_transitions(
+        &self,
+        ws: WorkspaceId,
+        asset: AssetId,
+    ) -> Result<Vec<Transition>> {
+        self.transitions(sql::LIST_ASSET_TRANSITIONS, ws, asset.0)
+            .await
+    }
+
+    async fn scan_assets(
+        &self,
+        since: Option<Timestamp>,
+        after: Option<(Timestamp, AssetId)>,
+        limit: u32,
+    ) -> Result<Vec<AssetRecord>> {
+        self.scan(since, after, limit).await
     }
 
     async fn put_facts(
@@ -332,30 +245,7 @@ impl Store for SqlStore {
         facts: &Value,
         seen_at: Timestamp,
     ) -> Result<()> {
-        on_pool!(&self.pool, |p| {
-            let mut tx = p.begin_write().await?;
-            let owned: Option<(Uuid,)> = sqlx::query_as(sql::LOGIN_IN_WORKSPACE)
-                .bind(ws.0)
-                .bind(login.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if owned.is_none() {
-                return Err(StoreError::NotFound {
-                    what: "login",
-                    id: login.0,
-                });
-            }
-            sqlx::query(sql::PUT_FACTS)
-                .bind(subject.uuid())
-                .bind(ws.0)
-                .bind(login.0)
-                .bind(Json(facts))
-                .bind(us(seen_at))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(())
-        })
+        self.put_facts_row(ws, login, subject, facts, seen_at).await
     }
 
     async fn get_facts(
@@ -363,19 +253,7 @@ impl Store for SqlStore {
         ws: WorkspaceId,
         subject: FactsSubject,
     ) -> Result<Option<Stamped<Value>>> {
-        let row: Option<(Json<Value>, i64)> =
-            on_pool!(&self.pool, |p| sqlx::query_as(sql::GET_FACTS)
-                .bind(ws.0)
-                .bind(subject.uuid())
-                .fetch_optional(p)
-                .await)?;
-        row.map(|(v, at)| {
-            Ok(Stamped {
-                value: v.0,
-                at: ts("facts.seen_at", at)?,
-            })
-        })
-        .transpose()
+        self.get_facts_row(ws, subject).await
     }
 
     async fn record_diagnosis(
@@ -408,10 +286,18 @@ impl Store for SqlStore {
     }
 
     async fn list_transitions(&self, ws: WorkspaceId, login: LoginId) -> Result<Vec<Transition>> {
+        self.transitions(sql::LIST_TRANSITIONS, ws, login.0).await
+    }
+
+    async fn list_transitions_since(
+        &self,
+        ws: WorkspaceId,
+        since: Timestamp,
+    ) -> Result<Vec<Transition>> {
         let rows: Vec<TransitionRow> =
-            on_pool!(&self.pool, |p| sqlx::query_as(sql::LIST_TRANSITIONS)
+            on_pool!(&self.pool, |p| sqlx::query_as(sql::LIST_TRANSITIONS_SINCE)
                 .bind(ws.0)
-                .bind(login.0)
+                .bind(us(since))
                 .fetch_all(p)
                 .await)?;
         rows.into_iter().map(transition).collect()
@@ -424,24 +310,7 @@ impl Store for SqlStore {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<Claim>> {
-        let until = us(now).saturating_add(micros_of(lease));
-        let q = self.dialect(sql::CLAIM_LOGINS_SQLITE, sql::CLAIM_LOGINS_PG);
-        let mut rows: Vec<(Uuid, Uuid)> = on_pool!(&self.pool, |p| sqlx::query_as(q)
-            .bind(owner)
-            .bind(until)
-            .bind(us(now))
-            .bind(i64::from(limit))
-            .fetch_all(p)
-            .await)?;
-        // RETURNING has no defined order on either engine.
-        rows.sort();
-        Ok(rows
-            .into_iter()
-            .map(|(l, w)| Claim {
-                login_id: LoginId(l),
-                workspace_id: WorkspaceId(w),
-            })
-            .collect())
+        self.claim_logins(owner, now, lease, limit).await
     }
 
     async fn release_login(
@@ -451,18 +320,69 @@ impl Store for SqlStore {
         outcome: CheckOutcome,
         next_check_at: Timestamp,
     ) -> Result<bool> {
-        let q = match outcome {
-            CheckOutcome::Verified => sql::RELEASE_VERIFIED,
-            CheckOutcome::Failed => sql::RELEASE_FAILED,
-        };
-        let n = on_pool!(&self.pool, |p| sqlx::query(q)
+        self.release(login, owner, outcome, next_check_at).await
+    }
+
+    async fn schedule_check(&self, ws: WorkspaceId, login: LoginId, at: Timestamp) -> Result<bool> {
+        self.bring_forward(ws, login, at).await
+    }
+
+    async fn find_logins_by_platform_user(
+        &self,
+        network: Network,
+        platform_user_id: &str,
+    ) -> Result<Vec<Login>> {
+        let rows: Vec<LoginRow> = on_pool!(&self.pool, |p| sqlx::query_as(
+            sql::FIND_LOGINS_BY_PLATFORM_USER
+        )
+        .bind(network.as_str())
+        .bind(platform_user_id)
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter().map(login).collect()
+    }
+
+    async fn set_known_token(&self, ws: WorkspaceId, login: LoginId, known: &Value) -> Result<()> {
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::SET_KNOWN_TOKEN)
+            .bind(ws.0)
             .bind(login.0)
-            .bind(owner)
-            .bind(us(next_check_at))
+            .bind(Json(known))
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound {
+                what: "login",
+                id: login.0,
+            })
+        }
+    }
+
+    async fn create_oauth_state(
+        &self,
+        state: &NewOAuthState,
+        now: Timestamp,
+    ) -> Result<SecretString> {
+        self.new_state(state, now).await
+    }
+
+    async fn consume_oauth_state(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<Result<OAuthState, StateRejection>> {
+        self.consume_state(secret, now).await
+    }
+
+    async fn purge_oauth_states(&self, before: Timestamp) -> Result<u64> {
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::PURGE_OAUTH_STATES)
+            .bind(us(before))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n)
     }
 
     async fn enqueue_event(
@@ -472,67 +392,101 @@ impl Store for SqlStore {
         payload: &Value,
         now: Timestamp,
     ) -> Result<EventId> {
-        let id = EventId::new();
-        on_pool!(&self.pool, |p| sqlx::query(sql::INSERT_EVENT)
-            .bind(id.0)
-            .bind(ws.0)
-            .bind(event_type)
-            .bind(Json(payload))
-            .bind(us(now))
-            .execute(p)
-            .await
-            .map(|_| ()))?;
-        Ok(id)
+        self.enqueue(ws, event_type, payload, now).await
     }
 
-    async fn claim_events(
+    async fn create_endpoint(
+        &self,
+        ws: WorkspaceId,
+        url: &str,
+        description: &str,
+        now: Timestamp,
+    ) -> Result<(Endpoint, SecretString)> {
+        self.new_endpoint(ws, url, description, now).await
+    }
+
+    async fn list_endpoints(&self, ws: WorkspaceId) -> Result<Vec<Endpoint>> {
+        let rows: Vec<EndpointRow> = on_pool!(&self.pool, |p| sqlx::query_as(sql::LIST_ENDPOINTS)
+            .bind(ws.0)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(endpoint).collect()
+    }
+
+    async fn delete_endpoint(&self, ws: WorkspaceId, id: EndpointId) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DELETE_ENDPOINT)
+            .bind(ws.0)
+            .bind(id.0)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    async fn claim_deliveries(
         &self,
         owner: &str,
         now: Timestamp,
         lease: Duration,
         limit: u32,
-    ) -> Result<Vec<OutboxEvent>> {
-        let until = us(now).saturating_add(micros_of(lease));
-        let q = self.dialect(sql::CLAIM_EVENTS_SQLITE, sql::CLAIM_EVENTS_PG);
-        let rows: Vec<EventRow> = on_pool!(&self.pool, |p| sqlx::query_as(q)
-            .bind(owner)
-            .bind(until)
-            .bind(us(now))
-            .bind(i64::from(limit))
-            .fetch_all(p)
-            .await)?;
-        let mut events = rows.into_iter().map(event).collect::<Result<Vec<_>>>()?;
-        events.sort_by_key(|e| (e.next_attempt_at, e.id));
-        Ok(events)
+    ) -> Result<Vec<DeliveryJob>> {
+        self.claim_jobs(owner, now, lease, limit).await
     }
 
-    async fn mark_delivered(&self, id: EventId, owner: &str, now: Timestamp) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| sqlx::query(sql::MARK_DELIVERED)
-            .bind(id.0)
-            .bind(owner)
-            .bind(us(now))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
-    }
-
-    async fn mark_failed(
+    async fn delivery_succeeded(
         &self,
-        id: EventId,
+        id: DeliveryId,
         owner: &str,
-        error: &str,
-        next_attempt_at: Timestamp,
+        status: u16,
+        now: Timestamp,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| sqlx::query(sql::MARK_FAILED)
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DELIVERY_SUCCEEDED)
             .bind(id.0)
             .bind(owner)
-            .bind(error)
-            .bind(us(next_attempt_at))
+            .bind(i64::from(status))
+            .bind(us(now))
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
         Ok(n == 1)
+    }
+
+    async fn delivery_failed(
+        &self,
+        id: DeliveryId,
+        owner: &str,
+        status: Option<u16>,
+        error: &str,
+        next_attempt_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DELIVERY_FAILED)
+            .bind(id.0)
+            .bind(owner)
+            .bind(status.map(i64::from))
+            .bind(clip(error))
+            .bind(next_attempt_at.map(us))
+            .bind(us(now))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    async fn list_deliveries(
+        &self,
+        ws: WorkspaceId,
+        endpoint: Option<EndpointId>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let rows: Vec<DeliveryRow> =
+            on_pool!(&self.pool, |p| sqlx::query_as(sql::LIST_DELIVERIES)
+                .bind(ws.0)
+                .bind(endpoint.map(|e| e.0))
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter().map(delivery).collect()
     }
 
     async fn list_events(&self, ws: WorkspaceId) -> Result<Vec<OutboxEvent>> {
@@ -542,4 +496,36 @@ impl Store for SqlStore {
             .await)?;
         rows.into_iter().map(event).collect()
     }
+
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>> {
+        let rows: Vec<(Uuid, String, i64)> =
+            on_pool!(&self.pool, |p| sqlx::query_as(sql::LIST_WORKSPACES)
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter().map(workspace).collect()
+    }
+
+    async fn claim_digest(
+        &self,
+        ws: WorkspaceId,
+        now: Timestamp,
+        period: Duration,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::CLAIM_DIGEST)
+            .bind(ws.0)
+            .bind(us(now))
+            .bind(us(now).saturating_sub(micros_of(period)))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}
+
+fn workspace((id, name, at): (Uuid, String, i64)) -> Result<Workspace> {
+    Ok(Workspace {
+        id: WorkspaceId(id),
+        name,
+        created_at: ts("workspaces.created_at", at)?,
+    })
 }

@@ -1,6 +1,7 @@
 //! Row tuples as the drivers decode them, and their conversion to the store's records.
 //! Times are integer microseconds in the database (see the migrations).
 
+use super::words::words_of;
 use crate::*;
 use jiff::Timestamp;
 use serde_json::Value;
@@ -41,68 +42,101 @@ pub(super) fn hash_secret(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-pub(super) type LoginRow = (
-    Uuid,
-    Uuid,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    String,
-    Option<i64>,
-    i64,
-    Option<String>,
-    Option<i64>,
-    i64,
-    i64,
-);
+/// Wider than sqlx's largest tuple, hence a struct; fields are named as the columns.
+#[derive(sqlx::FromRow)]
+pub(super) struct LoginRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    network: String,
+    platform_user_id: String,
+    person_name: String,
+    token_key_id: i64,
+    expires_at: Option<i64>,
+    data_access_expires_at: Option<i64>,
+    status: String,
+    last_verified_at: Option<i64>,
+    next_check_at: i64,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    consecutive_failures: i64,
+    created_at: i64,
+    last_error: Option<String>,
+    last_failed_at: Option<i64>,
+    last_changed_at: Option<i64>,
+    known_token: Option<Json<Value>>,
+}
 
 pub(super) fn login(r: LoginRow) -> Result<Login> {
     Ok(Login {
-        id: LoginId(r.0),
-        workspace_id: WorkspaceId(r.1),
-        network: word("logins.network", &r.2)?,
-        platform_user_id: r.3,
-        person_name: r.4,
-        token_key_id: u8::try_from(r.5).map_err(|_| StoreError::Corrupt {
+        id: LoginId(r.id),
+        workspace_id: WorkspaceId(r.workspace_id),
+        network: word("logins.network", &r.network)?,
+        platform_user_id: r.platform_user_id,
+        person_name: r.person_name,
+        token_key_id: u8::try_from(r.token_key_id).map_err(|_| StoreError::Corrupt {
             column: "logins.token_key_id",
-            value: r.5.to_string(),
+            value: r.token_key_id.to_string(),
         })?,
-        expires_at: opt_ts("logins.expires_at", r.6)?,
-        data_access_expires_at: opt_ts("logins.data_access_expires_at", r.7)?,
-        status: word("logins.status", &r.8)?,
-        last_verified_at: opt_ts("logins.last_verified_at", r.9)?,
-        next_check_at: ts("logins.next_check_at", r.10)?,
-        lease_owner: r.11,
-        lease_until: opt_ts("logins.lease_until", r.12)?,
-        consecutive_failures: u32::try_from(r.13).unwrap_or(u32::MAX),
-        created_at: ts("logins.created_at", r.14)?,
+        expires_at: opt_ts("logins.expires_at", r.expires_at)?,
+        data_access_expires_at: opt_ts("logins.data_access_expires_at", r.data_access_expires_at)?,
+        status: word("logins.status", &r.status)?,
+        last_verified_at: opt_ts("logins.last_verified_at", r.last_verified_at)?,
+        next_check_at: ts("logins.next_check_at", r.next_check_at)?,
+        lease_owner: r.lease_owner,
+        lease_until: opt_ts("logins.lease_until", r.lease_until)?,
+        consecutive_failures: u32::try_from(r.consecutive_failures).unwrap_or(u32::MAX),
+        created_at: ts("logins.created_at", r.created_at)?,
+        last_error: r.last_error,
+        last_failed_at: opt_ts("logins.last_failed_at", r.last_failed_at)?,
+        last_changed_at: opt_ts("logins.last_changed_at", r.last_changed_at)?,
+        known_token: r.known_token.map(|j| j.0),
     })
 }
 
-pub(super) type AssetRow = (
-    Uuid,
-    Uuid,
-    Uuid,
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-);
+#[derive(sqlx::FromRow)]
+pub(super) struct AssetRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    login_id: Uuid,
+    kind: String,
+    platform_id: String,
+    name: String,
+    status: String,
+    last_verified_at: Option<i64>,
+    owners_mask: i64,
+    unavailable_mask: i64,
+    at_risk_mask: i64,
+    updated_at: i64,
+}
 
 pub(super) fn asset(r: AssetRow) -> Result<Asset> {
     Ok(Asset {
-        id: AssetId(r.0),
-        workspace_id: WorkspaceId(r.1),
-        login_id: LoginId(r.2),
-        kind: word::<AssetKind>("assets.kind", &r.3)?,
-        platform_id: r.4,
-        name: r.5,
-        status: word("assets.status", &r.6)?,
-        last_verified_at: opt_ts("assets.last_verified_at", r.7)?,
+        id: AssetId(r.id),
+        workspace_id: WorkspaceId(r.workspace_id),
+        login_id: LoginId(r.login_id),
+        kind: word::<AssetKind>("assets.kind", &r.kind)?,
+        platform_id: r.platform_id,
+        name: r.name,
+        status: word("assets.status", &r.status)?,
+        last_verified_at: opt_ts("assets.last_verified_at", r.last_verified_at)?,
+        owners: words_of("assets.owners_mask", r.owners_mask)?,
+        unavailable: words_of("assets.unavailable_mask", r.unavailable_mask)?,
+        at_risk: words_of("assets.at_risk_mask", r.at_risk_mask)?,
+        updated_at: ts("assets.updated_at", r.updated_at)?,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AssetRecordRow {
+    #[sqlx(flatten)]
+    asset: AssetRow,
+    report: Option<Json<Value>>,
+}
+
+pub(super) fn asset_record(r: AssetRecordRow) -> Result<AssetRecord> {
+    Ok(AssetRecord {
+        asset: asset(r.asset)?,
+        report: r.report.map(|j| j.0),
     })
 }
 
@@ -134,17 +168,7 @@ pub(super) fn transition(r: TransitionRow) -> Result<Transition> {
     })
 }
 
-pub(super) type EventRow = (
-    Uuid,
-    Uuid,
-    String,
-    Json<Value>,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<i64>,
-);
+pub(super) type EventRow = (Uuid, Uuid, String, Json<Value>, i64);
 
 pub(super) fn event(r: EventRow) -> Result<OutboxEvent> {
     Ok(OutboxEvent {
@@ -153,9 +177,119 @@ pub(super) fn event(r: EventRow) -> Result<OutboxEvent> {
         event_type: r.2,
         payload: r.3.0,
         created_at: ts("outbox.created_at", r.4)?,
-        attempts: u32::try_from(r.5).unwrap_or(u32::MAX),
-        next_attempt_at: ts("outbox.next_attempt_at", r.6)?,
-        last_error: r.7,
-        delivered_at: opt_ts("outbox.delivered_at", r.8)?,
     })
+}
+
+pub(super) type EndpointRow = (Uuid, Uuid, String, String, i64);
+
+pub(super) fn endpoint(r: EndpointRow) -> Result<Endpoint> {
+    Ok(Endpoint {
+        id: EndpointId(r.0),
+        workspace_id: WorkspaceId(r.1),
+        url: r.2,
+        description: r.3,
+        created_at: ts("endpoints.created_at", r.4)?,
+    })
+}
+
+pub(super) fn status_code(column: &'static str, code: Option<i64>) -> Result<Option<u16>> {
+    code.map(|c| {
+        u16::try_from(c).map_err(|_| StoreError::Corrupt {
+            column,
+            value: c.to_string(),
+        })
+    })
+    .transpose()
+}
+
+pub(super) fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DeliveryRow {
+    id: Uuid,
+    event_id: Uuid,
+    endpoint_id: Uuid,
+    event_type: String,
+    attempts: i64,
+    last_status: Option<i64>,
+    last_error: Option<String>,
+    next_attempt_at: Option<i64>,
+    delivered_at: Option<i64>,
+    dead_at: Option<i64>,
+    created_at: i64,
+}
+
+pub(super) fn delivery(r: DeliveryRow) -> Result<Delivery> {
+    Ok(Delivery {
+        id: DeliveryId(r.id),
+        event_id: EventId(r.event_id),
+        endpoint_id: EndpointId(r.endpoint_id),
+        event_type: r.event_type,
+        attempts: count(r.attempts),
+        last_status: status_code("deliveries.last_status", r.last_status)?,
+        last_error: r.last_error,
+        next_attempt_at: opt_ts("deliveries.next_attempt_at", r.next_attempt_at)?,
+        delivered_at: opt_ts("deliveries.delivered_at", r.delivered_at)?,
+        dead: r.dead_at.is_some(),
+        created_at: ts("deliveries.created_at", r.created_at)?,
+    })
+}
+
+/// A leased delivery with its event and endpoint, before the secret is opened.
+#[derive(sqlx::FromRow)]
+pub(super) struct LeasedRow {
+    pub delivery_id: Uuid,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub event_id: Uuid,
+    pub workspace_id: Uuid,
+    pub event_type: String,
+    pub payload: Json<Value>,
+    pub event_created_at: i64,
+    pub endpoint_id: Uuid,
+    pub url: String,
+    pub description: String,
+    pub endpoint_created_at: i64,
+    pub secret_sealed: Vec<u8>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OAuthStateRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    network: String,
+    reconnect_login_id: Option<Uuid>,
+    allow_other_person: bool,
+    scopes: Json<Vec<String>>,
+    rerequest: bool,
+    return_to: Option<String>,
+    expires_at: i64,
+    created_at: i64,
+}
+
+pub(super) fn oauth_state(r: OAuthStateRow) -> Result<OAuthState> {
+    Ok(OAuthState {
+        id: OAuthStateId(r.id),
+        workspace_id: WorkspaceId(r.workspace_id),
+        network: word("oauth_states.network", &r.network)?,
+        reconnect: r.reconnect_login_id.map(LoginId),
+        allow_other_person: r.allow_other_person,
+        scopes: r.scopes.0,
+        rerequest: r.rerequest,
+        return_to: r.return_to,
+        expires_at: ts("oauth_states.expires_at", r.expires_at)?,
+        created_at: ts("oauth_states.created_at", r.created_at)?,
+    })
+}
+
+/// Free text kept for people (failure reasons, delivery errors), bounded so a huge upstream
+/// error body cannot bloat every row.
+pub(super) fn clip(text: &str) -> &str {
+    const MAX_CHARS: usize = 1000;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }

@@ -1,6 +1,8 @@
-//! Logins' sealed tokens: sealing on connect and reconnect, opening, and re-sealing on rotation.
+//! Logins' sealed tokens: sealing on connect and reconnect, opening, and re-sealing on rotation
+//! (webhook endpoints' signing secrets too).
 
 use super::rows::*;
+use super::webhooks::endpoint_aad;
 use super::{BeginWrite, Pool, SqlStore};
 use crate::seal::{TokenAad, TokenKind};
 use crate::sql;
@@ -92,26 +94,35 @@ impl SqlStore {
             })
     }
 
+    /// Logins first, then webhook endpoints; each batch is one transaction.
     pub(super) async fn reseal(
         &self,
         batch: u32,
         progress: &mut (dyn FnMut(ResealProgress) + Send),
     ) -> Result<ResealProgress> {
         let active = i64::from(self.keys.active_id());
-        let (total,): (i64,) = on_pool!(&self.pool, |p| sqlx::query_as(sql::COUNT_STALE_TOKENS)
-            .bind(active)
-            .fetch_one(p)
-            .await)?;
+        let (tokens, secrets): ((i64,), (i64,)) = on_pool!(&self.pool, |p| {
+            let tokens = sqlx::query_as(sql::COUNT_STALE_TOKENS)
+                .bind(active)
+                .fetch_one(p)
+                .await?;
+            let secrets = sqlx::query_as(sql::COUNT_STALE_SECRETS)
+                .bind(active)
+                .fetch_one(p)
+                .await?;
+            Ok::<_, sqlx::Error>((tokens, secrets))
+        })?;
         let mut state = ResealProgress {
             done: 0,
-            total: u64::try_from(total).unwrap_or_default(),
+            total: u64::try_from(tokens.0.saturating_add(secrets.0)).unwrap_or_default(),
         };
+        let batch = i64::from(batch.max(1));
         loop {
             let resealed: u64 = on_pool!(&self.pool, |p| {
                 let mut tx = p.begin_write().await?;
                 let rows: Vec<(Uuid, String, Vec<u8>, i64)> = sqlx::query_as(sql::STALE_TOKENS)
                     .bind(active)
-                    .bind(i64::from(batch.max(1)))
+                    .bind(batch)
                     .fetch_all(&mut *tx)
                     .await?;
                 let mut n = 0u64;
@@ -131,6 +142,30 @@ impl SqlStore {
                         .execute(&mut *tx)
                         .await?;
                     n += 1;
+                }
+                if n == 0 {
+                    let rows: Vec<(Uuid, Uuid, Vec<u8>, i64)> = sqlx::query_as(sql::STALE_SECRETS)
+                        .bind(active)
+                        .bind(batch)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    for (id, ws, sealed, old_key) in rows {
+                        let aad = endpoint_aad(id, ws);
+                        let secret = self.keys.open(&sealed, &aad).map_err(|source| {
+                            StoreError::EndpointSeal {
+                                endpoint: id,
+                                source,
+                            }
+                        })?;
+                        sqlx::query(sql::RESEAL_SECRET)
+                            .bind(id)
+                            .bind(old_key)
+                            .bind(self.keys.seal(&secret, &aad))
+                            .bind(active)
+                            .execute(&mut *tx)
+                            .await?;
+                        n += 1;
+                    }
                 }
                 tx.commit().await?;
                 Ok::<_, StoreError>(n)

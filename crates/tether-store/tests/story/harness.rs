@@ -2,11 +2,15 @@
 
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection};
 use std::future::Future;
 use std::path::PathBuf;
-use tether_core::vocab::Network;
-use tether_store::{KeyRing, Login, LoginId, NewLogin, SqlStore, Store, WorkspaceId};
+use tether_core::vocab::{AssetKind, Network, Status};
+use tether_store::{
+    Asset, AssetFilter, AssetId, AssetVerdict, KeyRing, Login, LoginId, NewAsset, NewLogin,
+    SqlStore, Store, WorkspaceId,
+};
 use uuid::Uuid;
 
 /// A fresh, migrated database on one engine, and how to reach it again.
@@ -62,15 +66,7 @@ impl TestDb {
     }
 
     pub async fn postgres(admin_url: &str) -> TestDb {
-        let name = format!("tether_test_{}", Uuid::now_v7().simple());
-        let mut admin = sqlx::PgConnection::connect(admin_url)
-            .await
-            .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
+        let name = create_postgres_database(admin_url).await;
         let url = with_database(admin_url, &name);
         let ring_text = new_ring_text(1);
         let store = SqlStore::connect(&url, ring(&ring_text))
@@ -142,9 +138,57 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{}/{name}{query}", &base[..authority_end])
 }
 
-impl Drop for TestDb {
+/// A fresh database that nothing has migrated yet, removed on drop (for upgrade tests).
+pub struct EmptyDb {
+    pub url: String,
+    pub engine: &'static str,
+    _cleanup: Cleanup,
+}
+
+/// Runs `body` against an empty SQLite database, then an empty PostgreSQL one when
+/// TEST_DATABASE_URL is set.
+pub async fn for_each_empty_engine<F, Fut>(body: F)
+where
+    F: Fn(EmptyDb) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = std::env::temp_dir().join(format!("tether-store-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    body(EmptyDb {
+        url: format!("sqlite://{}?mode=rwc", dir.join("tether.db").display()),
+        engine: "sqlite",
+        _cleanup: Cleanup::Dir(dir),
+    })
+    .await;
+    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL")
+        && !admin_url.is_empty()
+    {
+        let name = create_postgres_database(&admin_url).await;
+        body(EmptyDb {
+            url: with_database(&admin_url, &name),
+            engine: "postgres",
+            _cleanup: Cleanup::Postgres { admin_url, name },
+        })
+        .await;
+    }
+}
+
+async fn create_postgres_database(admin_url: &str) -> String {
+    let name = format!("tether_test_{}", Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    name
+}
+
+impl Drop for Cleanup {
     fn drop(&mut self) {
-        match &self.cleanup {
+        match self {
             Cleanup::Dir(dir) => {
                 std::fs::remove_dir_all(dir).ok();
             }
@@ -205,4 +249,40 @@ pub async fn workspace_with_login(store: &SqlStore, user: &str) -> (WorkspaceId,
         .await
         .unwrap();
     (ws.id, login)
+}
+
+/// Every asset of a workspace (one generous page).
+pub fn all_assets() -> AssetFilter {
+    AssetFilter {
+        limit: 1000,
+        ..AssetFilter::default()
+    }
+}
+
+pub async fn page(store: &SqlStore, ws: WorkspaceId, login: LoginId, id: &str) -> Asset {
+    store
+        .upsert_asset(
+            ws,
+            login,
+            NewAsset {
+                kind: AssetKind::FacebookPage,
+                platform_id: id.to_owned(),
+                name: format!("Page {id}"),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// A verdict with no owners or features and a report naming the status.
+pub fn verdict(asset: AssetId, status: Status, findings: Value) -> AssetVerdict {
+    AssetVerdict {
+        asset_id: asset,
+        status,
+        report: json!({"status": status.as_str(), "findings": findings}),
+        findings,
+        owners: vec![],
+        unavailable: vec![],
+        at_risk: vec![],
+    }
 }

@@ -1,9 +1,9 @@
 //! Diagnoses: every status change is kept, in order, and announced once through the outbox.
 
-use crate::harness::{TestDb, for_each_engine, t, workspace_with_login};
+use crate::harness::{TestDb, for_each_engine, t, verdict, workspace_with_login};
 use serde_json::json;
 use tether_core::vocab::{AssetKind, Status};
-use tether_store::{AssetVerdict, Diagnosis, FactsSubject, NewAsset, Store};
+use tether_store::{Diagnosis, FactsSubject, NewAsset, Store};
 
 #[tokio::test]
 async fn transitions_are_recorded_in_order_and_announced_once() {
@@ -21,15 +21,15 @@ fn diagnosis(
         report: json!({"status": login.as_str(), "at": at}),
         login_status: login,
         login_findings: json!([]),
-        assets: vec![AssetVerdict {
-            asset_id: asset,
+        assets: vec![verdict(
+            asset,
             status,
-            findings: if code.is_empty() {
+            if code.is_empty() {
                 json!([])
             } else {
                 json!([{"code": code}])
             },
-        }],
+        )],
         at: t(at),
     }
 }
@@ -183,5 +183,83 @@ async fn history(db: TestDb) {
     assert_eq!(
         (facts.value, facts.at),
         (json!({"scopes": ["a", "b"]}), t(6))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_workspace_gets_one_digest_per_period() {
+    for_each_engine(digest).await;
+}
+
+async fn digest(db: TestDb) {
+    let s = &db.store;
+    let (ws, login) = workspace_with_login(s, "pat").await;
+    let (other, _) = workspace_with_login(s, "quinn").await;
+    let mut listed: Vec<_> = s
+        .list_workspaces()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.id)
+        .collect();
+    listed.sort();
+    let mut want = vec![ws, other];
+    want.sort();
+    assert_eq!(listed, want, "{}", db.engine());
+
+    const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+    // Two processes asking at once: one sends it.
+    let (a, b) = tokio::join!(
+        s.claim_digest(ws, t(1_000), DAY),
+        s.claim_digest(ws, t(1_000), DAY)
+    );
+    assert!(a.unwrap() ^ b.unwrap());
+    assert!(!s.claim_digest(ws, t(80_000), DAY).await.unwrap());
+    assert!(
+        s.claim_digest(other, t(80_000), DAY).await.unwrap(),
+        "per workspace"
+    );
+    assert!(s.claim_digest(ws, t(1_000 + 86_400), DAY).await.unwrap());
+    assert!(!s.claim_digest(ws, t(1_000 + 86_401), DAY).await.unwrap());
+
+    let asset = s
+        .upsert_asset(
+            ws,
+            login.id,
+            NewAsset {
+                kind: AssetKind::FacebookPage,
+                platform_id: "8".into(),
+                name: "P".into(),
+            },
+        )
+        .await
+        .unwrap();
+    use Status::*;
+    for (status, at) in [(Connected, 10), (AtRisk, 20), (Connected, 30)] {
+        s.record_diagnosis(
+            ws,
+            login.id,
+            &diagnosis(Connected, asset.id, status, "", at),
+        )
+        .await
+        .unwrap();
+    }
+    let since = s.list_transitions_since(ws, t(20)).await.unwrap();
+    assert_eq!(
+        since
+            .iter()
+            .map(|tr| (tr.asset_id, tr.new_status, tr.at))
+            .collect::<Vec<_>>(),
+        vec![
+            (Some(asset.id), AtRisk, t(20)),
+            (Some(asset.id), Connected, t(30))
+        ]
+    );
+    assert_eq!(s.list_transitions_since(ws, t(0)).await.unwrap().len(), 4);
+    assert!(
+        s.list_transitions_since(other, t(0))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -1,9 +1,9 @@
 //! One workspace never sees another's data, through any read.
 
-use crate::harness::{TestDb, for_each_engine, t, workspace_with_login};
+use crate::harness::{TestDb, all_assets, for_each_engine, t, verdict, workspace_with_login};
 use serde_json::json;
 use tether_core::vocab::{AssetKind, Status};
-use tether_store::{AssetVerdict, Diagnosis, FactsSubject, NewAsset, Store, StoreError};
+use tether_store::{AssetFilter, Diagnosis, FactsSubject, NewAsset, Store, StoreError};
 
 #[tokio::test]
 async fn workspaces_are_isolated() {
@@ -36,11 +36,7 @@ async fn isolation(db: TestDb) {
             report: json!({"status": "connected"}),
             login_status: Status::Connected,
             login_findings: json!([]),
-            assets: vec![AssetVerdict {
-                asset_id: asset_a.id,
-                status: Status::Connected,
-                findings: json!([]),
-            }],
+            assets: vec![verdict(asset_a.id, Status::Connected, json!([]))],
             at: t(2),
         },
     )
@@ -56,8 +52,12 @@ async fn isolation(db: TestDb) {
         db.engine()
     );
     assert!(s.get_login(b, login_a.id).await.unwrap().is_none());
-    assert!(s.list_assets(b, None).await.unwrap().is_empty());
-    assert!(s.list_assets(b, Some(login_a.id)).await.unwrap().is_empty());
+    assert!(s.list_assets(b, &all_assets()).await.unwrap().is_empty());
+    let of_a = AssetFilter {
+        login: Some(login_a.id),
+        ..all_assets()
+    };
+    assert!(s.list_assets(b, &of_a).await.unwrap().is_empty());
     assert!(s.get_asset(b, asset_a.id).await.unwrap().is_none());
     assert!(
         s.get_facts(b, FactsSubject::Asset(asset_a.id))
@@ -98,11 +98,9 @@ async fn isolation(db: TestDb) {
     };
     assert!(s.record_diagnosis(b, login_a.id, &foreign).await.is_err());
     // B's own login cannot be used to reach A's asset either.
-    foreign.assets.push(AssetVerdict {
-        asset_id: asset_a.id,
-        status: Status::Disconnected,
-        findings: json!([]),
-    });
+    foreign
+        .assets
+        .push(verdict(asset_a.id, Status::Disconnected, json!([])));
     assert!(s.record_diagnosis(b, login_b.id, &foreign).await.is_err());
     assert_eq!(
         s.get_asset(a, asset_a.id).await.unwrap().unwrap().status,
@@ -114,9 +112,41 @@ async fn isolation(db: TestDb) {
         Status::Pending
     );
 
+    // Nor any of the service's newer reads.
+    assert!(s.count_assets_by_status(b).await.unwrap().is_empty());
+    assert!(s.get_asset_report(b, asset_a.id).await.unwrap().is_none());
+    assert!(
+        s.list_asset_transitions(b, asset_a.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.list_transitions_since(b, t(0)).await.unwrap().is_empty());
+    assert!(!s.schedule_check(b, login_a.id, t(0)).await.unwrap());
+    let (hook_a, _) = s
+        .create_endpoint(a, "https://a.example/", "", t(0))
+        .await
+        .unwrap();
+    s.enqueue_event(a, "test", &json!({}), t(5)).await.unwrap();
+    assert!(s.list_endpoints(b).await.unwrap().is_empty());
+    assert!(s.list_deliveries(b, None, 10).await.unwrap().is_empty());
+    assert!(
+        s.list_deliveries(b, Some(hook_a.id), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!s.delete_endpoint(b, hook_a.id).await.unwrap());
+    assert_eq!(s.list_deliveries(a, None, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        s.count_assets_by_status(a).await.unwrap(),
+        vec![(Status::Connected, 1)]
+    );
+    assert!(s.get_asset_report(a, asset_a.id).await.unwrap().is_some());
+
     // A still sees all of its own.
     assert_eq!(
-        s.list_assets(a, None).await.unwrap(),
+        s.list_assets(a, &all_assets()).await.unwrap(),
         vec![s.get_asset(a, asset_a.id).await.unwrap().unwrap()]
     );
     assert!(

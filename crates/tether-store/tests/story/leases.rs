@@ -1,10 +1,14 @@
-//! Lease claims: a due login goes to exactly one worker at a time.
+//! Lease claims: a due login goes to exactly one worker at a time; what a check's outcome and a
+//! push signal do to the schedule.
 
-use crate::harness::{TestDb, for_each_engine, new_login, ring, t};
+use crate::harness::{
+    TestDb, for_each_engine, new_login, page, ring, t, verdict, workspace_with_login,
+};
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;
-use tether_core::vocab::Status;
-use tether_store::{CheckOutcome, LoginId, Store};
+use tether_core::vocab::{Network, Status};
+use tether_store::{CheckOutcome, Diagnosis, LoginId, Store, StoreError};
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -64,9 +68,16 @@ async fn exclusive(db: TestDb) {
     );
     let second = *all.iter().nth(1).unwrap();
     assert!(
-        s.release_login(second, holder(&second), CheckOutcome::Failed, t(130))
-            .await
-            .unwrap()
+        s.release_login(
+            second,
+            holder(&second),
+            CheckOutcome::Failed {
+                reason: "HTTP 503 from the platform".into()
+            },
+            t(130)
+        )
+        .await
+        .unwrap()
     );
     let failed = s.get_login(ws, second).await.unwrap().unwrap();
     assert_eq!(failed.consecutive_failures, 1);
@@ -154,4 +165,254 @@ async fn many_workers(db: TestDb) {
         db.engine()
     );
     assert_eq!(unique.len(), 40);
+}
+
+#[tokio::test]
+async fn failures_keep_the_verdict_and_say_why() {
+    for_each_engine(failures).await;
+}
+
+async fn failures(db: TestDb) {
+    let s = &db.store;
+    let (ws, login) = workspace_with_login(s, "mia").await;
+    let asset = page(s, ws, login.id, "5").await;
+    s.record_diagnosis(
+        ws,
+        login.id,
+        &Diagnosis {
+            report: json!({}),
+            login_status: Status::ActionRequired,
+            login_findings: json!([]),
+            assets: vec![verdict(asset.id, Status::ActionRequired, json!([]))],
+            at: t(5),
+        },
+    )
+    .await
+    .unwrap();
+    let history = s.list_transitions(ws, login.id).await.unwrap().len();
+
+    let claimed = s.claim_due_logins("w", t(10), LEASE, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1, "{}", db.engine());
+    let long = "x".repeat(5_000);
+    assert!(
+        s.release_login(
+            login.id,
+            "w",
+            CheckOutcome::Failed {
+                reason: long.clone()
+            },
+            t(70)
+        )
+        .await
+        .unwrap()
+    );
+    let l = s.get_login(ws, login.id).await.unwrap().unwrap();
+    assert_eq!(l.status, Status::ActionRequired);
+    assert_eq!(l.consecutive_failures, 1);
+    assert_eq!(l.last_error.as_deref().map(str::len), Some(1000));
+    assert_eq!(l.last_failed_at, Some(t(10)), "dated with the claim");
+    assert_eq!(l.next_check_at, t(70));
+
+    s.claim_due_logins("w", t(70), LEASE, 10).await.unwrap();
+    let reason = "Graph API code 2: service temporarily unavailable";
+    assert!(
+        s.release_login(
+            login.id,
+            "w",
+            CheckOutcome::Failed {
+                reason: reason.into()
+            },
+            t(200)
+        )
+        .await
+        .unwrap()
+    );
+    let l = s.get_login(ws, login.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            l.consecutive_failures,
+            l.last_error.as_deref(),
+            l.last_failed_at
+        ),
+        (2, Some(reason), Some(t(70)))
+    );
+    assert_eq!(
+        s.get_asset(ws, asset.id).await.unwrap().unwrap().status,
+        Status::ActionRequired
+    );
+    assert_eq!(
+        s.list_transitions(ws, login.id).await.unwrap().len(),
+        history,
+        "a failed check writes no history"
+    );
+
+    // A good check clears the reason and the count; when it last failed stays known.
+    s.claim_due_logins("w", t(200), LEASE, 10).await.unwrap();
+    assert!(
+        s.release_login(login.id, "w", CheckOutcome::Verified, t(300))
+            .await
+            .unwrap()
+    );
+    let l = s.get_login(ws, login.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            l.consecutive_failures,
+            l.last_error.as_deref(),
+            l.last_failed_at,
+            l.status
+        ),
+        (0, None, Some(t(70)), Status::ActionRequired)
+    );
+}
+
+#[tokio::test]
+async fn a_push_signal_brings_the_next_check_forward() {
+    for_each_engine(schedule).await;
+}
+
+async fn schedule(db: TestDb) {
+    let s = &db.store;
+    let (ws, login) = workspace_with_login(s, "nia").await;
+    let other = s.create_workspace("other", t(0)).await.unwrap().id;
+    s.claim_due_logins("w", t(0), LEASE, 10).await.unwrap();
+    s.release_login(login.id, "w", CheckOutcome::Verified, t(3_600))
+        .await
+        .unwrap();
+
+    assert!(!s.schedule_check(other, login.id, t(10)).await.unwrap());
+    assert!(
+        !s.schedule_check(ws, LoginId::new(), t(10)).await.unwrap(),
+        "{}",
+        db.engine()
+    );
+    assert!(s.schedule_check(ws, login.id, t(100)).await.unwrap());
+    assert_eq!(
+        s.get_login(ws, login.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_check_at,
+        t(100)
+    );
+    // Never later than already planned.
+    assert!(s.schedule_check(ws, login.id, t(500)).await.unwrap());
+    assert_eq!(
+        s.get_login(ws, login.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_check_at,
+        t(100)
+    );
+    assert!(
+        s.claim_due_logins("w", t(99), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.claim_due_logins("w", t(100), LEASE, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A signal while the check runs is not lost when the check plans the next one an hour out.
+    assert!(s.schedule_check(ws, login.id, t(110)).await.unwrap());
+    s.release_login(login.id, "w", CheckOutcome::Verified, t(3_700))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_login(ws, login.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_check_at,
+        t(110)
+    );
+    // ...while one served by the check that follows it is not repeated.
+    s.claim_due_logins("w", t(110), LEASE, 10).await.unwrap();
+    s.release_login(
+        login.id,
+        "w",
+        CheckOutcome::Failed {
+            reason: "timeout".into(),
+        },
+        t(3_800),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_login(ws, login.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_check_at,
+        t(3_800)
+    );
+}
+
+#[tokio::test]
+async fn known_token_round_trips_and_platform_users_are_found_everywhere() {
+    for_each_engine(known_token).await;
+}
+
+async fn known_token(db: TestDb) {
+    let s = &db.store;
+    let (ws, login) = workspace_with_login(s, "olu").await;
+    assert_eq!(login.known_token, None);
+    let known = json!({"scopes": ["pages_show_list"], "expires_at": 1_900_000_000});
+    s.set_known_token(ws, login.id, &known).await.unwrap();
+    assert_eq!(
+        s.get_login(ws, login.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .known_token,
+        Some(known.clone()),
+        "{}",
+        db.engine()
+    );
+    let other = s.create_workspace("other", t(0)).await.unwrap().id;
+    assert!(matches!(
+        s.set_known_token(other, login.id, &json!({})).await,
+        Err(StoreError::NotFound { what: "login", .. })
+    ));
+    assert_eq!(
+        s.get_login(ws, login.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .known_token,
+        Some(known)
+    );
+    // A reconnect brings a new token: what was known about the old one goes.
+    let again = s
+        .upsert_login(ws, new_login("olu", "EAA-new"), t(5))
+        .await
+        .unwrap();
+    assert_eq!(again.known_token, None);
+
+    // The same person connected in two workspaces: a platform callback reaches both.
+    let twin = s
+        .upsert_login(other, new_login("olu", "EAA-other"), t(6))
+        .await
+        .unwrap();
+    s.upsert_login(other, new_login("someone-else", "EAA-x"), t(6))
+        .await
+        .unwrap();
+    let found = s
+        .find_logins_by_platform_user(Network::Meta, "olu")
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|l| l.id).collect::<BTreeSet<_>>(),
+        BTreeSet::from([login.id, twin.id])
+    );
+    assert!(
+        s.find_logins_by_platform_user(Network::Instagram, "olu")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -1,98 +1,257 @@
-//! The outbox: claimed by one deliverer at a time, retried until delivered, then never again.
+//! The outbox: every event fans out to one delivery per endpoint, in the same transaction; each
+//! delivery is leased by one deliverer at a time, retried until delivered or given up, then never
+//! again.
 
-use crate::harness::{TestDb, for_each_engine, t};
+use crate::harness::{TestDb, for_each_engine, page, t, verdict, workspace_with_login};
+use secrecy::ExposeSecret;
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::time::Duration;
-use tether_store::Store;
+use tether_core::vocab::Status;
+use tether_store::{DeliveryId, Diagnosis, EndpointId, Store};
 
 const LEASE: Duration = Duration::from_secs(30);
 
-#[tokio::test]
-async fn events_are_claimed_retried_and_delivered_once() {
-    for_each_engine(outbox).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_fan_out_to_every_endpoint_and_are_retried_then_given_up() {
+    for_each_engine(fan_out).await;
 }
 
-async fn outbox(db: TestDb) {
+async fn fan_out(db: TestDb) {
     let s = &db.store;
     let ws = s.create_workspace("hooks", t(0)).await.unwrap().id;
-    let mut ids = Vec::new();
-    for i in 0..3 {
-        ids.push(
-            s.enqueue_event(ws, "asset.status_changed", &json!({"n": i}), t(i))
-                .await
-                .unwrap(),
-        );
+    let quiet = s.create_workspace("no endpoints", t(0)).await.unwrap().id;
+    let (one, secret_one) = s
+        .create_endpoint(ws, "https://a.example/hook", "A", t(0))
+        .await
+        .unwrap();
+    let (two, secret_two) = s
+        .create_endpoint(ws, "https://b.example/hook", "B", t(0))
+        .await
+        .unwrap();
+    for secret in [&secret_one, &secret_two] {
+        let secret = secret.expose_secret();
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        assert_eq!(secret.len(), "whsec_".len() + 32);
     }
-    let first = s.claim_events("d1", t(10), LEASE, 2).await.unwrap();
-    let second = s.claim_events("d2", t(10), LEASE, 5).await.unwrap();
+    assert_ne!(secret_one.expose_secret(), secret_two.expose_secret());
     assert_eq!(
-        first.iter().map(|e| e.id).collect::<Vec<_>>(),
-        ids[..2],
+        s.list_endpoints(ws).await.unwrap(),
+        vec![one.clone(), two.clone()],
         "{}",
         db.engine()
     );
-    assert_eq!(second.iter().map(|e| e.id).collect::<Vec<_>>(), ids[2..]);
-    assert_eq!(first[0].payload, json!({"n": 0}));
-    assert_eq!(first[0].attempts, 1);
 
-    // Only the holder settles an event.
-    assert!(!s.mark_delivered(ids[0], "d2", t(11)).await.unwrap());
-    assert!(s.mark_delivered(ids[0], "d1", t(11)).await.unwrap());
-    assert!(
-        s.mark_failed(ids[1], "d1", "HTTP 503", t(100))
-            .await
-            .unwrap()
+    let event = s
+        .enqueue_event(ws, "asset.status_changed", &json!({"n": 1}), t(1))
+        .await
+        .unwrap();
+    s.enqueue_event(quiet, "asset.status_changed", &json!({}), t(1))
+        .await
+        .unwrap();
+    assert!(s.list_deliveries(quiet, None, 10).await.unwrap().is_empty());
+
+    // Two deliverers at once: between them they hold both deliveries, never the same one.
+    let (a, b) = tokio::join!(
+        s.claim_deliveries("d1", t(10), LEASE, 1),
+        s.claim_deliveries("d2", t(10), LEASE, 1)
     );
-    // ids[2]'s deliverer vanished: after its lease it goes to someone else.
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len() + b.len(), 2, "{}", db.engine());
+    let held: BTreeSet<DeliveryId> = a.iter().chain(&b).map(|j| j.id).collect();
+    assert_eq!(held.len(), 2);
+    let holder = |endpoint: EndpointId| {
+        if a.iter().any(|j| j.endpoint.id == endpoint) {
+            "d1"
+        } else {
+            "d2"
+        }
+    };
+    let jobs: Vec<_> = a.iter().chain(&b).collect();
+    for job in &jobs {
+        assert_eq!(job.event.id, event);
+        assert_eq!(job.event.payload, json!({"n": 1}));
+        assert_eq!(job.event.event_type, "asset.status_changed");
+        assert_eq!(job.attempts, 0);
+        let (endpoint, secret) = if job.endpoint.id == one.id {
+            (&one, &secret_one)
+        } else {
+            (&two, &secret_two)
+        };
+        assert_eq!(&job.endpoint, endpoint);
+        assert_eq!(job.secret.expose_secret(), secret.expose_secret());
+    }
+    let to_one = jobs.iter().find(|j| j.endpoint.id == one.id).unwrap().id;
+    let to_two = jobs.iter().find(|j| j.endpoint.id == two.id).unwrap().id;
     assert!(
-        s.claim_events("d3", t(20), LEASE, 5)
+        s.claim_deliveries("d3", t(20), LEASE, 5)
             .await
             .unwrap()
             .is_empty()
     );
-    let retaken = s.claim_events("d3", t(41), LEASE, 5).await.unwrap();
+
+    // Only the holder settles a delivery.
+    let other = if holder(one.id) == "d1" { "d2" } else { "d1" };
+    assert!(
+        !s.delivery_succeeded(to_one, other, 200, t(11))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.delivery_succeeded(to_one, holder(one.id), 204, t(11))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.delivery_failed(
+            to_two,
+            holder(two.id),
+            Some(503),
+            "HTTP 503",
+            Some(t(100)),
+            t(11)
+        )
+        .await
+        .unwrap()
+    );
+
+    // The failed one comes back at its retry time with its attempt counted, then is given up.
+    assert!(
+        s.claim_deliveries("d1", t(99), LEASE, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry = s.claim_deliveries("d1", t(100), LEASE, 5).await.unwrap();
     assert_eq!(
-        retaken
-            .iter()
-            .map(|e| (e.id, e.attempts))
-            .collect::<Vec<_>>(),
-        vec![(ids[2], 2)]
+        retry.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(),
+        vec![(to_two, 1)]
     );
     assert!(
-        !s.mark_delivered(ids[2], "d2", t(42)).await.unwrap(),
-        "a lapsed lease settles nothing"
+        s.delivery_failed(to_two, "d1", None, "connection refused", None, t(101))
+            .await
+            .unwrap()
     );
-    assert!(s.mark_delivered(ids[2], "d3", t(42)).await.unwrap());
-
-    // The failed one comes back at its retry time, with its error, and is then delivered.
     assert!(
-        s.claim_events("d1", t(99), LEASE, 5)
+        !s.delivery_failed(to_two, "d1", None, "again", Some(t(200)), t(102))
+            .await
+            .unwrap(),
+        "a dead delivery stays dead"
+    );
+    assert!(
+        s.claim_deliveries("d1", t(100_000), LEASE, 5)
             .await
             .unwrap()
             .is_empty()
     );
-    let retry = s.claim_events("d1", t(100), LEASE, 5).await.unwrap();
-    assert_eq!(retry.len(), 1);
+
+    let log = s.list_deliveries(ws, None, 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    let delivered = log.iter().find(|d| d.id == to_one).unwrap();
     assert_eq!(
         (
-            retry[0].id,
-            retry[0].attempts,
-            retry[0].last_error.as_deref()
+            delivered.attempts,
+            delivered.last_status,
+            delivered.delivered_at,
+            delivered.next_attempt_at,
+            delivered.dead
         ),
-        (ids[1], 2, Some("HTTP 503"))
+        (1, Some(204), Some(t(11)), None, false)
     );
-    assert!(s.mark_delivered(ids[1], "d1", t(101)).await.unwrap());
+    assert_eq!(delivered.event_id, event);
+    assert_eq!(delivered.event_type, "asset.status_changed");
+    assert_eq!(delivered.created_at, t(1));
+    let dead = log.iter().find(|d| d.id == to_two).unwrap();
+    assert_eq!(
+        (
+            dead.attempts,
+            dead.last_status,
+            dead.last_error.as_deref(),
+            dead.delivered_at,
+            dead.next_attempt_at,
+            dead.dead
+        ),
+        (2, None, Some("connection refused"), None, None, true)
+    );
+    let only_two = s.list_deliveries(ws, Some(two.id), 10).await.unwrap();
+    assert_eq!(
+        only_two.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![to_two]
+    );
 
-    // Delivered events never come back.
+    // A diagnosis's events fan out in its own transaction, and the log is newest first.
+    let (dws, login) = workspace_with_login(s, "hank").await;
+    let (hook, _) = s
+        .create_endpoint(dws, "https://h.example/", "", t(0))
+        .await
+        .unwrap();
+    let asset = page(s, dws, login.id, "9").await;
+    let written = s
+        .record_diagnosis(
+            dws,
+            login.id,
+            &Diagnosis {
+                report: json!({}),
+                login_status: Status::Connected,
+                login_findings: json!([]),
+                assets: vec![verdict(asset.id, Status::Connected, json!([]))],
+                at: t(300),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(written.len(), 2);
+    let events = s.list_events(dws).await.unwrap();
+    let log = s.list_deliveries(dws, Some(hook.id), 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        log.iter().map(|d| d.event_id).collect::<BTreeSet<_>>(),
+        events.iter().map(|e| e.id).collect()
+    );
+    assert!(log.iter().all(|d| d.next_attempt_at == Some(t(300))));
+    assert!(log[0].id > log[1].id, "newest first");
+    let jobs = s.claim_deliveries("d5", t(300), LEASE, 10).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs.iter().all(|j| j.endpoint.id == hook.id));
+
+    // A deliverer that vanished loses its lease: the next one takes over and the first settles
+    // nothing.
+    let retaken = s.claim_deliveries("d6", t(331), LEASE, 10).await.unwrap();
+    assert_eq!(
+        retaken.iter().map(|j| j.id).collect::<BTreeSet<_>>(),
+        jobs.iter().map(|j| j.id).collect()
+    );
     assert!(
-        s.claim_events("d1", t(10_000), LEASE, 5)
+        !s.delivery_succeeded(jobs[0].id, "d5", 200, t(332))
+            .await
+            .unwrap()
+    );
+    for job in &retaken {
+        assert!(
+            s.delivery_succeeded(job.id, "d6", 200, t(332))
+                .await
+                .unwrap()
+        );
+    }
+
+    // Deleting an endpoint stops its deliveries and takes its log with it; others carry on.
+    assert!(!s.delete_endpoint(dws, two.id).await.unwrap(), "not dws's");
+    s.enqueue_event(ws, "login.status_changed", &json!({}), t(400))
+        .await
+        .unwrap();
+    assert!(s.delete_endpoint(ws, two.id).await.unwrap());
+    assert!(!s.delete_endpoint(ws, two.id).await.unwrap());
+    assert_eq!(s.list_endpoints(ws).await.unwrap(), vec![one.clone()]);
+    assert!(
+        s.list_deliveries(ws, Some(two.id), 10)
             .await
             .unwrap()
             .is_empty()
     );
-    let all = s.list_events(ws).await.unwrap();
+    let after = s.claim_deliveries("d7", t(400), LEASE, 10).await.unwrap();
     assert_eq!(
-        all.iter().map(|e| e.delivered_at).collect::<Vec<_>>(),
-        vec![Some(t(11)), Some(t(101)), Some(t(42))]
+        after.iter().map(|j| j.endpoint.id).collect::<Vec<_>>(),
+        vec![one.id]
     );
+    assert_eq!(s.list_events(ws).await.unwrap().len(), 2);
 }

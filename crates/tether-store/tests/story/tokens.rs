@@ -57,7 +57,7 @@ async fn round_trip(db: TestDb) {
 }
 
 #[tokio::test]
-async fn the_sqlite_file_never_holds_a_token_in_clear() {
+async fn the_sqlite_file_never_holds_a_token_or_webhook_secret_in_clear() {
     let db = TestDb::sqlite().await;
     let s = &db.store;
     let token = "EAAGm0PX4ZCpsBAPlaintextTokenThatMustNeverBeOnDisk";
@@ -66,6 +66,20 @@ async fn the_sqlite_file_never_holds_a_token_in_clear() {
     login.person_name = "Carol Findable-Name".into();
     s.upsert_login(ws.id, login.clone(), t(0)).await.unwrap();
     s.upsert_login(ws.id, login, t(1)).await.unwrap();
+    let (_, hook_secret) = s
+        .create_endpoint(ws.id, "https://hooks.example/in", "Findable", t(2))
+        .await
+        .unwrap();
+    let hook_secret = hook_secret.expose_secret().to_owned();
+    // The deliverer gets it back from the sealed row.
+    s.enqueue_event(ws.id, "test", &serde_json::json!({}), t(3))
+        .await
+        .unwrap();
+    let jobs = s
+        .claim_deliveries("d", t(3), std::time::Duration::from_secs(30), 1)
+        .await
+        .unwrap();
+    assert_eq!(jobs[0].secret.expose_secret(), hook_secret);
     s.close().await;
 
     let mut seen_name = false;
@@ -74,6 +88,12 @@ async fn the_sqlite_file_never_holds_a_token_in_clear() {
         assert!(
             !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
             "plaintext token found in a database file"
+        );
+        // Neither the whole secret nor its random part.
+        let random = &hook_secret["whsec_".len()..];
+        assert!(
+            !bytes.windows(random.len()).any(|w| w == random.as_bytes()),
+            "plaintext webhook secret found in a database file"
         );
         seen_name |= bytes.windows(19).any(|w| w == b"Carol Findable-Name");
     }
@@ -100,6 +120,11 @@ async fn rotation(db: TestDb) {
             .unwrap();
         ids.push(l.id);
     }
+    let (hook, hook_secret) = db
+        .store
+        .create_endpoint(ws, "https://hooks.example/", "", t(0))
+        .await
+        .unwrap();
     let key2 = new_ring_text(2);
     let both = db.reopen(ring(&format!("{},{key2}", db.ring))).await;
     assert_eq!(both.keys().active_id(), 2);
@@ -107,13 +132,14 @@ async fn rotation(db: TestDb) {
     let done = both.reseal_tokens(2, &mut |p| seen.push(p)).await.unwrap();
     assert_eq!(
         done,
-        ResealProgress { done: 5, total: 5 },
+        ResealProgress { done: 6, total: 6 },
         "{}",
         db.engine()
     );
     assert_eq!(
         seen.iter().map(|p| p.done).collect::<Vec<_>>(),
-        vec![2, 4, 5]
+        vec![2, 4, 5, 6],
+        "five tokens, then the endpoint's secret"
     );
     // Nothing left to do: a second run is a no-op.
     assert_eq!(
@@ -149,6 +175,23 @@ async fn rotation(db: TestDb) {
             })
         ));
     }
+    // The endpoint's signing secret moved to key 2 as well.
+    let lease = std::time::Duration::from_secs(30);
+    db.store
+        .enqueue_event(ws, "test", &serde_json::json!({}), t(1))
+        .await
+        .unwrap();
+    let jobs = only2.claim_deliveries("d", t(1), lease, 5).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].endpoint.id, hook.id);
+    assert_eq!(jobs[0].secret.expose_secret(), hook_secret.expose_secret());
+    assert!(matches!(
+        only1.claim_deliveries("d", t(100), lease, 5).await,
+        Err(StoreError::EndpointSeal {
+            source: SealError::UnknownKey(2),
+            ..
+        })
+    ));
     only1.close().await;
     only2.close().await;
     both.close().await;

@@ -1,0 +1,203 @@
+//! `tether serve` (API + worker in one process) and `tether worker` (a worker alone, for
+//! PostgreSQL deployments with several worker processes).
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tether_server::{App, Config, MetaApp, SystemClock, WorkerConfig};
+use tether_store::{KeyRing, SqlStore};
+
+/// Where the data lives and how tokens are sealed: every command that opens the store takes these.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// A SQLite file path (created if missing) or a postgres:// URL.
+    #[arg(long, env = "TETHER_DATABASE", default_value = "tether.db")]
+    pub database: String,
+    /// The key ring sealing tokens, `ID:BASE64KEY[,ID:BASE64KEY…]` (first is active); see
+    /// `tether keys generate`. Or give --key-file.
+    #[arg(
+        long,
+        env = "TETHER_KEYS",
+        hide_env_values = true,
+        conflicts_with = "key_file"
+    )]
+    pub keys: Option<String>,
+    /// A file holding the key ring.
+    #[arg(long, env = "TETHER_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    pub fn key_ring(&self) -> anyhow::Result<KeyRing> {
+        match (&self.keys, &self.key_file) {
+            (Some(k), _) => KeyRing::parse(&SecretString::from(k.clone()))
+                .context("TETHER_KEYS / --keys is not a valid key ring"),
+            (None, Some(path)) => KeyRing::from_file(path)
+                .with_context(|| format!("key file {} is not a valid key ring", path.display())),
+            (None, None) => anyhow::bail!(
+                "no token encryption keys: set TETHER_KEYS or --key-file (create one with `tether keys generate`)"
+            ),
+        }
+    }
+
+    pub async fn open(&self) -> anyhow::Result<SqlStore> {
+        let store = SqlStore::connect(&self.database, self.key_ring()?)
+            .await
+            .with_context(|| format!("cannot open the database {}", redact(&self.database)))?;
+        store
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
+        Ok(store)
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The address people's browsers and Meta reach this server at (OAuth redirects and links).
+    #[arg(
+        long,
+        env = "TETHER_PUBLIC_URL",
+        default_value = "http://127.0.0.1:4580"
+    )]
+    pub public_url: url::Url,
+    /// Your Meta app's id.
+    #[arg(long, env = "TETHER_META_APP_ID")]
+    pub meta_app_id: String,
+    #[arg(long, env = "TETHER_META_APP_SECRET", hide_env_values = true)]
+    pub meta_app_secret: String,
+    /// Graph API base URL (the simulator's in tests and the demo).
+    #[arg(
+        long,
+        env = "TETHER_GRAPH_URL",
+        default_value = "https://graph.facebook.com"
+    )]
+    pub graph_url: url::Url,
+    /// Where the Facebook Login dialog lives.
+    #[arg(
+        long,
+        env = "TETHER_DIALOG_URL",
+        default_value = "https://www.facebook.com"
+    )]
+    pub dialog_url: url::Url,
+    /// The verify token you entered for the app's webhook subscription.
+    #[arg(long, env = "TETHER_WEBHOOK_VERIFY_TOKEN", hide_env_values = true)]
+    pub webhook_verify_token: String,
+    /// Signs reconnect links; keep it secret and stable across restarts.
+    #[arg(long, env = "TETHER_LINK_KEY", hide_env_values = true)]
+    pub link_key: String,
+    /// Which features the product uses: a built-in profile or a profile file.
+    #[arg(long, env = "TETHER_PROFILE", default_value = "default")]
+    pub profile: String,
+    /// Platform calls per hour this process may spend on routine checks.
+    #[arg(long, env = "TETHER_CALLS_PER_HOUR", default_value_t = 20_000)]
+    pub calls_per_hour: u32,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, default_value_t = 256 * 1024)]
+    pub body_limit: usize,
+}
+
+impl ServiceArgs {
+    pub fn config(&self) -> Config {
+        Config {
+            public_url: self.public_url.clone(),
+            meta: MetaApp {
+                app_id: self.meta_app_id.clone(),
+                app_secret: SecretString::from(self.meta_app_secret.clone()),
+                graph_url: self.graph_url.clone(),
+                dialog_url: self.dialog_url.clone(),
+                webhook_verify_token: SecretString::from(self.webhook_verify_token.clone()),
+            },
+            profile: self.profile.clone(),
+            link_key: SecretString::from(self.link_key.clone()),
+            link_ttl: Duration::from_secs(7 * 24 * 3600),
+            oauth_state_ttl: Duration::from_secs(30 * 60),
+            body_limit: self.body_limit,
+            worker: WorkerConfig {
+                calls_per_hour: self.calls_per_hour,
+                ..WorkerConfig::default()
+            },
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// Address to listen on.
+    #[arg(long, env = "TETHER_LISTEN", default_value = "127.0.0.1:4580")]
+    pub listen: SocketAddr,
+    /// Serve the API only; run workers separately with `tether worker`.
+    #[arg(long)]
+    pub no_worker: bool,
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = args.service.config();
+    let poll = config.worker.poll;
+    let store = args.service.store.open().await?;
+    let app = App::build(config, store, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    eprintln!(
+        "tether serving http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json, metrics at /metrics)"
+    );
+    let follower = app.spawn_index_follower(Duration::from_secs(2));
+    let worker = (!args.no_worker).then(|| {
+        tokio::spawn(tether_server::run_worker(
+            app.worker.clone(),
+            poll,
+            shutdown_signal(),
+        ))
+    });
+    app.serve(listener, shutdown_signal()).await?;
+    follower.abort();
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn worker(args: ServiceArgs) -> anyhow::Result<ExitCode> {
+    let config = args.config();
+    let poll = config.worker.poll;
+    let store = args.store.open().await?;
+    let app = App::build(config, store, Arc::new(SystemClock)).await?;
+    eprintln!(
+        "tether worker running (owner {})",
+        app.state.config.worker.owner
+    );
+    tether_server::run_worker(app.worker.clone(), poll, shutdown_signal()).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

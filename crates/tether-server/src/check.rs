@@ -1,0 +1,273 @@
+//! One path from platform facts to stored verdicts, shared by the worker, the OAuth callback,
+//! push signals and "check now": facts (fresh, or stored ones a signal amended) go through the
+//! pure engine, and the report, facts and status changes are recorded together.
+
+use crate::config::MetaApp;
+use anyhow::Context;
+use jiff::Timestamp;
+use std::collections::HashSet;
+use tether_core::{
+    AssetFacts, AssetKind, Catalog, Engine, EngineOptions, FeatureVerdict, LoginFacts, Network,
+    Owner, Profile, Report, TokenValidity,
+};
+use tether_meta::{GraphClient, GraphConfig, InspectOptions};
+use tether_store::{
+    AssetFilter, AssetVerdict, Diagnosis, FactsSubject, Login, NewAsset, SqlStore, Store,
+    StoreError, Transition,
+};
+
+/// The profile's engine and a Graph client for the service's Meta app.
+pub struct Checker {
+    pub catalog: Catalog,
+    pub profile: Profile,
+    pub engine: Engine,
+    pub client: GraphClient,
+    /// The client's settings, for building dialog URLs.
+    pub graph: GraphConfig,
+    product_tag_eligibility: bool,
+}
+
+impl Checker {
+    pub fn new(app: &MetaApp, profile_spec: &str) -> anyhow::Result<Checker> {
+        let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
+        let profile = load_profile(&catalog, profile_spec)?;
+        let engine = Engine::new(&catalog, Network::Meta, &profile, EngineOptions::default());
+        let mut config = GraphConfig::new(app.app_id.clone(), app.app_secret.clone());
+        config.base_url = app.graph_url.clone();
+        config.dialog_base_url = app.dialog_url.clone();
+        let client =
+            GraphClient::new(config.clone()).context("cannot build the Graph API client")?;
+        Ok(Checker {
+            graph: config,
+            product_tag_eligibility: profile.needs_product_tag_eligibility(&catalog),
+            catalog,
+            profile,
+            engine,
+            client,
+        })
+    }
+
+    pub fn inspect_options(&self) -> InspectOptions {
+        InspectOptions {
+            product_tag_eligibility: self.product_tag_eligibility,
+            ..InspectOptions::default()
+        }
+    }
+
+    /// The permissions to ask for: everything the profile's features need on any asset kind
+    /// (for an any-of requirement, its first, preferred permission). Retired scopes are never
+    /// asked for: the dialog would reject them.
+    pub fn scopes(&self) -> Vec<String> {
+        let features = self.profile.features(&self.catalog);
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |p: &String| {
+            let retired = self.catalog.permission(p).is_some_and(|d| d.retired());
+            if !retired && !out.contains(p) {
+                out.push(p.clone());
+            }
+        };
+        for rule in self
+            .catalog
+            .rules
+            .iter()
+            .filter(|r| features.contains(&r.feature))
+        {
+            rule.permissions.iter().for_each(&mut push);
+            if let Some(first) = rule.permissions_any.first() {
+                push(first);
+            }
+        }
+        out
+    }
+
+    /// Diagnoses `fresh` facts of a login against what the store already knows: an asset seen
+    /// before but missing now is still judged (no longer listed while the token works, or cut off
+    /// with the login when the token is broken), so it never silently keeps an old green.
+    pub fn diagnose(
+        &self,
+        login: &LoginFacts,
+        fresh: Vec<AssetFacts>,
+        stored: Vec<AssetFacts>,
+        now: Timestamp,
+    ) -> (Vec<AssetFacts>, Report) {
+        let assets = merge_assets(login, fresh, stored);
+        let report = self.engine.diagnose(login, &assets, now);
+        (assets, report)
+    }
+}
+
+/// Resolves a profile spec: a built-in name, or a path to the product's own profile file.
+pub fn load_profile(catalog: &Catalog, spec: &str) -> anyhow::Result<Profile> {
+    let path = std::path::Path::new(spec);
+    if path.exists() || spec.ends_with(".toml") || spec.contains('/') {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read profile file {}", path.display()))?;
+        return Profile::from_toml_str(&text, spec, catalog)
+            .with_context(|| format!("invalid profile file {}", path.display()));
+    }
+    if spec == "all" {
+        return Ok(Profile::all(catalog));
+    }
+    Profile::builtin(spec).with_context(|| {
+        format!(
+            "unknown profile `{spec}`: use one of {} or a path to a profile file",
+            Profile::builtin_names().join(", ")
+        )
+    })
+}
+
+fn merge_assets(
+    login: &LoginFacts,
+    mut fresh: Vec<AssetFacts>,
+    stored: Vec<AssetFacts>,
+) -> Vec<AssetFacts> {
+    let token_works = matches!(login.token.validity, TokenValidity::Valid);
+    let seen: HashSet<(AssetKind, String)> = fresh.iter().map(|a| (a.kind, a.id.clone())).collect();
+    for mut old in stored {
+        if seen.contains(&(old.kind, old.id.clone())) {
+            continue;
+        }
+        if token_works {
+            // The platform no longer lists it for this person: access was lost or the Page was
+            // left out of the grant. What was seen on it before no longer applies.
+            old.listed = false;
+            old.tasks.clear();
+            old.observed.clear();
+        }
+        fresh.push(old);
+    }
+    fresh
+}
+
+/// The login's stored facts and its assets' stored facts, as last seen.
+pub async fn stored_facts(
+    store: &SqlStore,
+    login: &Login,
+) -> Result<(Option<LoginFacts>, Vec<AssetFacts>), StoreError> {
+    let ws = login.workspace_id;
+    let login_facts = store
+        .get_facts(ws, FactsSubject::Login(login.id))
+        .await?
+        .and_then(|s| serde_json::from_value::<LoginFacts>(s.value).ok());
+    let filter = AssetFilter {
+        login: Some(login.id),
+        limit: u32::MAX,
+        ..AssetFilter::default()
+    };
+    let mut assets = Vec::new();
+    for asset in store.list_assets(ws, &filter).await? {
+        let facts = store
+            .get_facts(ws, FactsSubject::Asset(asset.id))
+            .await?
+            .and_then(|s| serde_json::from_value::<AssetFacts>(s.value).ok())
+            .unwrap_or_else(|| AssetFacts {
+                kind: asset.kind,
+                id: asset.platform_id.clone(),
+                name: Some(asset.name.clone()),
+                listed: true,
+                tasks: Vec::new(),
+                instagram: None,
+                observed: Vec::new(),
+            });
+        assets.push(facts);
+    }
+    Ok((login_facts, assets))
+}
+
+/// Stores a diagnosed login: its assets (created on first sight), the facts they were judged on,
+/// and the report with every status change and its events in one transaction.
+pub async fn record(
+    store: &SqlStore,
+    login: &Login,
+    facts: &LoginFacts,
+    assets: &[AssetFacts],
+    report: &Report,
+    now: Timestamp,
+) -> Result<Vec<Transition>, StoreError> {
+    let ws = login.workspace_id;
+    let mut verdicts = Vec::with_capacity(report.assets.len());
+    for (asset_facts, asset_report) in assets.iter().zip(&report.assets) {
+        let asset = store
+            .upsert_asset(
+                ws,
+                login.id,
+                NewAsset {
+                    kind: asset_facts.kind,
+                    platform_id: asset_facts.id.clone(),
+                    name: asset_facts
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| asset_facts.id.clone()),
+                },
+            )
+            .await?;
+        store
+            .put_facts(
+                ws,
+                login.id,
+                FactsSubject::Asset(asset.id),
+                &json(asset_facts),
+                now,
+            )
+            .await?;
+        let mut owners: Vec<Owner> = Vec::new();
+        for f in &asset_report.findings {
+            if !owners.contains(&f.owner) {
+                owners.push(f.owner);
+            }
+        }
+        let of = |v: FeatureVerdict| {
+            asset_report
+                .features
+                .iter()
+                .filter(move |(_, verdict)| **verdict == v)
+                .map(|(f, _)| *f)
+                .collect::<Vec<_>>()
+        };
+        verdicts.push(AssetVerdict {
+            asset_id: asset.id,
+            status: asset_report.status,
+            findings: json(&asset_report.findings),
+            report: json(asset_report),
+            owners,
+            unavailable: of(FeatureVerdict::Unavailable),
+            at_risk: of(FeatureVerdict::AtRisk),
+        });
+    }
+    store
+        .put_facts(
+            ws,
+            login.id,
+            FactsSubject::Login(login.id),
+            &json(facts),
+            now,
+        )
+        .await?;
+    let diagnosis = Diagnosis {
+        report: json(report),
+        login_status: report.login.status,
+        login_findings: json(&report.login.findings),
+        assets: verdicts,
+        at: now,
+    };
+    store.record_diagnosis(ws, login.id, &diagnosis).await
+}
+
+/// Keeps what token inspection said so the next routine check can skip it.
+pub async fn remember_token(
+    store: &SqlStore,
+    login: &Login,
+    known: Option<tether_meta::KnownToken>,
+) -> Result<(), StoreError> {
+    if let Some(known) = known {
+        store
+            .set_known_token(login.workspace_id, login.id, &json(&known))
+            .await?;
+    }
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    // Our own report and fact types always serialize: they hold no maps with non-string keys.
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,84 @@
+//! What the service needs to run. The CLI builds this from flags and environment; tests build it
+//! directly.
+
+use secrecy::SecretString;
+use std::time::Duration;
+use url::Url;
+
+/// One Meta app: the credentials people grant access to, and where its Graph API and login dialog
+/// live (the simulator's address in tests and the demo).
+#[derive(Debug, Clone)]
+pub struct MetaApp {
+    pub app_id: String,
+    pub app_secret: SecretString,
+    pub graph_url: Url,
+    pub dialog_url: Url,
+    /// Answers Meta's webhook subscription handshake (`hub.verify_token`).
+    pub webhook_verify_token: SecretString,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The address people's browsers and Meta reach this server at: OAuth redirects, result
+    /// pages and reconnect links are built from it.
+    pub public_url: Url,
+    pub meta: MetaApp,
+    /// A built-in profile name or a profile file: which features the product uses.
+    pub profile: String,
+    /// Signs reconnect links and result-page links.
+    pub link_key: SecretString,
+    /// How long a reconnect link stays valid.
+    pub link_ttl: Duration,
+    /// How long a started OAuth flow may take.
+    pub oauth_state_ttl: Duration,
+    /// Largest request body accepted (webhooks, API).
+    pub body_limit: usize,
+    pub worker: WorkerConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Names this worker's leases; unique per process.
+    pub owner: String,
+    /// Platform calls this worker may spend per hour on routine checks. With several workers,
+    /// give each its share: the budget is per process.
+    pub calls_per_hour: u32,
+    /// Logins checked together (25 share one batch request).
+    pub batch: u32,
+    /// How long a claimed login stays leased; a crashed worker's logins come back after it.
+    pub lease: Duration,
+    /// How often the loop looks for due work when idle.
+    pub poll: Duration,
+    pub digest_period: Duration,
+    /// Attempts before a webhook delivery is given up.
+    pub max_delivery_attempts: u32,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            owner: format!("worker-{}", uuid::Uuid::now_v7()),
+            calls_per_hour: 20_000,
+            batch: 100,
+            lease: Duration::from_secs(120),
+            poll: Duration::from_secs(1),
+            digest_period: Duration::from_secs(24 * 3600),
+            max_delivery_attempts: 8,
+        }
+    }
+}
+
+impl Config {
+    /// Where Meta sends people back after the dialog.
+    pub fn redirect_uri(&self) -> Url {
+        self.url("oauth/meta/callback")
+    }
+
+    pub fn url(&self, path: &str) -> Url {
+        let mut base = self.public_url.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        base.join(path).unwrap_or(base)
+    }
+}

@@ -1,0 +1,96 @@
+//! Storing a login from a working token: inspect it, check who it is, store it (a reconnect keeps
+//! the login's id and history), diagnose every asset it reaches. The OAuth callback ends here, and
+//! so do imports of tokens obtained elsewhere (the demo).
+
+use crate::state::AppState;
+use secrecy::SecretString;
+use tether_core::{Network, Report, TokenValidity};
+use tether_meta::CheckError;
+use tether_store::{Login, LoginId, NewLogin, Store, StoreError, WorkspaceId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("the platform could not be asked about the new connection: {0}")]
+    Platform(#[from] CheckError),
+    #[error("the platform did not say who signed in")]
+    NoIdentity,
+    /// A reconnect came back as someone else and that was not allowed.
+    #[error("this connection belongs to {expected}, but {got} signed in")]
+    OtherPerson { expected: String, got: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct Connected {
+    pub login: Login,
+    pub report: Report,
+}
+
+/// `reconnect`: the login this must be the same person as, unless `allow_other_person`.
+pub async fn connect_token(
+    s: &AppState,
+    ws: WorkspaceId,
+    token: SecretString,
+    reconnect: Option<LoginId>,
+    allow_other_person: bool,
+) -> Result<Connected, ConnectError> {
+    let now = s.clock.now();
+    let snapshot = s
+        .checker
+        .client
+        .inspect_login(&token, &s.checker.inspect_options())
+        .await?;
+    let user_id = snapshot
+        .login
+        .user_id
+        .clone()
+        .ok_or(ConnectError::NoIdentity)?;
+    let person_name = snapshot
+        .login
+        .user_name
+        .clone()
+        .unwrap_or_else(|| user_id.clone());
+    if let Some(target) = reconnect
+        && let Some(existing) = s.store.get_login(ws, target).await?
+        && existing.platform_user_id != user_id
+        && !allow_other_person
+    {
+        return Err(ConnectError::OtherPerson {
+            expected: existing.person_name,
+            got: person_name,
+        });
+    }
+    let (expires_at, data_access_expires_at) = match &snapshot.login.token.validity {
+        TokenValidity::Valid => (
+            snapshot.login.token.expires_at,
+            snapshot.login.token.data_access_expires_at,
+        ),
+        TokenValidity::Broken { .. } => (None, None),
+    };
+    let login = s
+        .store
+        .upsert_login(
+            ws,
+            NewLogin {
+                network: Network::Meta,
+                platform_user_id: user_id,
+                person_name,
+                token,
+                expires_at,
+                data_access_expires_at,
+            },
+            now,
+        )
+        .await?;
+    let known = snapshot.known_token(now);
+    let (_, stored) = crate::check::stored_facts(&s.store, &login).await?;
+    let (assets, report) = s
+        .checker
+        .diagnose(&snapshot.login, snapshot.assets, stored, now);
+    crate::check::record(&s.store, &login, &snapshot.login, &assets, &report, now).await?;
+    crate::check::remember_token(&s.store, &login, known).await?;
+    s.index.sync(&s.store).await?;
+    tracing::info!(workspace_id = %ws, login_id = %login.id, reconnect = reconnect.is_some(),
+        assets = assets.len(), "login connected");
+    Ok(Connected { login, report })
+}

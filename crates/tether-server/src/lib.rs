@@ -1,0 +1,235 @@
+//! Tether's service: the REST API (`/api/v1`), Facebook Login connect and reconnect, the callbacks
+//! and webhooks Meta pushes, the monitoring worker and outbound webhook delivery.
+//!
+//! [`App::build`] wires a store, a clock and a config into one [`AppState`]; `serve` runs the HTTP
+//! side and [`Worker::step`] one round of background work, so tests boot the real app on port 0 and
+//! step the worker explicitly.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod check;
+pub mod clock;
+pub mod config;
+pub mod connect;
+pub mod delivery;
+pub mod error;
+pub mod html;
+pub mod links;
+pub mod meta_hooks;
+pub mod oauth;
+pub mod preflight;
+pub mod schedule;
+pub mod state;
+pub mod worker;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, MetaApp, WorkerConfig};
+pub use state::AppState;
+pub use worker::{StepReport, Worker};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tether_store::SqlStore;
+use tokio::net::TcpListener;
+
+pub struct App {
+    pub state: AppState,
+    pub router: Router,
+    pub worker: Arc<Worker>,
+    pub openapi: utoipa::openapi::OpenApi,
+}
+
+/// One Prometheus recorder per process (the `metrics` facade is global).
+fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (e.g. by an embedding program): then our
+        // handle still renders, just without the facade's samples.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// Builds the HTTP clients' shared TLS provider (STACK.md G1) once.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl App {
+    /// Wires the service. The store must be migrated.
+    pub async fn build(
+        config: Config,
+        store: SqlStore,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<App> {
+        install_tls_provider();
+        let checker = check::Checker::new(&config.meta, &config.profile)?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
+        let state = AppState(Arc::new(state::Inner {
+            config,
+            store,
+            clock,
+            checker,
+            index: preflight::PreflightIndex::default(),
+            keys: auth::KeyCache::default(),
+            http,
+        }));
+        state.index.sync(&state.store).await?;
+        let (api, openapi) = api::router();
+        let openapi_json = openapi.clone();
+        let limit = state.config.body_limit;
+        let router = Router::new()
+            .nest("/api/v1", api)
+            .route(
+                "/api/v1/openapi.json",
+                get(move || {
+                    let doc = openapi_json.clone();
+                    async move { axum::Json(doc) }
+                }),
+            )
+            .route("/oauth/meta/callback", get(oauth::callback))
+            .route("/connect/result", get(oauth::result_page))
+            .route("/reconnect", get(oauth::reconnect))
+            .route("/meta/deauthorize", post(meta_hooks::deauthorize))
+            .route("/meta/data-deletion", post(meta_hooks::data_deletion))
+            .route(
+                "/meta/data-deletion/{code}",
+                get(meta_hooks::data_deletion_status),
+            )
+            .route(
+                "/meta/webhook",
+                get(meta_hooks::webhook_challenge).post(meta_hooks::webhook),
+            )
+            .route("/metrics", get(metrics_page))
+            .route("/healthz", get(|| async { "ok" }))
+            .fallback(|| async { error::ApiError::NotFound { what: "route" } })
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(middleware::from_fn(track))
+            .with_state(state.clone());
+        let worker = Arc::new(Worker::new(state.clone()));
+        Ok(App {
+            state,
+            router,
+            worker,
+            openapi,
+        })
+    }
+
+    /// Serves HTTP on `listener` until `shutdown` completes.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router.clone())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// Keeps the pre-flight index following changes other processes write.
+    pub fn spawn_index_follower(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = state.index.sync(&state.store).await {
+                    tracing::warn!(error = %e, "pre-flight index sync failed; retrying");
+                }
+            }
+        })
+    }
+}
+
+/// Loops the worker until `shutdown` resolves; idle rounds wait `poll`.
+pub async fn run_worker(worker: Arc<Worker>, poll: Duration, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let idle = match worker.step().await {
+            Ok(r) => {
+                if !r.idle() {
+                    tracing::info!(
+                        checked = r.checked,
+                        failed = r.failed,
+                        calls = r.platform_calls,
+                        delivered = r.delivered,
+                        delivery_failures = r.delivery_failures,
+                        digests = r.digests,
+                        "worker step"
+                    );
+                }
+                r.idle()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "worker step failed; retrying");
+                true
+            }
+        };
+        let wait = if idle { poll } else { Duration::ZERO };
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+async fn metrics_page(State(s): State<AppState>) -> Response {
+    metrics::gauge!("tether_preflight_index_assets").set(s.index.len() as f64);
+    let stats = s.checker.client.stats();
+    metrics::gauge!("tether_platform_calls").set(stats.platform_calls as f64);
+    metrics::gauge!("tether_platform_http_requests").set(stats.http_requests as f64);
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        prometheus().render(),
+    )
+        .into_response()
+}
+
+/// Counts requests and their latency per route, and turns a panic-free 413 from the body limit
+/// into the API's error shape.
+async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let _ = prometheus();
+    metrics::histogram!("tether_http_request_seconds", "route" => route.clone(), "method" => method.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("tether_http_requests_total", "route" => route, "method" => method,
+        "status" => status.as_u16().to_string())
+    .increment(1);
+    if status == StatusCode::PAYLOAD_TOO_LARGE
+        && resp
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"))
+    {
+        let body = error::ErrorBody {
+            error: error::ErrorDetail {
+                code: "payload_too_large".into(),
+                message: "request body too large".into(),
+            },
+        };
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    }
+    resp
+}

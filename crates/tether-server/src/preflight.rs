@@ -1,0 +1,176 @@
+//! The pre-flight index: every asset's current verdicts in memory, so "can I publish to this
+//! account now?" is answered without touching the database. It follows the store by scanning
+//! assets updated since its last look; the worker syncs it after each check, and a background task
+//! syncs it every few seconds so changes made by other processes show up too.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use tether_core::{Feature, FeatureVerdict, Status};
+use tether_store::{AssetId, AssetRecord, LoginId, SqlStore, Store, StoreError, WorkspaceId};
+use utoipa::ToSchema;
+
+/// Rows written in the same instant as the last scan may commit after it: rescan a little.
+const OVERLAP: SignedDuration = SignedDuration::from_secs(5);
+const PAGE: u32 = 2000;
+
+#[derive(Debug)]
+struct Entry {
+    workspace: WorkspaceId,
+    login: LoginId,
+    status: Status,
+    verified_at: Option<Timestamp>,
+    features: Vec<(Feature, FeatureVerdict)>,
+    /// Findings with the features each one affects; empty for a healthy asset.
+    findings: Vec<(Vec<Feature>, Value)>,
+}
+
+/// The answer to one pre-flight question.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preflight {
+    /// Whether the feature can be used now (`at_risk` still works, until its date).
+    pub allowed: bool,
+    /// The asset's overall status.
+    #[schema(example = "action_required")]
+    pub status: String,
+    #[schema(example = "publish")]
+    pub feature: String,
+    /// `available`, `at_risk`, `unavailable`, or `not_applicable` for a feature this kind of
+    /// asset does not have.
+    pub verdict: String,
+    /// The findings that affect this feature (REPORT.md `Finding`).
+    #[schema(value_type = Vec<Object>)]
+    pub findings: Vec<Value>,
+    /// When the platform last confirmed this verdict.
+    #[schema(value_type = Option<String>, example = "2026-11-23T09:00:00Z")]
+    pub verified_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Default)]
+pub struct PreflightIndex {
+    entries: RwLock<HashMap<AssetId, Arc<Entry>>>,
+    cursor: Mutex<Option<Timestamp>>,
+    /// Serializes syncs so two never interleave their cursors.
+    syncing: tokio::sync::Mutex<()>,
+}
+
+impl PreflightIndex {
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<AssetId, Arc<Entry>>> {
+        self.entries.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `None` when the asset is unknown or belongs to another workspace (the caller says 404).
+    pub fn ask(&self, ws: WorkspaceId, asset: AssetId, feature: Feature) -> Option<Preflight> {
+        let entry = self.read().get(&asset).cloned()?;
+        if entry.workspace != ws {
+            return None;
+        }
+        let verdict = entry
+            .features
+            .iter()
+            .find(|(f, _)| *f == feature)
+            .map(|(_, v)| *v);
+        let findings = entry
+            .findings
+            .iter()
+            .filter(|(features, _)| features.contains(&feature))
+            .map(|(_, f)| f.clone())
+            .collect();
+        Some(Preflight {
+            allowed: matches!(
+                verdict,
+                Some(FeatureVerdict::Available | FeatureVerdict::AtRisk)
+            ),
+            status: entry.status.as_str().to_owned(),
+            feature: feature.as_str().to_owned(),
+            verdict: verdict.map_or("not_applicable", |v| v.as_str()).to_owned(),
+            findings,
+            verified_at: entry.verified_at,
+        })
+    }
+
+    /// The login an indexed asset belongs to.
+    pub fn login_of(&self, ws: WorkspaceId, asset: AssetId) -> Option<LoginId> {
+        self.read()
+            .get(&asset)
+            .filter(|e| e.workspace == ws)
+            .map(|e| e.login)
+    }
+
+    /// Reads every asset changed since the last sync. Returns how many were read.
+    pub async fn sync(&self, store: &SqlStore) -> Result<usize, StoreError> {
+        let _one = self.syncing.lock().await;
+        let since = *self.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        let since = since.map(|t| t.saturating_sub(OVERLAP).unwrap_or(t));
+        let mut after = None;
+        let mut read = 0;
+        let mut newest = since;
+        loop {
+            let page = store.scan_assets(since, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.asset.updated_at, last.asset.id));
+            read += page.len();
+            let full = page.len() as u32 == PAGE;
+            let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+            for record in page {
+                newest = newest.max(Some(record.asset.updated_at));
+                let id = record.asset.id;
+                entries.insert(id, Arc::new(entry(record)));
+            }
+            drop(entries);
+            if !full {
+                break;
+            }
+        }
+        *self.cursor.lock().unwrap_or_else(|e| e.into_inner()) = newest;
+        Ok(read)
+    }
+}
+
+fn entry(record: AssetRecord) -> Entry {
+    let a = record.asset;
+    let report = record.report.unwrap_or(Value::Null);
+    let features = report
+        .get("features")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(f, v)| Some((f.parse().ok()?, v.as_str()?.parse().ok()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let findings = report
+        .get("findings")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|f| {
+                    let features = f
+                        .get("features")
+                        .and_then(Value::as_array)
+                        .map(|fs| fs.iter().filter_map(|x| x.as_str()?.parse().ok()).collect())
+                        .unwrap_or_default();
+                    (features, f.clone())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Entry {
+        workspace: a.workspace_id,
+        login: a.login_id,
+        status: a.status,
+        verified_at: a.last_verified_at,
+        features,
+        findings,
+    }
+}

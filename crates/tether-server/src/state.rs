@@ -1,0 +1,29 @@
+//! What every handler and the worker share.
+
+use crate::check::Checker;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::preflight::PreflightIndex;
+use std::sync::Arc;
+use tether_store::SqlStore;
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub store: SqlStore,
+    pub clock: Arc<dyn Clock>,
+    pub checker: Checker,
+    pub index: PreflightIndex,
+    pub keys: crate::auth::KeyCache,
+    /// For outbound webhooks: no redirects (a 3xx is a failed delivery), short timeouts.
+    pub http: reqwest::Client,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

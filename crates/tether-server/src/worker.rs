@@ -1,0 +1,256 @@
+//! Background work, one explicit step at a time: check the logins that are due (within the
+//! platform-call budget, batched), deliver webhooks, send daily digests. `serve` and `worker` loop
+//! `step`; tests call it directly instead of sleeping.
+
+use crate::check;
+use crate::schedule::{Budget, Risk, next_check};
+use crate::state::AppState;
+use jiff::Timestamp;
+use secrecy::SecretString;
+use serde::Serialize;
+use std::sync::Mutex;
+use tether_core::{LoginFacts, Status};
+use tether_meta::{KnownToken, LoginToCheck};
+use tether_store::{CheckOutcome, Login, LoginId, Store, StoreError, Transition};
+
+/// A routine check costs at most this many platform calls per login (debug_token + me); the
+/// budget reserves that much and is charged what was really spent.
+const WORST_CALLS_PER_LOGIN: u32 = 2;
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct StepReport {
+    pub checked: usize,
+    pub failed: usize,
+    /// Due logins left for later because the hour's call budget is spent.
+    pub budget_exhausted: bool,
+    pub platform_calls: u64,
+    pub delivered: usize,
+    pub delivery_failures: usize,
+    pub digests: usize,
+}
+
+impl StepReport {
+    pub fn idle(&self) -> bool {
+        self.checked + self.failed + self.delivered + self.delivery_failures + self.digests == 0
+    }
+}
+
+pub struct Worker {
+    state: AppState,
+    budget: Mutex<Budget>,
+}
+
+/// How one login's check ended.
+#[derive(Debug)]
+pub enum CheckResult {
+    Recorded(Vec<Transition>),
+    /// Nothing changed: the platform could not be asked. The reason is kept on the login.
+    Failed(String),
+}
+
+impl Worker {
+    pub fn new(state: AppState) -> Worker {
+        let per_hour = state.config.worker.calls_per_hour;
+        Worker {
+            state,
+            budget: Mutex::new(Budget::new(per_hour)),
+        }
+    }
+
+    pub async fn step(&self) -> anyhow::Result<StepReport> {
+        let mut report = StepReport::default();
+        self.check_due(&mut report).await?;
+        let (ok, failed) = crate::delivery::deliver_due(&self.state).await?;
+        report.delivered = ok;
+        report.delivery_failures = failed;
+        report.digests = crate::delivery::send_digests(&self.state).await?;
+        Ok(report)
+    }
+
+    /// Steps until a step finds nothing to do (bounded, for tests and the demo).
+    pub async fn drain(&self) -> anyhow::Result<StepReport> {
+        let mut total = StepReport::default();
+        for _ in 0..100 {
+            let r = self.step().await?;
+            if r.idle() {
+                break;
+            }
+            total.checked += r.checked;
+            total.failed += r.failed;
+            total.platform_calls += r.platform_calls;
+            total.delivered += r.delivered;
+            total.delivery_failures += r.delivery_failures;
+            total.digests += r.digests;
+            total.budget_exhausted |= r.budget_exhausted;
+        }
+        Ok(total)
+    }
+
+    async fn check_due(&self, report: &mut StepReport) -> anyhow::Result<()> {
+        let s = &self.state;
+        let now = s.clock.now();
+        let cfg = &s.config.worker;
+        let allowance = self
+            .budget
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allowance(now, WORST_CALLS_PER_LOGIN);
+        let limit = allowance.min(cfg.batch);
+        if limit == 0 {
+            report.budget_exhausted = true;
+            return Ok(());
+        }
+        let claims = s
+            .store
+            .claim_due_logins(&cfg.owner, now, cfg.lease, limit)
+            .await?;
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let mut logins = Vec::with_capacity(claims.len());
+        for c in &claims {
+            if let Some(l) = s.store.get_login(c.workspace_id, c.login_id).await? {
+                logins.push(l);
+            }
+        }
+        let before = s.checker.client.stats().platform_calls;
+        let results = check_logins(s, &logins, now).await?;
+        let spent = s
+            .checker
+            .client
+            .stats()
+            .platform_calls
+            .saturating_sub(before);
+        self.budget
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .spend(u32::try_from(spent).unwrap_or(u32::MAX));
+        report.platform_calls += spent;
+        for (login, result) in logins.iter().zip(results) {
+            let (outcome, next) = match &result {
+                CheckResult::Recorded(_) => {
+                    report.checked += 1;
+                    let fresh = s
+                        .store
+                        .get_login(login.workspace_id, login.id)
+                        .await?
+                        .unwrap_or_else(|| login.clone());
+                    (CheckOutcome::Verified, next_check(&risk(&fresh, 0), now))
+                }
+                CheckResult::Failed(reason) => {
+                    report.failed += 1;
+                    let r = risk(login, login.consecutive_failures + 1);
+                    (
+                        CheckOutcome::Failed {
+                            reason: reason.clone(),
+                        },
+                        next_check(&r, now),
+                    )
+                }
+            };
+            s.store
+                .release_login(login.id, &cfg.owner, outcome, next)
+                .await?;
+        }
+        s.index.sync(&s.store).await?;
+        Ok(())
+    }
+}
+
+fn risk(login: &Login, failures: u32) -> Risk {
+    Risk {
+        status: login.status,
+        expires_at: login.expires_at,
+        data_access_expires_at: login.data_access_expires_at,
+        last_changed_at: login.last_changed_at,
+        consecutive_failures: failures,
+    }
+}
+
+/// Checks logins against the platform (batched together) and records each verdict. A login the
+/// platform could not be asked about keeps its verdict: its result is `Failed` with the reason.
+pub async fn check_logins(
+    s: &AppState,
+    logins: &[Login],
+    now: Timestamp,
+) -> Result<Vec<CheckResult>, StoreError> {
+    let mut tokens: Vec<SecretString> = Vec::with_capacity(logins.len());
+    let mut known: Vec<Option<KnownToken>> = Vec::with_capacity(logins.len());
+    for l in logins {
+        tokens.push(s.store.login_token(l.workspace_id, l.id).await?);
+        // What debug_token said last time: a routine check reuses it unless something may have
+        // changed (tether-meta decides), which halves the calls per check.
+        known.push(
+            l.known_token
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok()),
+        );
+    }
+    let inputs: Vec<LoginToCheck<'_>> = tokens
+        .iter()
+        .zip(&known)
+        .map(|(token, known)| LoginToCheck {
+            token,
+            known: known.as_ref(),
+        })
+        .collect();
+    let snapshots = s
+        .checker
+        .client
+        .inspect_known_logins(&inputs, now, &s.checker.inspect_options())
+        .await;
+    let mut out = Vec::with_capacity(logins.len());
+    for (login, result) in logins.iter().zip(snapshots) {
+        match result {
+            Ok(snapshot) => {
+                let known = snapshot.known_token(now);
+                let (_, stored) = check::stored_facts(&s.store, login).await?;
+                let (assets, report) =
+                    s.checker
+                        .diagnose(&snapshot.login, snapshot.assets, stored, now);
+                let t =
+                    check::record(&s.store, login, &snapshot.login, &assets, &report, now).await?;
+                check::remember_token(&s.store, login, known).await?;
+                log_transitions(login.id, &t);
+                out.push(CheckResult::Recorded(t));
+            }
+            Err(e) => {
+                tracing::warn!(login_id = %login.id, error = %e, "check failed; verdict kept");
+                out.push(CheckResult::Failed(e.to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Re-diagnoses a login from its stored facts after `amend` applied what a push signal said,
+/// without calling the platform. Returns `None` when nothing is stored yet for the login.
+pub async fn rediagnose(
+    s: &AppState,
+    login: &Login,
+    amend: impl FnOnce(&mut LoginFacts, &mut Vec<tether_core::AssetFacts>),
+) -> Result<Option<Vec<Transition>>, StoreError> {
+    let now = s.clock.now();
+    let (facts, mut assets) = check::stored_facts(&s.store, login).await?;
+    let Some(mut facts) = facts else {
+        return Ok(None);
+    };
+    amend(&mut facts, &mut assets);
+    let report = s.checker.engine.diagnose(&facts, &assets, now);
+    let t = check::record(&s.store, login, &facts, &assets, &report, now).await?;
+    log_transitions(login.id, &t);
+    s.index.sync(&s.store).await?;
+    Ok(Some(t))
+}
+
+fn log_transitions(login: LoginId, t: &[Transition]) {
+    for tr in t {
+        tracing::info!(
+            login_id = %login,
+            asset_id = ?tr.asset_id.map(|a| a.to_string()),
+            old = ?tr.old_status.map(Status::as_str),
+            new = tr.new_status.as_str(),
+            "status changed"
+        );
+    }
+}

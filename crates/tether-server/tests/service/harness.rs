@@ -1,0 +1,413 @@
+//! Boots the real service per test: the simulator on 127.0.0.1:0, a fresh database (SQLite file,
+//! or a fresh PostgreSQL database when TEST_DATABASE_URL is set), the app on port 0, a webhook
+//! receiver, and a workspace with an API key. Background work is stepped explicitly.
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use sqlx::{AssertSqlSafe, Connection};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tether_server::{App, Config, ManualClock, MetaApp, StepReport, WorkerConfig};
+use tether_sim::{AdminClient, CallbackUpdate, SimHandle, World};
+use tether_store::{KeyRing, SqlStore, Store};
+use uuid::Uuid;
+
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `body` on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+pub async fn on_each_engine<F, Fut>(body: F)
+where
+    F: Fn(Engine) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    body(Engine::Sqlite).await;
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => body(Engine::Postgres).await,
+        _ => eprintln!("TEST_DATABASE_URL not set: PostgreSQL leg skipped"),
+    }
+}
+
+/// One webhook delivery as received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("webhook body is JSON")
+    }
+}
+
+#[derive(Default)]
+pub struct Inbox {
+    pub received: Mutex<Vec<Received>>,
+    /// The status the receiver answers with (200 unless a test makes it fail).
+    pub answer: AtomicU16,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+pub struct TestApp {
+    pub sim: SimHandle,
+    pub admin: AdminClient,
+    pub app: App,
+    pub base: String,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+    pub key: String,
+    pub inbox: Arc<Inbox>,
+    pub endpoint_secret: String,
+    cleanup: Cleanup,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        match &self.cleanup {
+            Cleanup::Dir(d) => {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Dropped inside a runtime: drop the database from a plain thread.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
+                            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                            let _ = sqlx::query(AssertSqlSafe(sql)).execute(&mut c).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+async fn database(engine: Engine) -> (String, Cleanup) {
+    match engine {
+        Engine::Sqlite => {
+            let dir =
+                std::env::temp_dir().join(format!("tether-server-{}", Uuid::now_v7().simple()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = dir.join("tether.db").display().to_string();
+            (url, Cleanup::Dir(dir))
+        }
+        Engine::Postgres => {
+            let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+            let name = format!("tether_srv_{}", Uuid::now_v7().simple());
+            let mut c = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("postgres reachable");
+            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let mut url = url::Url::parse(&admin_url).unwrap();
+            url.set_path(&format!("/{name}"));
+            (url.to_string(), Cleanup::Postgres { admin_url, name })
+        }
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    tether_server::install_tls_provider();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+async fn spawn_inbox(inbox: Arc<Inbox>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let inbox = inbox.clone();
+            async move {
+                inbox
+                    .received
+                    .lock()
+                    .unwrap()
+                    .push(Received { headers, body });
+                let code = inbox.answer.load(Ordering::SeqCst);
+                StatusCode::from_u16(if code == 0 { 200 } else { code }).unwrap()
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}/hook")
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> TestApp {
+        TestApp::spawn_with(engine, World::demo(), "scheduler").await
+    }
+
+    pub async fn spawn_with(engine: Engine, world: World, profile: &str) -> TestApp {
+        let start = world.clock.start;
+        let (app_id, app_secret) = (world.app.id.clone(), world.app.secret.clone());
+        let sim = tether_sim::spawn(world).expect("simulator starts");
+        let admin = sim.admin().clone();
+        let (db_url, cleanup) = database(engine).await;
+        let ring = format!("1:{}", KeyRing::generate_key().expose_secret());
+        let keys = KeyRing::parse(&SecretString::from(ring.clone())).unwrap();
+        let store = SqlStore::connect(&db_url, keys)
+            .await
+            .expect("store connects");
+        store.migrate().await.expect("migrations run");
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let sim_url: url::Url = sim.base_url().parse().unwrap();
+        let config = Config {
+            public_url: base.parse().unwrap(),
+            meta: MetaApp {
+                app_id,
+                app_secret: SecretString::from(app_secret),
+                graph_url: sim_url.clone(),
+                dialog_url: sim_url,
+                webhook_verify_token: SecretString::from(VERIFY_TOKEN.to_owned()),
+            },
+            profile: profile.to_owned(),
+            link_key: SecretString::from("test-link-key".to_owned()),
+            link_ttl: Duration::from_secs(3600),
+            oauth_state_ttl: Duration::from_secs(600),
+            body_limit: 64 * 1024,
+            worker: WorkerConfig {
+                owner: "test-worker".into(),
+                ..WorkerConfig::default()
+            },
+        };
+        let clock = ManualClock::new(start);
+        let app = App::build(config, store, Arc::new(clock.clone()))
+            .await
+            .expect("app builds");
+        let router = app.router.clone();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        admin
+            .set_redirect_uris(&[&format!("{base}/oauth/meta/callback")])
+            .await
+            .unwrap();
+        admin
+            .set_callbacks(
+                &CallbackUpdate::default()
+                    .deauthorize_url(format!("{base}/meta/deauthorize"))
+                    .data_deletion_url(format!("{base}/meta/data-deletion"))
+                    .webhook(format!("{base}/meta/webhook"), VERIFY_TOKEN),
+            )
+            .await
+            .expect("the simulator subscribes its webhook (handshake answered)");
+
+        let s = &app.state;
+        let ws = s
+            .store
+            .create_workspace("Agency", s.clock.now())
+            .await
+            .unwrap();
+        let key = s.store.create_api_key(ws.id, s.clock.now()).await.unwrap();
+        let inbox = Arc::new(Inbox::default());
+        let hook_url = spawn_inbox(inbox.clone()).await;
+        let (_, secret) = s
+            .store
+            .create_endpoint(ws.id, &hook_url, "test", s.clock.now())
+            .await
+            .unwrap();
+        TestApp {
+            sim,
+            admin,
+            app,
+            base,
+            clock,
+            http: http(),
+            key: key.secret.expose_secret().to_owned(),
+            inbox,
+            endpoint_secret: secret.expose_secret().to_owned(),
+            cleanup,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// One worker round, with Tether's clock following the simulator's.
+    pub async fn step(&self) -> StepReport {
+        self.sync_clock().await;
+        self.app.worker.step().await.expect("worker step")
+    }
+
+    pub async fn sync_clock(&self) {
+        let c = self.admin.clock().await.unwrap();
+        let now: jiff::Timestamp = c["now"].as_str().unwrap().parse().unwrap();
+        self.clock.set(now);
+    }
+
+    /// Moves both clocks forward (the simulator's and Tether's).
+    pub async fn advance(&self, secs: i64) {
+        self.admin.advance_seconds(secs).await.unwrap();
+        self.sync_clock().await;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inbox.received.lock().unwrap().clone()
+    }
+
+    pub fn events(&self, event_type: &str) -> Vec<Value> {
+        self.received()
+            .iter()
+            .map(Received::json)
+            .filter(|e| e["type"] == event_type)
+            .collect()
+    }
+
+    /// Starts a connect through the API and drives the simulator's dialog as `user`, leaving
+    /// out the given permissions and Pages. Returns the callback's response (not followed).
+    pub async fn connect(
+        &self,
+        user: &str,
+        untick: &[&str],
+        unselect: &[&str],
+        body: Value,
+    ) -> reqwest::Response {
+        let (status, started) = self.post("/api/v1/connect/meta", body).await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        let url = started["authorization_url"].as_str().unwrap().to_owned();
+        let redirect = self.consent(&url, user, untick, unselect, "allow").await;
+        self.http.get(redirect).send().await.unwrap()
+    }
+
+    /// Answers the dialog at `url` as `user`; returns where the dialog redirects the browser.
+    pub async fn consent(
+        &self,
+        url: &str,
+        user: &str,
+        untick: &[&str],
+        unselect: &[&str],
+        action: &str,
+    ) -> String {
+        let page = self
+            .http
+            .get(format!("{url}&as_user={user}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        let form = html
+            .split("<form method=\"post\"")
+            .last()
+            .expect("the consent form");
+        let action_url = attr(form, "action").expect("form action");
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for tag in form.split("<input").skip(1) {
+            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+            let (Some(name), Some(value)) = (attr(tag, "name"), attr(tag, "value")) else {
+                continue;
+            };
+            let kind = attr(tag, "type").unwrap_or_default();
+            if kind == "checkbox" {
+                let left_out = (name == "perm" && untick.contains(&value.as_str()))
+                    || ((name == "page" || name == "instagram")
+                        && unselect.contains(&value.as_str()));
+                if left_out || tag.contains("disabled") {
+                    continue;
+                }
+            }
+            fields.push((name, value));
+        }
+        fields.push(("action".into(), action.into()));
+        let target = if action_url.starts_with("http") {
+            action_url
+        } else {
+            format!("{}{}", self.sim.base_url(), action_url)
+        };
+        let r = self.http.post(target).form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FOUND, "the dialog redirects");
+        r.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// The workspace's assets as the API lists them.
+    pub async fn assets(&self) -> Vec<Value> {
+        let (s, v) = self.get("/api/v1/assets").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["items"].as_array().unwrap().clone()
+    }
+
+    pub async fn asset_by_platform_id(&self, id: &str) -> Value {
+        self.assets()
+            .await
+            .into_iter()
+            .find(|a| a["platform_id"] == id)
+            .unwrap_or_else(|| panic!("asset {id} listed"))
+    }
+}
+
+/// An attribute's (unescaped) value in an HTML tag.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let end = tag[start..].find('"')? + start;
+    Some(
+        tag[start..end]
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}

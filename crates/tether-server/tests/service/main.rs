@@ -1,0 +1,9 @@
+//! The service end to end over real HTTP: the simulator's dialog, the API, the worker stepped
+//! explicitly, Meta's callbacks and webhooks, and outbound webhooks received on 127.0.0.1.
+//! Every journey runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+
+mod api;
+mod harness;
+mod journey;
+mod oauth;
+mod signals;
