@@ -13,9 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tether_core::Status;
+use tether_server::connect::{Expect, connect_token};
 use tether_server::{App, Config, ManualClock, MetaApp, WorkerConfig};
 use tether_sim::{TokenKind, World};
-use tether_store::{KeyRing, SqlStore, Store};
+use tether_store::{AssetFilter, KeyRing, SqlStore, Store};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -35,13 +36,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     tether_server::install_tls_provider();
     let world = World::demo();
     let start = world.clock.start;
-    let mut tokens: Vec<(String, String)> = world
+    // A connection holds one token per person: the newest (the world also keeps an old, expired
+    // one of Alice's for `diagnose`).
+    let mut newest: std::collections::BTreeMap<&str, &tether_sim::Token> = Default::default();
+    for t in world
         .tokens
         .values()
         .filter(|t| matches!(t.kind, TokenKind::User))
-        .map(|t| (t.user.clone(), t.token.clone()))
+    {
+        let slot = newest.entry(t.user.as_str()).or_insert(t);
+        if t.issued_at > slot.issued_at {
+            *slot = t;
+        }
+    }
+    let tokens: Vec<(String, String, String)> = newest
+        .values()
+        .map(|t| {
+            let name = world.users.get(&t.user).map(|u| u.name.clone());
+            (t.user.clone(), name.unwrap_or_default(), t.token.clone())
+        })
         .collect();
-    tokens.sort();
     let (app_id, app_secret) = (world.app.id.clone(), world.app.secret.clone());
     let sim = tether_sim::spawn(world).context("cannot start the simulator")?;
     let sim_url: url::Url = sim.base_url().parse().context("simulator URL")?;
@@ -116,17 +130,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         args.profile
     );
     let mut tally: Vec<(Status, usize)> = Vec::new();
+    // A login to point the reconnect example at, and a healthy one to break by hand.
     let mut example_login = None;
-    for (user, token) in tokens {
-        match tether_server::connect::connect_token(
-            &s,
-            ws.id,
-            SecretString::from(token),
-            None,
-            false,
-        )
-        .await
-        {
+    let mut healthy: Option<(String, tether_store::Login, String)> = None;
+    for (user, name, token) in tokens {
+        let expect = Expect {
+            name_hint: Some(&name),
+            ..Expect::default()
+        };
+        match connect_token(&s, ws.id, SecretString::from(token), expect).await {
             Ok(c) => {
                 for a in &c.report.assets {
                     match tally.iter_mut().find(|(st, _)| *st == a.status) {
@@ -136,6 +148,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 }
                 if example_login.is_none() && c.report.login.status == Status::ActionRequired {
                     example_login = Some(c.login.clone());
+                }
+                if healthy.is_none() && c.report.all_connected() {
+                    let asset = s
+                        .store
+                        .list_assets(
+                            ws.id,
+                            &AssetFilter {
+                                login: Some(c.login.id),
+                                limit: 1,
+                                ..AssetFilter::default()
+                            },
+                        )
+                        .await?;
+                    if let Some(a) = asset.first() {
+                        healthy = Some((user.clone(), c.login.clone(), a.id.to_string()));
+                    }
                 }
                 println!(
                     "━━ {} {}",
@@ -176,13 +204,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             l.person_name
         );
     }
-    println!(
-        "  Pre-flight        curl -s {auth} '{api}/assets/<asset id>/preflight?feature=publish'"
-    );
-    println!(
-        "  Break something   curl -s -X POST {}/_admin/users/<user id>/change_password, then\n                    curl -s -X POST {auth} '{api}/logins/<login id>/check'",
-        sim.base_url()
-    );
+    if let Some((user, login, asset)) = &healthy {
+        println!(
+            "  Pre-flight        curl -s {auth} '{api}/assets/{asset}/preflight?feature=publish'"
+        );
+        println!(
+            "  Break something   curl -s -X POST {}/_admin/users/{user}/change_password   ({}'s password changes)\n                    \
+             curl -s -X POST {auth} '{api}/logins/{}/check'   (check now: disconnected, one webhook per account)",
+            sim.base_url(),
+            login.person_name,
+            login.id
+        );
+    }
     if args.once {
         return Ok(ExitCode::SUCCESS);
     }

@@ -26,14 +26,28 @@ pub struct Connected {
     pub report: Report,
 }
 
-/// `reconnect`: the login this must be the same person as, unless `allow_other_person`.
+/// Who a connection is expected to be.
+#[derive(Debug, Default, Clone)]
+pub struct Expect<'a> {
+    /// The login this must be the same person as (a reconnect).
+    pub reconnect: Option<LoginId>,
+    pub allow_other_person: bool,
+    /// The person's name if the platform does not say it (an import of a token that no longer
+    /// works cannot ask).
+    pub name_hint: Option<&'a str>,
+}
+
 pub async fn connect_token(
     s: &AppState,
     ws: WorkspaceId,
     token: SecretString,
-    reconnect: Option<LoginId>,
-    allow_other_person: bool,
+    expect: Expect<'_>,
 ) -> Result<Connected, ConnectError> {
+    let Expect {
+        reconnect,
+        allow_other_person,
+        name_hint,
+    } = expect;
     let now = s.clock.now();
     let snapshot = s
         .checker
@@ -49,6 +63,7 @@ pub async fn connect_token(
         .login
         .user_name
         .clone()
+        .or_else(|| name_hint.map(str::to_owned))
         .unwrap_or_else(|| user_id.clone());
     if let Some(target) = reconnect
         && let Some(existing) = s.store.get_login(ws, target).await?

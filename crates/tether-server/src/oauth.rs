@@ -2,7 +2,7 @@
 //! turns a code into a stored, diagnosed login, the result page, and the reconnect-link landing.
 //! Whatever goes wrong before the login is stored leaves nothing behind and says so on the page.
 
-use crate::connect::{ConnectError, connect_token};
+use crate::connect::{ConnectError, Expect, connect_token};
 use crate::error::{ApiError, ApiResult};
 use crate::html::{badge, escape, page};
 use crate::links::{self, LinkError};
@@ -169,15 +169,12 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
         },
         Err(e) => return Ok(oauth_failure(&e)),
     };
-    let connected = match connect_token(
-        s,
-        st.workspace_id,
-        token.token,
-        st.reconnect,
-        st.allow_other_person,
-    )
-    .await
-    {
+    let expect = Expect {
+        reconnect: st.reconnect,
+        allow_other_person: st.allow_other_person,
+        name_hint: None,
+    };
+    let connected = match connect_token(s, st.workspace_id, token.token, expect).await {
         Ok(c) => c,
         Err(ConnectError::OtherPerson { expected, got }) => {
             return Ok(page(
