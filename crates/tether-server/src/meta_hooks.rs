@@ -137,6 +137,24 @@ pub async fn webhook(
         .map_err(|e| ApiError::bad_request("invalid_webhook", e.to_string()))?;
     let mut applied = 0;
     for change in changes {
+        // `connected` is the app connection itself: revoked means the app was removed.
+        if change.permission == "connected" {
+            match change.verb {
+                PermissionVerb::Revoked => applied += app_removed(&s, &change.user_id).await?,
+                PermissionVerb::Granted => {
+                    for login in s
+                        .store
+                        .find_logins_by_platform_user(Network::Meta, &change.user_id)
+                        .await?
+                    {
+                        s.store
+                            .schedule_check(login.workspace_id, login.id, s.clock.now())
+                            .await?;
+                    }
+                }
+            }
+            continue;
+        }
         let logins = s
             .store
             .find_logins_by_platform_user(Network::Meta, &change.user_id)
