@@ -261,3 +261,18 @@ async fn the_openapi_document_is_stable() {
         .unwrap();
     assert!(metrics.contains("tether_http_requests_total"), "{metrics}");
 }
+
+#[tokio::test]
+async fn an_unreachable_database_is_a_clean_503() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let (s, _) = t.get("/api/v1/assets").await;
+    assert_eq!(s, StatusCode::OK);
+    t.app.state.store.close().await;
+    let (s, body) = t.get("/api/v1/assets").await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert!(
+        !body.to_string().contains("sqlx"),
+        "internals are not shown: {body}"
+    );
+}

@@ -1,0 +1,81 @@
+//! Outbound webhooks: retried with backoff under a stable id until accepted, logged per endpoint,
+//! and a daily digest per workspace.
+
+use crate::harness::{Engine, TestApp, on_each_engine};
+use crate::journey::ALICE;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_under_the_same_id() {
+    on_each_engine(|engine: Engine| async move {
+        let t = TestApp::spawn(engine).await;
+        t.inbox.answer.store(500, Ordering::SeqCst);
+        t.connect(ALICE, &["read_insights"], &[], json!({})).await;
+        let first = t.step().await;
+        assert!(first.delivery_failures >= 1, "{first:?}");
+        let failed_ids: Vec<String> = t
+            .received()
+            .iter()
+            .map(|r| r.headers["webhook-id"].to_str().unwrap().to_owned())
+            .collect();
+        let (_, log) = t.get("/api/v1/webhook-deliveries").await;
+        let entry = &log.as_array().unwrap()[0];
+        assert_eq!(entry["attempts"], 1, "{log}");
+        assert_eq!(entry["last_status"], 500);
+        assert!(entry["delivered_at"].is_null());
+
+        // Not due yet: nothing is sent again before the backoff.
+        let again = t.step().await;
+        assert_eq!(again.delivered + again.delivery_failures, 0, "{again:?}");
+
+        t.inbox.answer.store(200, Ordering::SeqCst);
+        t.advance(10).await;
+        let retry = t.step().await;
+        assert_eq!(retry.delivered, failed_ids.len(), "{retry:?}");
+        let all = t.received();
+        let ok_ids: Vec<String> = all[failed_ids.len()..]
+            .iter()
+            .map(|r| r.headers["webhook-id"].to_str().unwrap().to_owned())
+            .collect();
+        let mut a = failed_ids.clone();
+        let mut b = ok_ids.clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "a retry carries the event's stable id");
+        let (_, log) = t.get("/api/v1/webhook-deliveries").await;
+        assert!(
+            log.as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["delivered_at"].is_string()),
+            "{log}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_digest_once_a_day_says_what_needs_attention() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    t.connect(ALICE, &["read_insights"], &[], json!({})).await;
+    t.step().await;
+    assert!(
+        t.events("workspace.digest").is_empty(),
+        "not before the first day is over"
+    );
+    t.advance(25 * 3600).await;
+    t.step().await;
+    t.step().await;
+    let digests = t.events("workspace.digest");
+    assert_eq!(digests.len(), 1, "{digests:?}");
+    let d = &digests[0]["data"];
+    assert!(d["need_attention"].as_u64().unwrap() >= 1, "{d}");
+    assert!(
+        d["summary"].as_str().unwrap().contains("need attention"),
+        "{d}"
+    );
+    t.advance(3600).await;
+    t.step().await;
+    assert_eq!(t.events("workspace.digest").len(), 1, "one per day");
+}
