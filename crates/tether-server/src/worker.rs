@@ -38,6 +38,8 @@ impl StepReport {
 pub struct Worker {
     state: AppState,
     budget: Mutex<Budget>,
+    /// When finished or abandoned OAuth flows were last swept away.
+    last_purge: Mutex<Option<Timestamp>>,
 }
 
 /// How one login's check ended.
@@ -54,6 +56,7 @@ impl Worker {
         Worker {
             state,
             budget: Mutex::new(Budget::new(per_hour)),
+            last_purge: Mutex::new(None),
         }
     }
 
@@ -64,7 +67,29 @@ impl Worker {
         report.delivered = ok;
         report.delivery_failures = failed;
         report.digests = crate::delivery::send_digests(&self.state).await?;
+        self.purge_oauth_states().await?;
         Ok(report)
+    }
+
+    /// Hourly: OAuth states a day past their expiry are of no use, not even to explain a
+    /// rejection ("expired" vs "unknown").
+    async fn purge_oauth_states(&self) -> Result<(), StoreError> {
+        let now = self.state.clock.now();
+        {
+            let mut last = self.last_purge.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|t| now.duration_since(t) < jiff::SignedDuration::from_hours(1)) {
+                return Ok(());
+            }
+            *last = Some(now);
+        }
+        let before = now
+            .saturating_sub(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        let purged = self.state.store.purge_oauth_states(before).await?;
+        if purged > 0 {
+            tracing::info!(purged, "old OAuth states removed");
+        }
+        Ok(())
     }
 
     /// Steps until a step finds nothing to do (bounded, for tests and the demo).
