@@ -26,7 +26,7 @@ pub enum KeysCommand {
     /// `tether keys rotate`.
     Generate {
         /// The new key's id (1–255); use one not in your ring yet.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
         id: u8,
     },
     /// Re-seal every stored token and webhook secret under the active key, with progress.
@@ -68,7 +68,6 @@ pub async fn workspace(cmd: WorkspaceCommand) -> anyhow::Result<ExitCode> {
 pub async fn keys(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::Generate { id } => {
-            anyhow::ensure!(id != 0, "key ids run from 1 to 255");
             println!("{id}:{}", KeyRing::generate_key().expose_secret());
             Ok(ExitCode::SUCCESS)
         }

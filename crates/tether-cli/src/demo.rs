@@ -190,7 +190,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let api = format!("{public_url}api/v1");
     let auth = format!("-H 'Authorization: Bearer {}'", key.secret.expose_secret());
     println!("\nWhere to look:");
-    println!("  Database          {}", db_path.display());
+    println!(
+        "  Database          {}   (removed when the demo exits)",
+        db_path.display()
+    );
     println!(
         "  API               {api}   (OpenAPI: {api}/openapi.json, metrics: {public_url}metrics)"
     );
@@ -217,6 +220,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if args.once {
+        let _ = std::fs::remove_dir_all(&dir);
         return Ok(ExitCode::SUCCESS);
     }
     println!("\nServing until Ctrl-C.");
@@ -227,6 +231,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     ));
     app.serve(listener, crate::serve::shutdown_signal()).await?;
     let _ = worker.await;
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
 }
 

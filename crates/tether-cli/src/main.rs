@@ -57,6 +57,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let log_json = cli.log_json;
     // A service logs what it does; a one-shot command reports errors as one clear message from
     // `main`, so its logs are opt-in.
     let default = match cli.command {
@@ -100,8 +101,27 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let message = describe(&e);
+            if log_json {
+                tracing::error!(error = %message, "tether stopped");
+            } else {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each said once: database drivers repeat their cause in their own
+/// message, and `{:#}` would print it again.
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
 }

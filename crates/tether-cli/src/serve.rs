@@ -157,7 +157,14 @@ pub struct ServeArgs {
     pub no_worker: bool,
 }
 
+/// Refuses a bad profile before the database is created or migrated.
+fn check_profile(spec: &str) -> anyhow::Result<()> {
+    let catalog = tether_core::Catalog::builtin().context("the built-in catalog is invalid")?;
+    tether_server::check::load_profile(&catalog, spec).map(drop)
+}
+
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    check_profile(&args.service.profile)?;
     let config = args.service.config();
     let poll = config.worker.poll;
     let store = args.service.store.open().await?;
@@ -166,7 +173,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    eprintln!(
+    tracing::info!(
+        %addr,
         "tether serving http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json, metrics at /metrics)"
     );
     let follower = app.spawn_index_follower(Duration::from_secs(2));
@@ -186,18 +194,36 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn worker(args: ServiceArgs) -> anyhow::Result<ExitCode> {
+    check_profile(&args.profile)?;
     let config = args.config();
     let poll = config.worker.poll;
     let store = args.store.open().await?;
     let app = App::build(config, store, Arc::new(SystemClock)).await?;
-    eprintln!(
-        "tether worker running (owner {})",
-        app.state.config.worker.owner
-    );
+    tracing::info!(owner = %app.state.config.worker.owner, "tether worker running");
     tether_server::run_worker(app.worker.clone(), poll, shutdown_signal()).await;
     Ok(ExitCode::SUCCESS)
 }
 
+/// Ctrl-C, or SIGTERM (how Docker, Kubernetes and systemd stop a process): in-flight requests
+/// finish and the worker stops between steps, so its leases are released.
 pub async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -199,10 +199,25 @@ pub async fn check_logins(
     logins: &[Login],
     now: Timestamp,
 ) -> Result<Vec<CheckResult>, StoreError> {
-    let mut tokens: Vec<SecretString> = Vec::with_capacity(logins.len());
-    let mut known: Vec<Option<KnownToken>> = Vec::with_capacity(logins.len());
+    // A token that will not open (its key left the ring) fails that login's check, not the batch.
+    let mut opened: Vec<Result<SecretString, String>> = Vec::with_capacity(logins.len());
     for l in logins {
-        tokens.push(s.store.login_token(l.workspace_id, l.id).await?);
+        opened.push(match s.store.login_token(l.workspace_id, l.id).await {
+            Ok(t) => Ok(t),
+            Err(e @ StoreError::Seal { .. }) => {
+                tracing::error!(login_id = %l.id, error = %e, "stored token cannot be opened; is its key missing from TETHER_KEYS?");
+                Err(format!("the stored token cannot be opened with the configured keys ({e})"))
+            }
+            Err(e) => return Err(e),
+        });
+    }
+    let checkable: Vec<(&Login, &SecretString)> = logins
+        .iter()
+        .zip(&opened)
+        .filter_map(|(l, t)| t.as_ref().ok().map(|t| (l, t)))
+        .collect();
+    let mut known: Vec<Option<KnownToken>> = Vec::with_capacity(checkable.len());
+    for (l, _) in &checkable {
         // What debug_token said last time: a routine check reuses it unless something may have
         // changed (tether-meta decides), which halves the calls per check.
         known.push(
@@ -211,21 +226,29 @@ pub async fn check_logins(
                 .and_then(|v| serde_json::from_value(v).ok()),
         );
     }
-    let inputs: Vec<LoginToCheck<'_>> = tokens
+    let inputs: Vec<LoginToCheck<'_>> = checkable
         .iter()
         .zip(&known)
-        .map(|(token, known)| LoginToCheck {
+        .map(|((_, token), known)| LoginToCheck {
             token,
             known: known.as_ref(),
         })
         .collect();
-    let snapshots = s
+    let mut snapshots = s
         .checker
         .client
         .inspect_known_logins(&inputs, now, &s.checker.inspect_options())
-        .await;
+        .await
+        .into_iter();
     let mut out = Vec::with_capacity(logins.len());
-    for (login, result) in logins.iter().zip(snapshots) {
+    for (login, token) in logins.iter().zip(opened) {
+        let result = match token {
+            Err(reason) => {
+                out.push(CheckResult::Failed(reason));
+                continue;
+            }
+            Ok(_) => snapshots.next().expect("one snapshot per checkable login"),
+        };
         match result {
             Ok(snapshot) => {
                 let known = snapshot.known_token(now);
