@@ -1,0 +1,352 @@
+//! Seeds a database for `scripts/bench-service`: one workspace with an API key, and `--logins`
+//! logins of `--assets-per-login` assets each (Pages, with an Instagram account on every other
+//! one), each diagnosed by the real engine and stored with the store calls the server's write
+//! path (`check::record`) makes, so the reports and findings are those the service would hold.
+//!
+//! ```text
+//! TETHER_KEYS=1:BASE64KEY cargo run --release -p tether-server --example bench_seed -- \
+//!     --database /tmp/x/tether.db --logins 20000 --assets-per-login 5 --ids-out /tmp/x/ids.txt
+//! ```
+//!
+//! Stdout is one JSON line: the API key (a throwaway key of a throwaway database), the counts,
+//! the status mix and the seconds taken. The asset ids go to `--ids-out`, one per line.
+//!
+//! Logins follow three templates: healthy (8 in 10), a Page that lost the CREATE_CONTENT task
+//! (1 in 10) and a declined `pages_manage_posts` (1 in 10). Their diagnoses are spread over the
+//! past day, as a worker checking them through the day would have left them: the server's
+//! pre-flight follower re-reads only the last few seconds of changes, as it would in production.
+#![forbid(unsafe_code)]
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp, Unit};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+use tether_core::{
+    AssetFacts, AssetKind, FeatureVerdict, InstagramFacts, LoginFacts, Network, Owner,
+    PermissionGrant, PermissionStatus, Status, TokenFacts, TokenValidity,
+};
+use tether_server::MetaApp;
+use tether_server::check::Checker;
+use tether_store::{
+    AssetId, AssetVerdict, Diagnosis, KeyRing, NewAsset, NewLogin, SqlStore, Store, WorkspaceId,
+};
+
+const TASKS: &[&str] = &[
+    "ANALYZE",
+    "ADVERTISE",
+    "MESSAGING",
+    "MODERATE",
+    "CREATE_CONTENT",
+    "MANAGE",
+];
+
+struct Args {
+    database: String,
+    logins: usize,
+    assets_per_login: usize,
+    ids_out: String,
+    profile: String,
+    concurrency: usize,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        database: String::new(),
+        logins: 20_000,
+        assets_per_login: 5,
+        ids_out: String::new(),
+        profile: "default".into(),
+        concurrency: 4,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--database" => args.database = value()?,
+            "--logins" => args.logins = value()?.parse().context("--logins")?,
+            "--assets-per-login" => {
+                args.assets_per_login = value()?.parse().context("--assets-per-login")?;
+            }
+            "--ids-out" => args.ids_out = value()?,
+            "--profile" => args.profile = value()?,
+            "--concurrency" => args.concurrency = value()?.parse().context("--concurrency")?,
+            other => bail!(
+                "unknown argument {other}; usage: bench_seed --database FILE --ids-out FILE \
+                 [--logins N] [--assets-per-login N] [--profile NAME] [--concurrency N] \
+                 (key ring in TETHER_KEYS)"
+            ),
+        }
+    }
+    if args.database.is_empty() || args.ids_out.is_empty() {
+        bail!("--database and --ids-out are required");
+    }
+    if args.logins == 0 || args.assets_per_login == 0 || args.concurrency == 0 {
+        bail!("--logins, --assets-per-login and --concurrency must be at least 1");
+    }
+    Ok(args)
+}
+
+#[derive(Clone, Copy)]
+enum Template {
+    Healthy,
+    MissingTask,
+    DeclinedPermission,
+}
+
+impl Template {
+    fn of(login: usize) -> Template {
+        match login % 10 {
+            3 => Template::MissingTask,
+            7 => Template::DeclinedPermission,
+            _ => Template::Healthy,
+        }
+    }
+}
+
+/// What `debug_token`, `me/permissions` and `me/accounts` would have said about login `i`.
+fn facts(
+    i: usize,
+    per_login: usize,
+    scopes: &[String],
+    template: Template,
+    at: Timestamp,
+) -> (LoginFacts, Vec<AssetFacts>) {
+    let permissions = scopes
+        .iter()
+        .map(|name| PermissionGrant {
+            name: name.clone(),
+            status: match template {
+                Template::DeclinedPermission if name == "pages_manage_posts" => {
+                    PermissionStatus::Declined
+                }
+                _ => PermissionStatus::Granted,
+            },
+        })
+        .collect();
+    let login = LoginFacts {
+        user_id: Some(format!("{}", 200_000_000_000_000u64 + i as u64)),
+        user_name: Some(format!("Bench Person {i}")),
+        token: TokenFacts {
+            validity: TokenValidity::Valid,
+            expires_at: Some(at + SignedDuration::from_hours(50 * 24)),
+            data_access_expires_at: Some(at + SignedDuration::from_hours(80 * 24)),
+        },
+        permissions,
+        granular_scopes: Vec::new(),
+        observed: Vec::new(),
+    };
+    let mut assets = Vec::with_capacity(per_login);
+    let (mut last_page, mut last_tasks) = (String::new(), Vec::new());
+    for j in 0..per_login {
+        let n = (i * per_login + j) as u64;
+        if j % 2 == 1 {
+            assets.push(AssetFacts {
+                kind: AssetKind::InstagramAccount,
+                id: format!("{}", 17_841_400_000_000_000u64 + n),
+                name: Some(format!("bench_{i}_{j}")),
+                listed: true,
+                // As tether-meta reads them: the Page's tasks are what the person can do
+                // through it on Instagram.
+                tasks: last_tasks.clone(),
+                instagram: Some(InstagramFacts {
+                    linked_page_id: Some(last_page.clone()),
+                    professional: Some(true),
+                    product_tag_eligible: Some(true),
+                }),
+                observed: Vec::new(),
+            });
+        } else {
+            let id = format!("{}", 300_000_000_000_000u64 + n);
+            let lost_task = matches!(template, Template::MissingTask) && j == 0;
+            let tasks: Vec<String> = TASKS
+                .iter()
+                .filter(|t| !(lost_task && **t == "CREATE_CONTENT"))
+                .map(|t| t.to_string())
+                .collect();
+            assets.push(AssetFacts {
+                kind: AssetKind::FacebookPage,
+                id: id.clone(),
+                name: Some(format!("Bench Page {i}-{j}")),
+                listed: true,
+                tasks: tasks.clone(),
+                instagram: None,
+                observed: Vec::new(),
+            });
+            last_page = id;
+            last_tasks = tasks;
+        }
+    }
+    (login, assets)
+}
+
+struct Seeder {
+    store: SqlStore,
+    checker: Checker,
+    scopes: Vec<String>,
+    ws: WorkspaceId,
+    per_login: usize,
+    start: Timestamp,
+    spacing: SignedDuration,
+}
+
+impl Seeder {
+    /// Stores login `i` and its diagnosed assets; returns the asset ids and statuses.
+    async fn seed(&self, i: usize) -> anyhow::Result<Vec<(AssetId, Status)>> {
+        let at = (self.start + self.spacing * i32::try_from(i).unwrap_or(i32::MAX))
+            .round(Unit::Microsecond)?;
+        let template = Template::of(i);
+        let (facts, assets) = facts(i, self.per_login, &self.scopes, template, at);
+        let login = self
+            .store
+            .upsert_login(
+                self.ws,
+                NewLogin {
+                    network: Network::Meta,
+                    platform_user_id: facts.user_id.clone().unwrap_or_default(),
+                    person_name: facts.user_name.clone().unwrap_or_default(),
+                    token: SecretString::from(format!("bench-token-{i}")),
+                    expires_at: facts.token.expires_at,
+                    data_access_expires_at: facts.token.data_access_expires_at,
+                },
+                at,
+            )
+            .await?;
+        let report = self.checker.engine.diagnose(&facts, &assets, at);
+        let mut out = Vec::with_capacity(assets.len());
+        let mut verdicts = Vec::with_capacity(assets.len());
+        // What `check::record` stores, less the facts rows: neither the API nor the pre-flight
+        // index reads those (only the worker does, and it is not part of this benchmark), and
+        // leaving them out halves the seeding time.
+        for (asset_facts, asset_report) in assets.iter().zip(&report.assets) {
+            let asset = self
+                .store
+                .upsert_asset(
+                    self.ws,
+                    login.id,
+                    NewAsset {
+                        kind: asset_facts.kind,
+                        platform_id: asset_facts.id.clone(),
+                        name: asset_facts.name.clone().unwrap_or_default(),
+                    },
+                )
+                .await?;
+            out.push((asset.id, asset_report.status));
+            let mut owners: Vec<Owner> = Vec::new();
+            for f in &asset_report.findings {
+                if !owners.contains(&f.owner) {
+                    owners.push(f.owner);
+                }
+            }
+            let of = |v: FeatureVerdict| {
+                asset_report
+                    .features
+                    .iter()
+                    .filter(|(_, verdict)| **verdict == v)
+                    .map(|(f, _)| *f)
+                    .collect::<Vec<_>>()
+            };
+            verdicts.push(AssetVerdict {
+                asset_id: asset.id,
+                status: asset_report.status,
+                findings: serde_json::to_value(&asset_report.findings)?,
+                report: serde_json::to_value(asset_report)?,
+                owners,
+                unavailable: of(FeatureVerdict::Unavailable),
+                at_risk: of(FeatureVerdict::AtRisk),
+            });
+        }
+        let diagnosis = Diagnosis {
+            report: serde_json::to_value(&report)?,
+            login_status: report.login.status,
+            login_findings: serde_json::to_value(&report.login.findings)?,
+            assets: verdicts,
+            at,
+        };
+        self.store
+            .record_diagnosis(self.ws, login.id, &diagnosis)
+            .await?;
+        Ok(out)
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let ring = std::env::var("TETHER_KEYS").context("set TETHER_KEYS (tether keys generate)")?;
+    let keys = KeyRing::parse(&SecretString::from(ring)).context("TETHER_KEYS")?;
+    let store = SqlStore::connect(&args.database, keys)
+        .await
+        .with_context(|| format!("cannot open {}", args.database))?;
+    // Never contacted: the seed diagnoses facts it makes up itself.
+    let nowhere: url::Url = "http://127.0.0.1:9/".parse()?;
+    let app = MetaApp {
+        app_id: "1000000000000001".into(),
+        app_secret: SecretString::from("bench-app-secret".to_owned()),
+        graph_url: nowhere.clone(),
+        dialog_url: nowhere,
+        webhook_verify_token: SecretString::from("bench".to_owned()),
+    };
+    let checker = Checker::new(&app, &args.profile)?;
+    let scopes = checker.scopes();
+    let now = Timestamp::now();
+    let ws = store.create_workspace("Bench Agency", now).await?;
+    let key = store.create_api_key(ws.id, now).await?;
+    let day = SignedDuration::from_hours(24);
+    let spacing = day / i32::try_from(args.logins).unwrap_or(i32::MAX);
+    let seeder = Arc::new(Seeder {
+        store,
+        checker,
+        scopes,
+        ws: ws.id,
+        per_login: args.assets_per_login,
+        start: now - day,
+        spacing,
+    });
+
+    let started = Instant::now();
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&args.ids_out)
+            .with_context(|| format!("cannot create {}", args.ids_out))?,
+    );
+    let mut statuses: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut assets = 0usize;
+    // SQLite takes one writer at a time; a few logins in flight overlap the engine, JSON and
+    // sealing work of one with the commit of another.
+    let mut results = futures::stream::iter(0..args.logins)
+        .map(|i| {
+            let seeder = seeder.clone();
+            async move { seeder.seed(i).await }
+        })
+        .buffer_unordered(args.concurrency);
+    let mut done = 0usize;
+    while let Some(r) = results.next().await {
+        for (id, status) in r? {
+            writeln!(out, "{}", id.0)?;
+            *statuses.entry(status.as_str()).or_default() += 1;
+            assets += 1;
+        }
+        done += 1;
+        if done.is_multiple_of(5000) {
+            eprintln!(
+                "bench_seed: {done}/{} logins ({:.0} s)",
+                args.logins,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    out.flush()?;
+    let summary = serde_json::json!({
+        "api_key": key.secret.expose_secret(),
+        "workspace_id": ws.id.0,
+        "logins": args.logins,
+        "assets": assets,
+        "statuses": statuses,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    println!("{summary}");
+    Ok(())
+}
