@@ -147,7 +147,7 @@ impl App {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
-                if let Err(e) = state.index.sync(&state.store).await {
+                if let Err(e) = state.index.follow(&state.store).await {
                     tracing::warn!(error = %e, "pre-flight index sync failed; retrying");
                 }
             }

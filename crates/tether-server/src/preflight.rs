@@ -12,8 +12,11 @@ use tether_core::{Feature, FeatureVerdict, Status};
 use tether_store::{AssetId, AssetRecord, LoginId, SqlStore, Store, StoreError, WorkspaceId};
 use utoipa::ToSchema;
 
-/// Rows written in the same instant as the last scan may commit after it: rescan a little.
-const OVERLAP: SignedDuration = SignedDuration::from_secs(5);
+/// Another process's diagnosis can commit after our scan with an earlier `updated_at` (its clock
+/// read before the commit): the background follower rescans this much behind its cursor.
+const FOLLOW_OVERLAP: SignedDuration = SignedDuration::from_secs(5);
+/// After our own write only rows at or after the cursor can be new.
+const OWN_WRITE_OVERLAP: SignedDuration = SignedDuration::from_micros(1);
 const PAGE: u32 = 2000;
 
 #[derive(Debug)]
@@ -107,11 +110,21 @@ impl PreflightIndex {
             .map(|e| e.login)
     }
 
-    /// Reads every asset changed since the last sync. Returns how many were read.
+    /// Catches up after this process wrote: reads the assets changed since the last sync.
+    /// Returns how many were read.
     pub async fn sync(&self, store: &SqlStore) -> Result<usize, StoreError> {
+        self.scan(store, OWN_WRITE_OVERLAP).await
+    }
+
+    /// Catches up with writes of other processes (called every few seconds).
+    pub async fn follow(&self, store: &SqlStore) -> Result<usize, StoreError> {
+        self.scan(store, FOLLOW_OVERLAP).await
+    }
+
+    async fn scan(&self, store: &SqlStore, overlap: SignedDuration) -> Result<usize, StoreError> {
         let _one = self.syncing.lock().await;
         let since = *self.cursor.lock().unwrap_or_else(|e| e.into_inner());
-        let since = since.map(|t| t.saturating_sub(OVERLAP).unwrap_or(t));
+        let since = since.map(|t| t.saturating_sub(overlap).unwrap_or(t));
         let mut after = None;
         let mut read = 0;
         let mut newest = since;
