@@ -80,12 +80,30 @@ pub async fn deauthorize(State(s): State<AppState>, body: Bytes) -> ApiResult<Js
     Ok(Json(json!({ "ok": true, "logins": n })))
 }
 
-/// `POST /meta/data-deletion`: Meta expects `{url, confirmation_code}` back.
+/// `POST /meta/data-deletion`: the person asked Meta to have their data deleted. Their logins
+/// are disconnected (announced as usual), then erased with everything kept about them, and each
+/// workspace gets a `login.deleted` event. Meta expects `{url, confirmation_code}` back.
 pub async fn data_deletion(State(s): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
     let user = verify(&s, &body)?;
-    let n = app_removed(&s, &user).await?;
+    app_removed(&s, &user).await?;
     let code = uuid::Uuid::now_v7().simple().to_string();
-    tracing::info!(confirmation_code = %code, logins = n, "data deletion requested");
+    let logins = s
+        .store
+        .find_logins_by_platform_user(Network::Meta, &user)
+        .await?;
+    for login in &logins {
+        if s.store.delete_login(login.workspace_id, login.id).await? {
+            let payload = json!({
+                "login_id": login.id.0,
+                "reason": "data_deletion_request",
+                "confirmation_code": code,
+            });
+            s.store
+                .enqueue_event(login.workspace_id, "login.deleted", &payload, s.clock.now())
+                .await?;
+        }
+    }
+    tracing::info!(confirmation_code = %code, logins = logins.len(), "data deleted on request");
     let url = s.config.url(&format!("meta/data-deletion/{code}"));
     Ok(Json(
         json!({ "url": url.as_str(), "confirmation_code": code }),
@@ -98,7 +116,7 @@ pub async fn data_deletion_status(Path(code): Path<String>) -> Response {
         StatusCode::OK,
         "Data deletion request",
         &format!(
-            "<p>Request <code>{}</code> was received. The connection was disconnected and its access token can no longer be used.</p>",
+            "<p>Request <code>{}</code> is complete: the connection's access token, the accounts it reached and their history were deleted.</p>",
             crate::html::escape(&code)
         ),
     )

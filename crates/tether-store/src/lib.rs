@@ -113,6 +113,13 @@ pub trait Store: Send + Sync {
         id: LoginId,
     ) -> impl Future<Output = Result<Option<Login>>> + Send;
     fn list_logins(&self, ws: WorkspaceId) -> impl Future<Output = Result<Vec<Login>>> + Send;
+    /// Erases a login with everything kept about it: its sealed token, assets, facts, report and
+    /// history (a person's data-deletion request). False if there is no such login in `ws`.
+    fn delete_login(
+        &self,
+        ws: WorkspaceId,
+        id: LoginId,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// Opens the login's sealed token.
     fn login_token(
         &self,

@@ -49,6 +49,9 @@ pub const INSERT_API_KEY: &str = "INSERT INTO api_keys (id, workspace_id, prefix
      VALUES ($1, $2, $3, $4, $5)";
 pub const AUTHENTICATE_API_KEY: &str =
     "SELECT workspace_id FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL";
+// Every table naming a login cascades from it (see the migrations).
+pub const DELETE_LOGIN: &str = "DELETE FROM logins WHERE workspace_id = $1 AND id = $2";
+
 pub const REVOKE_API_KEY: &str = "UPDATE api_keys SET revoked_at = $3 \
      WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL";
 

@@ -151,6 +151,16 @@ impl Store for SqlStore {
         Ok(row.map(|(id,)| WorkspaceId(id)))
     }
 
+    async fn delete_login(&self, ws: WorkspaceId, id: LoginId) -> Result<bool> {
+        let done = on_pool!(&self.pool, |p| sqlx::query(sql::DELETE_LOGIN)
+            .bind(ws.0)
+            .bind(id.0)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
     async fn revoke_api_key(&self, ws: WorkspaceId, key: ApiKeyId, now: Timestamp) -> Result<bool> {
         let done = on_pool!(&self.pool, |p| sqlx::query(sql::REVOKE_API_KEY)
             .bind(ws.0)

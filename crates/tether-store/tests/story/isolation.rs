@@ -193,3 +193,70 @@ async fn api_keys(db: TestDb) {
     );
     assert_eq!(s.get_workspace(a.id).await.unwrap(), Some(a));
 }
+
+#[tokio::test]
+async fn deleting_a_login_erases_everything_about_it_and_nothing_else() {
+    for_each_engine(|db: TestDb| async move {
+        let s = &db.store;
+        let (a, login_a) = workspace_with_login(s, "alice").await;
+        let (b, login_b) = workspace_with_login(s, "bob").await;
+        let page = NewAsset {
+            kind: AssetKind::FacebookPage,
+            platform_id: "1001".into(),
+            name: "Alice's Page".into(),
+        };
+        let asset = s.upsert_asset(a, login_a.id, page).await.unwrap();
+        s.put_facts(
+            a,
+            login_a.id,
+            FactsSubject::Asset(asset.id),
+            &json!({}),
+            t(1),
+        )
+        .await
+        .unwrap();
+        s.record_diagnosis(
+            a,
+            login_a.id,
+            &Diagnosis {
+                report: json!({}),
+                login_status: Status::ActionRequired,
+                login_findings: json!([]),
+                assets: vec![verdict(asset.id, Status::ActionRequired, json!([]))],
+                at: t(2),
+            },
+        )
+        .await
+        .unwrap();
+
+        assert!(
+            !s.delete_login(b, login_a.id).await.unwrap(),
+            "not from another workspace"
+        );
+        assert!(s.get_login(a, login_a.id).await.unwrap().is_some());
+        assert!(
+            s.delete_login(a, login_a.id).await.unwrap(),
+            "{}",
+            db.engine()
+        );
+        assert!(s.get_login(a, login_a.id).await.unwrap().is_none());
+        assert!(s.list_assets(a, &all_assets()).await.unwrap().is_empty());
+        assert!(s.list_transitions(a, login_a.id).await.unwrap().is_empty());
+        assert!(
+            s.get_facts(a, FactsSubject::Asset(asset.id))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(matches!(
+            s.login_token(a, login_a.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(
+            s.get_login(b, login_b.id).await.unwrap().is_some(),
+            "others stay"
+        );
+        assert!(!s.delete_login(a, login_a.id).await.unwrap(), "once");
+    })
+    .await;
+}
