@@ -26,14 +26,12 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 use tether_core::{
-    AssetFacts, AssetKind, FeatureVerdict, InstagramFacts, LoginFacts, Network, Owner,
-    PermissionGrant, PermissionStatus, Status, TokenFacts, TokenValidity,
+    AssetFacts, AssetKind, InstagramFacts, LoginFacts, Network, PermissionGrant, PermissionStatus,
+    Status, TokenFacts, TokenValidity,
 };
 use tether_server::MetaApp;
-use tether_server::check::Checker;
-use tether_store::{
-    AssetId, AssetVerdict, Diagnosis, KeyRing, NewAsset, NewLogin, SqlStore, Store, WorkspaceId,
-};
+use tether_server::check::{self, Checker};
+use tether_store::{AssetId, KeyRing, NewAsset, NewLogin, SqlStore, Store, WorkspaceId};
 
 const TASKS: &[&str] = &[
     "ANALYZE",
@@ -235,37 +233,9 @@ impl Seeder {
                 )
                 .await?;
             out.push((asset.id, asset_report.status));
-            let mut owners: Vec<Owner> = Vec::new();
-            for f in &asset_report.findings {
-                if !owners.contains(&f.owner) {
-                    owners.push(f.owner);
-                }
-            }
-            let of = |v: FeatureVerdict| {
-                asset_report
-                    .features
-                    .iter()
-                    .filter(|(_, verdict)| **verdict == v)
-                    .map(|(f, _)| *f)
-                    .collect::<Vec<_>>()
-            };
-            verdicts.push(AssetVerdict {
-                asset_id: asset.id,
-                status: asset_report.status,
-                findings: serde_json::to_value(&asset_report.findings)?,
-                report: serde_json::to_value(asset_report)?,
-                owners,
-                unavailable: of(FeatureVerdict::Unavailable),
-                at_risk: of(FeatureVerdict::AtRisk),
-            });
+            verdicts.push(check::verdict(asset.id, asset_report));
         }
-        let diagnosis = Diagnosis {
-            report: serde_json::to_value(&report)?,
-            login_status: report.login.status,
-            login_findings: serde_json::to_value(&report.login.findings)?,
-            assets: verdicts,
-            at,
-        };
+        let diagnosis = check::diagnosis(&report, verdicts, at);
         self.store
             .record_diagnosis(self.ws, login.id, &diagnosis)
             .await?;

@@ -7,12 +7,12 @@ use anyhow::Context;
 use jiff::Timestamp;
 use std::collections::HashSet;
 use tether_core::{
-    AssetFacts, AssetKind, Catalog, Engine, EngineOptions, FeatureVerdict, LoginFacts, Network,
-    Owner, Profile, Report, TokenValidity,
+    AssetFacts, AssetKind, AssetReport, Catalog, Engine, EngineOptions, FeatureVerdict, LoginFacts,
+    Network, Owner, Profile, Report, TokenValidity,
 };
-use tether_meta::{GraphClient, GraphConfig, InspectOptions};
+use tether_meta::{GraphClient, GraphConfig, InspectOptions, KnownToken, LoginSnapshot};
 use tether_store::{
-    AssetFilter, AssetVerdict, Diagnosis, FactsSubject, Login, NewAsset, SqlStore, Store,
+    AssetFilter, AssetId, AssetVerdict, Diagnosis, FactsSubject, Login, NewAsset, SqlStore, Store,
     StoreError, Transition,
 };
 
@@ -208,29 +208,7 @@ pub async fn record(
                 now,
             )
             .await?;
-        let mut owners: Vec<Owner> = Vec::new();
-        for f in &asset_report.findings {
-            if !owners.contains(&f.owner) {
-                owners.push(f.owner);
-            }
-        }
-        let of = |v: FeatureVerdict| {
-            asset_report
-                .features
-                .iter()
-                .filter(move |(_, verdict)| **verdict == v)
-                .map(|(f, _)| *f)
-                .collect::<Vec<_>>()
-        };
-        verdicts.push(AssetVerdict {
-            asset_id: asset.id,
-            status: asset_report.status,
-            findings: json(&asset_report.findings),
-            report: json(asset_report),
-            owners,
-            unavailable: of(FeatureVerdict::Unavailable),
-            at_risk: of(FeatureVerdict::AtRisk),
-        });
+        verdicts.push(verdict(asset.id, asset_report));
     }
     store
         .put_facts(
@@ -241,21 +219,72 @@ pub async fn record(
             now,
         )
         .await?;
-    let diagnosis = Diagnosis {
+    store
+        .record_diagnosis(ws, login.id, &diagnosis(report, verdicts, now))
+        .await
+}
+
+/// What the store keeps of one asset's report: its status and findings for history and events,
+/// the report itself, and who must act and what breaks for filtering.
+pub fn verdict(asset_id: AssetId, report: &AssetReport) -> AssetVerdict {
+    let mut owners: Vec<Owner> = Vec::new();
+    for f in &report.findings {
+        if !owners.contains(&f.owner) {
+            owners.push(f.owner);
+        }
+    }
+    let of = |v: FeatureVerdict| {
+        report
+            .features
+            .iter()
+            .filter(|(_, verdict)| **verdict == v)
+            .map(|(f, _)| *f)
+            .collect::<Vec<_>>()
+    };
+    AssetVerdict {
+        asset_id,
+        status: report.status,
+        findings: json(&report.findings),
+        report: json(report),
+        owners,
+        unavailable: of(FeatureVerdict::Unavailable),
+        at_risk: of(FeatureVerdict::AtRisk),
+    }
+}
+
+/// A login's report with its assets' verdicts, ready for `Store::record_diagnosis`.
+pub fn diagnosis(report: &Report, assets: Vec<AssetVerdict>, at: Timestamp) -> Diagnosis {
+    Diagnosis {
         report: json(report),
         login_status: report.login.status,
         login_findings: json(&report.login.findings),
-        assets: verdicts,
-        at: now,
-    };
-    store.record_diagnosis(ws, login.id, &diagnosis).await
+        assets,
+        at,
+    }
+}
+
+/// Diagnoses what the platform just said about a login against what the store knows, records it,
+/// and keeps the token facts for the next routine check: the worker's and connect's one path.
+pub async fn record_snapshot(
+    store: &SqlStore,
+    checker: &Checker,
+    login: &Login,
+    snapshot: LoginSnapshot,
+    now: Timestamp,
+) -> Result<(Report, Vec<Transition>), StoreError> {
+    let known = snapshot.known_token(now);
+    let (_, stored) = stored_facts(store, login).await?;
+    let (assets, report) = checker.diagnose(&snapshot.login, snapshot.assets, stored, now);
+    let transitions = record(store, login, &snapshot.login, &assets, &report, now).await?;
+    remember_token(store, login, known).await?;
+    Ok((report, transitions))
 }
 
 /// Keeps what token inspection said so the next routine check can skip it.
-pub async fn remember_token(
+async fn remember_token(
     store: &SqlStore,
     login: &Login,
-    known: Option<tether_meta::KnownToken>,
+    known: Option<KnownToken>,
 ) -> Result<(), StoreError> {
     if let Some(known) = known {
         store

@@ -97,15 +97,10 @@ pub async fn connect_token(
             now,
         )
         .await?;
-    let known = snapshot.known_token(now);
-    let (_, stored) = crate::check::stored_facts(&s.store, &login).await?;
-    let (assets, report) = s
-        .checker
-        .diagnose(&snapshot.login, snapshot.assets, stored, now);
-    crate::check::record(&s.store, &login, &snapshot.login, &assets, &report, now).await?;
-    crate::check::remember_token(&s.store, &login, known).await?;
+    let (report, _) =
+        crate::check::record_snapshot(&s.store, &s.checker, &login, snapshot, now).await?;
     s.index.sync(&s.store).await?;
     tracing::info!(workspace_id = %ws, login_id = %login.id, reconnect = reconnect.is_some(),
-        assets = assets.len(), "login connected");
+        assets = report.assets.len(), "login connected");
     Ok(Connected { login, report })
 }

@@ -74,6 +74,8 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
         install_tls_provider();
+        // The recorder must be in place before the first request records a sample.
+        prometheus();
         let checker = check::Checker::new(&config.meta, &config.profile)?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -211,7 +213,6 @@ async fn track(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status();
-    let _ = prometheus();
     metrics::histogram!("tether_http_request_seconds", "route" => route.clone(), "method" => method.clone())
         .record(started.elapsed().as_secs_f64());
     metrics::counter!("tether_http_requests_total", "route" => route, "method" => method,

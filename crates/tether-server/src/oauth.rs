@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use tether_core::{LoginFacts, Network, PermissionStatus};
 use tether_meta::{OAuthError, authorize_url};
 use tether_store::{
-    AssetFilter, Login, LoginId, NewOAuthState, StateRejection, Store, WorkspaceId,
+    AssetFilter, FactsSubject, Login, LoginId, NewOAuthState, StateRejection, Store, WorkspaceId,
 };
 use url::Url;
 
@@ -38,9 +38,11 @@ pub async fn start(
     let scopes = s.checker.scopes();
     // Facebook does not ask again for a permission the person declined unless told to.
     let rerequest = match login {
-        Some(l) => crate::check::stored_facts(&s.store, l)
+        Some(l) => s
+            .store
+            .get_facts(ws, FactsSubject::Login(l.id))
             .await?
-            .0
+            .and_then(|f| serde_json::from_value::<LoginFacts>(f.value).ok())
             .is_some_and(|f| missing_any(&f, &scopes)),
         None => false,
     };

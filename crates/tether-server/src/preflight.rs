@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use tether_core::{Feature, FeatureVerdict, Status};
+use tether_core::{AssetReport, Feature, FeatureVerdict, Status};
 use tether_store::{AssetId, AssetRecord, LoginId, SqlStore, Store, StoreError, WorkspaceId};
 use utoipa::ToSchema;
 
@@ -152,32 +152,24 @@ impl PreflightIndex {
 
 fn entry(record: AssetRecord) -> Entry {
     let a = record.asset;
-    let report = record.report.unwrap_or(Value::Null);
-    let features = report
-        .get("features")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(f, v)| Some((f.parse().ok()?, v.as_str()?.parse().ok()?)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let findings = report
-        .get("findings")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
+    // A report this version cannot read (none yet, or from a future version) answers that no
+    // feature applies rather than guessing.
+    let report = record
+        .report
+        .and_then(|r| serde_json::from_value::<AssetReport>(r).ok());
+    let (features, findings) = match report {
+        Some(r) => (
+            r.features.into_iter().collect(),
+            r.findings
+                .into_iter()
                 .map(|f| {
-                    let features = f
-                        .get("features")
-                        .and_then(Value::as_array)
-                        .map(|fs| fs.iter().filter_map(|x| x.as_str()?.parse().ok()).collect())
-                        .unwrap_or_default();
-                    (features, f.clone())
+                    let value = serde_json::to_value(&f).unwrap_or(Value::Null);
+                    (f.features, value)
                 })
-                .collect()
-        })
-        .unwrap_or_default();
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
     Entry {
         workspace: a.workspace_id,
         login: a.login_id,

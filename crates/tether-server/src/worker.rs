@@ -251,14 +251,8 @@ pub async fn check_logins(
         };
         match result {
             Ok(snapshot) => {
-                let known = snapshot.known_token(now);
-                let (_, stored) = check::stored_facts(&s.store, login).await?;
-                let (assets, report) =
-                    s.checker
-                        .diagnose(&snapshot.login, snapshot.assets, stored, now);
-                let t =
-                    check::record(&s.store, login, &snapshot.login, &assets, &report, now).await?;
-                check::remember_token(&s.store, login, known).await?;
+                let (_, t) =
+                    check::record_snapshot(&s.store, &s.checker, login, snapshot, now).await?;
                 log_transitions(login.id, &t);
                 out.push(CheckResult::Recorded(t));
             }

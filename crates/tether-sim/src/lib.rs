@@ -13,6 +13,7 @@
 mod admin;
 mod client;
 mod clock;
+pub mod consent;
 pub mod faults;
 pub mod fields;
 mod graph;
@@ -29,6 +30,7 @@ use tokio::task::JoinHandle;
 
 pub use admin::AdminError;
 pub use client::{AdminClient, AdminClientError, CallbackUpdate, http_client};
+pub use consent::{Consent, ConsentError, answer_dialog};
 pub use faults::{
     Effect, Endpoint, FaultSpec, GraphErrorSpec, HttpStatusSpec, LatencySpec, MalformedSpec, Match,
 };

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tether_sim::{SimHandle, World};
+use tether_sim::{Consent, SimHandle, World, answer_dialog};
 
 const ALICE: &str = "100000000000001";
 const HARBOR: &str = "300000000000001";
@@ -159,7 +159,9 @@ impl Setup {
         assert_eq!(query("redirect_uri").as_deref(), Some(callback.as_str()));
         assert_eq!(query("client_id").as_deref(), Some(APP_ID));
 
-        let back = consent(&self.http, &self.sim.base_url(), auth, ALICE).await;
+        let back = answer_dialog(&self.http, auth, Consent::allow_all(ALICE))
+            .await
+            .expect("the dialog redirects");
         assert!(back.starts_with(&callback), "{back}");
         let r = self.http.get(&back).send().await.expect("callback answers");
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{r:?}");
@@ -257,66 +259,6 @@ fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
     lens == [8, 4, 4, 4, 12] && s.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
-}
-
-/// Answers the simulator's dialog at `url` as `user`, granting everything it offers; returns where
-/// the dialog sends the browser.
-async fn consent(http: &reqwest::Client, sim: &str, url: &str, user: &str) -> String {
-    let page = http
-        .get(format!("{url}&as_user={user}"))
-        .send()
-        .await
-        .expect("the dialog answers");
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.expect("dialog HTML");
-    let form = html
-        .split("<form method=\"post\"")
-        .last()
-        .expect("the consent form");
-    let action_url = attr(form, "action").expect("form action");
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for tag in form.split("<input").skip(1) {
-        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
-        let (Some(name), Some(value)) = (attr(tag, "name"), attr(tag, "value")) else {
-            continue;
-        };
-        if attr(tag, "type").as_deref() == Some("checkbox") && tag.contains("disabled") {
-            continue;
-        }
-        fields.push((name, value));
-    }
-    fields.push(("action".into(), "allow".into()));
-    let target = if action_url.starts_with("http") {
-        action_url
-    } else {
-        format!("{sim}{action_url}")
-    };
-    let r = http
-        .post(target)
-        .form(&fields)
-        .send()
-        .await
-        .expect("the dialog takes the form");
-    assert_eq!(r.status(), StatusCode::FOUND, "the dialog redirects");
-    r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned()
-}
-
-/// An attribute's (unescaped) value in an HTML tag.
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let key = format!(" {name}=\"");
-    let start = tag.find(&key)? + key.len();
-    let end = tag[start..].find('"')? + start;
-    Some(
-        tag[start..end]
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
 }
 
 // ---- scenarios ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tether_server::{App, Config, ManualClock, MetaApp, StepReport, WorkerConfig};
-use tether_sim::{AdminClient, CallbackUpdate, SimHandle, World};
+use tether_sim::{AdminClient, CallbackUpdate, Consent, SimHandle, World, answer_dialog};
 use tether_store::{KeyRing, SqlStore, Store};
 use uuid::Uuid;
 
@@ -65,7 +65,8 @@ enum Cleanup {
 }
 
 pub struct TestApp {
-    pub sim: SimHandle,
+    /// Held so the simulator runs as long as the test.
+    _sim: SimHandle,
     pub admin: AdminClient,
     pub app: App,
     pub base: String,
@@ -242,7 +243,7 @@ impl TestApp {
             .await
             .unwrap();
         TestApp {
-            sim,
+            _sim: sim,
             admin,
             app,
             base,
@@ -340,45 +341,15 @@ impl TestApp {
         unselect: &[&str],
         action: &str,
     ) -> String {
-        let page = self
-            .http
-            .get(format!("{url}&as_user={user}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(page.status(), StatusCode::OK);
-        let html = page.text().await.unwrap();
-        let form = html
-            .split("<form method=\"post\"")
-            .last()
-            .expect("the consent form");
-        let action_url = attr(form, "action").expect("form action");
-        let mut fields: Vec<(String, String)> = Vec::new();
-        for tag in form.split("<input").skip(1) {
-            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
-            let (Some(name), Some(value)) = (attr(tag, "name"), attr(tag, "value")) else {
-                continue;
-            };
-            let kind = attr(tag, "type").unwrap_or_default();
-            if kind == "checkbox" {
-                let left_out = (name == "perm" && untick.contains(&value.as_str()))
-                    || ((name == "page" || name == "instagram")
-                        && unselect.contains(&value.as_str()));
-                if left_out || tag.contains("disabled") {
-                    continue;
-                }
-            }
-            fields.push((name, value));
-        }
-        fields.push(("action".into(), action.into()));
-        let target = if action_url.starts_with("http") {
-            action_url
-        } else {
-            format!("{}{}", self.sim.base_url(), action_url)
+        let consent = Consent {
+            user,
+            untick,
+            unselect,
+            allow: action == "allow",
         };
-        let r = self.http.post(target).form(&fields).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::FOUND, "the dialog redirects");
-        r.headers()["location"].to_str().unwrap().to_owned()
+        answer_dialog(&self.http, url, consent)
+            .await
+            .expect("the dialog redirects")
     }
 
     /// The workspace's assets as the API lists them.
@@ -395,19 +366,4 @@ impl TestApp {
             .find(|a| a["platform_id"] == id)
             .unwrap_or_else(|| panic!("asset {id} listed"))
     }
-}
-
-/// An attribute's (unescaped) value in an HTML tag.
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let key = format!(" {name}=\"");
-    let start = tag.find(&key)? + key.len();
-    let end = tag[start..].find('"')? + start;
-    Some(
-        tag[start..end]
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
 }
