@@ -39,6 +39,27 @@ pub enum KeysCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person who signs in to the dashboard (the first owner of a workspace, say). Prints
+    /// a generated password once, unless one is given on standard input.
+    Add {
+        /// The workspace's id (`tether workspace create` printed it).
+        #[arg(long)]
+        workspace: uuid::Uuid,
+        #[arg(long)]
+        email: String,
+        /// owner (sees and manages everything, invites people) or member (sees and fixes accounts).
+        #[arg(long, default_value = "owner")]
+        role: String,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
     #[command(flatten)]
@@ -109,5 +130,63 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
         redact(&args.store.database),
         db.engine()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    let UserCommand::Add {
+        workspace,
+        email,
+        role,
+        password_stdin,
+        store,
+    } = cmd;
+    let role: tether_store::Role = role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown role `{role}`: use owner or member"))?;
+    let email = email.trim().to_owned();
+    anyhow::ensure!(
+        email.contains('@') && !email.contains(char::is_whitespace),
+        "`{email}` is not an email address"
+    );
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        anyhow::ensure!(
+            line.chars().count() >= tether_server::dashboard::session::MIN_PASSWORD,
+            "the password must have at least {} characters",
+            tether_server::dashboard::session::MIN_PASSWORD
+        );
+        (line, false)
+    } else {
+        (tether_server::dashboard::session::generate_password(), true)
+    };
+    let db = store.open().await?;
+    let ws = tether_store::WorkspaceId(workspace);
+    anyhow::ensure!(
+        db.get_workspace(ws).await?.is_some(),
+        "there is no workspace {workspace} in {}",
+        redact(&store.database)
+    );
+    let phc =
+        tether_server::dashboard::hash_password(&secrecy::SecretString::from(password.clone()))?;
+    let now = tether_server::clock::micros(jiff::Timestamp::now());
+    let user = match db.create_user(ws, &email, role, &phc, now).await {
+        Ok(u) => u,
+        Err(tether_store::StoreError::Duplicate { .. }) => {
+            anyhow::bail!("{email} already has an account (an email signs in to one workspace)")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    println!("user      {} ({}, {})", user.email, role, user.id);
+    if generated {
+        println!("password  {password}");
+        eprintln!(
+            "The password is shown only now. Sign in at <public URL>/app and share it safely."
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -15,8 +15,11 @@ use std::time::Duration;
 use tether_core::Status;
 use tether_server::connect::{Expect, connect_token};
 use tether_server::{App, Config, ManualClock, MetaApp, WorkerConfig};
-use tether_sim::{TokenKind, World};
+use tether_sim::World;
 use tether_store::{AssetFilter, KeyRing, SqlStore, Store};
+
+/// The demo workspace's owner, who signs in to the dashboard.
+pub const DEMO_OWNER: &str = "owner@northwind.example";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -36,26 +39,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     tether_server::install_tls_provider();
     let world = World::demo();
     let start = world.clock.start;
-    // A connection holds one token per person: the newest (the world also keeps an old, expired
-    // one of Alice's for `diagnose`).
-    let mut newest: std::collections::BTreeMap<&str, &tether_sim::Token> = Default::default();
-    for t in world
-        .tokens
-        .values()
-        .filter(|t| matches!(t.kind, TokenKind::User))
-    {
-        let slot = newest.entry(t.user.as_str()).or_insert(t);
-        if t.issued_at > slot.issued_at {
-            *slot = t;
-        }
-    }
-    let tokens: Vec<(String, String, String)> = newest
-        .values()
-        .map(|t| {
-            let name = world.users.get(&t.user).map(|u| u.name.clone());
-            (t.user.clone(), name.unwrap_or_default(), t.token.clone())
-        })
-        .collect();
+    let tokens = world.newest_user_tokens();
     let (app_id, app_secret) = (world.app.id.clone(), world.app.secret.clone());
     let sim = tether_sim::spawn(world).context("cannot start the simulator")?;
     let sim_url: url::Url = sim.base_url().parse().context("simulator URL")?;
@@ -110,6 +94,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .create_workspace("Northwind Social", s.clock.now())
         .await?;
     let key = s.store.create_api_key(ws.id, s.clock.now()).await?;
+    // The dashboard's first owner, with a password made for this run.
+    let password = tether_server::dashboard::session::generate_password();
+    let phc = tether_server::dashboard::hash_password(&SecretString::from(password.clone()))?;
+    s.store
+        .create_user(
+            ws.id,
+            DEMO_OWNER,
+            tether_store::Role::Owner,
+            &phc,
+            s.clock.now(),
+        )
+        .await?;
     let received = Arc::new(AtomicUsize::new(0));
     let receiver = spawn_receiver(received.clone()).await?;
     s.store
@@ -190,6 +186,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let api = format!("{public_url}api/v1");
     let auth = format!("-H 'Authorization: Bearer {}'", key.secret.expose_secret());
     println!("\nWhere to look:");
+    println!(
+        "  Dashboard         {public_url}app   (sign in as {DEMO_OWNER}, password {password})"
+    );
     println!(
         "  Database          {}   (removed when the demo exits)",
         db_path.display()

@@ -48,6 +48,9 @@ enum Command {
     /// Manage workspaces.
     #[command(subcommand)]
     Workspace(admin::WorkspaceCommand),
+    /// People who sign in to the dashboard.
+    #[command(subcommand)]
+    User(admin::UserCommand),
     /// Token encryption keys: generate one, re-seal everything under the active one.
     #[command(subcommand)]
     Keys(admin::KeysCommand),
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
             Command::Worker(args) => serve::worker(args).await,
             Command::Workspace(cmd) => admin::workspace(cmd).await,
             Command::Keys(cmd) => admin::keys(cmd).await,
+            Command::User(cmd) => admin::user(cmd).await,
             Command::Migrate(args) => admin::migrate(args).await,
         }
     });

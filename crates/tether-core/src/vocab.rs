@@ -100,6 +100,7 @@ FindingCode {
     ReconnectForNewScope => "reconnect_for_new_scope",
     PlatformUnsupported => "platform_unsupported",
     AccountRestricted => "account_restricted",
+    DisconnectedInTether => "disconnected_in_tether",
 });
 
 impl Status {

@@ -5,7 +5,8 @@
 use crate::config::MetaApp;
 use anyhow::Context;
 use jiff::Timestamp;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use tether_core::{
     AssetFacts, AssetKind, AssetReport, Catalog, Engine, EngineOptions, FeatureVerdict, LoginFacts,
     Network, Owner, Profile, Report, TokenValidity,
@@ -13,18 +14,33 @@ use tether_core::{
 use tether_meta::{GraphClient, GraphConfig, InspectOptions, KnownToken, LoginSnapshot};
 use tether_store::{
     AssetFilter, AssetId, AssetVerdict, Diagnosis, FactsSubject, Login, NewAsset, SqlStore, Store,
-    StoreError, Transition,
+    StoreError, Transition, Workspace, WorkspaceId,
 };
 
-/// The profile's engine and a Graph client for the service's Meta app.
+/// The catalog, the deployment's default profile and a Graph client for the service's Meta app.
+/// Each workspace is judged by its own [`Judge`]: its chosen profile and warning window.
 pub struct Checker {
     pub catalog: Catalog,
+    /// The deployment's profile: what a workspace that chose none uses.
     pub profile: Profile,
+    /// The default profile's judge (what `tether diagnose`-style callers without a workspace use).
     pub engine: Engine,
     pub client: GraphClient,
     /// The client's settings, for building dialog URLs.
     pub graph: GraphConfig,
     product_tag_eligibility: bool,
+    judges: Mutex<HashMap<JudgeKey, Arc<Judge>>>,
+}
+
+/// A workspace's profile name and warning window: what its [`Judge`] is built from.
+type JudgeKey = (String, Option<u32>);
+
+/// How one workspace's logins are judged: its profile (with its warning window) compiled into
+/// an engine, and the permissions its connect dialog asks for.
+pub struct Judge {
+    pub profile: Profile,
+    pub engine: Engine,
+    pub scopes: Vec<String>,
 }
 
 impl Checker {
@@ -44,9 +60,13 @@ impl Checker {
             profile,
             engine,
             client,
+            judges: Mutex::new(HashMap::new()),
         })
     }
 
+    // The eligibility field is asked for on every batch when the deployment's profile needs it;
+    // a workspace that chose a profile needing it under a deployment whose profile does not will
+    // not see product-tag findings (documented in the settings page's profile list).
     pub fn inspect_options(&self) -> InspectOptions {
         InspectOptions {
             product_tag_eligibility: self.product_tag_eligibility,
@@ -54,32 +74,95 @@ impl Checker {
         }
     }
 
-    /// The permissions to ask for: everything the profile's features need on any asset kind
-    /// (for an any-of requirement, its first, preferred permission). Retired scopes are never
-    /// asked for: the dialog would reject them.
+    /// The permissions to ask for under the deployment's profile.
     pub fn scopes(&self) -> Vec<String> {
-        let features = self.profile.features(&self.catalog);
-        let mut out: Vec<String> = Vec::new();
-        let mut push = |p: &String| {
-            let retired = self.catalog.permission(p).is_some_and(|d| d.retired());
-            if !retired && !out.contains(p) {
-                out.push(p.clone());
-            }
-        };
-        for rule in self
-            .catalog
-            .rules
-            .iter()
-            .filter(|r| features.contains(&r.feature))
-        {
-            rule.permissions.iter().for_each(&mut push);
-            if let Some(first) = rule.permissions_any.first() {
-                push(first);
-            }
-        }
-        out
+        scopes_for(&self.catalog, &self.profile)
     }
 
+    /// The judge for a workspace's settings (cached per profile and warning window). Fails only
+    /// if the workspace names a profile this build does not have.
+    pub fn judge(&self, ws: &Workspace) -> anyhow::Result<Arc<Judge>> {
+        let key = (
+            ws.profile
+                .clone()
+                .unwrap_or_else(|| self.profile.name.clone()),
+            ws.warning_days,
+        );
+        let mut judges = self.judges.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(j) = judges.get(&key) {
+            return Ok(j.clone());
+        }
+        let mut profile = match &ws.profile {
+            Some(name) if *name != self.profile.name => load_profile(&self.catalog, name)
+                .with_context(|| format!("workspace {} uses profile `{name}`", ws.id))?,
+            _ => self.profile.clone(),
+        };
+        if let Some(days) = ws.warning_days {
+            profile.warning_days = Some(days);
+        }
+        let engine = Engine::new(
+            &self.catalog,
+            Network::Meta,
+            &profile,
+            EngineOptions::default(),
+        );
+        let judge = Arc::new(Judge {
+            scopes: scopes_for(&self.catalog, &profile),
+            profile,
+            engine,
+        });
+        judges.insert(key, judge.clone());
+        Ok(judge)
+    }
+
+    /// The judge of the workspace a login belongs to.
+    pub async fn judge_for(
+        &self,
+        store: &SqlStore,
+        ws: WorkspaceId,
+    ) -> Result<Arc<Judge>, StoreError> {
+        let workspace = store.get_workspace(ws).await?.ok_or(StoreError::NotFound {
+            what: "workspace",
+            id: ws.0,
+        })?;
+        // A profile name this build lacks (a downgrade) falls back to the deployment's profile
+        // rather than stopping every check of the workspace.
+        Ok(self.judge(&workspace).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "unknown workspace profile; using the default");
+            let mut fallback = workspace.clone();
+            fallback.profile = None;
+            self.judge(&fallback)
+                .expect("the default profile always loads")
+        }))
+    }
+}
+
+/// The permissions to ask for: everything the profile's features need on any asset kind (for an
+/// any-of requirement, its first, preferred permission). Retired scopes are never asked for: the
+/// dialog would reject them.
+fn scopes_for(catalog: &Catalog, profile: &Profile) -> Vec<String> {
+    let features = profile.features(catalog);
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |p: &String| {
+        let retired = catalog.permission(p).is_some_and(|d| d.retired());
+        if !retired && !out.contains(p) {
+            out.push(p.clone());
+        }
+    };
+    for rule in catalog
+        .rules
+        .iter()
+        .filter(|r| features.contains(&r.feature))
+    {
+        rule.permissions.iter().for_each(&mut push);
+        if let Some(first) = rule.permissions_any.first() {
+            push(first);
+        }
+    }
+    out
+}
+
+impl Judge {
     /// Diagnoses `fresh` facts of a login against what the store already knows: an asset seen
     /// before but missing now is still judged (no longer listed while the token works, or cut off
     /// with the login when the token is broken), so it never silently keeps an old green.
@@ -274,7 +357,8 @@ pub async fn record_snapshot(
 ) -> Result<(Report, Vec<Transition>), StoreError> {
     let known = snapshot.known_token(now);
     let (_, stored) = stored_facts(store, login).await?;
-    let (assets, report) = checker.diagnose(&snapshot.login, snapshot.assets, stored, now);
+    let judge = checker.judge_for(store, login.workspace_id).await?;
+    let (assets, report) = judge.diagnose(&snapshot.login, snapshot.assets, stored, now);
     let transitions = record(store, login, &snapshot.login, &assets, &report, now).await?;
     remember_token(store, login, known).await?;
     Ok((report, transitions))

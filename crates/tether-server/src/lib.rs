@@ -12,6 +12,7 @@ pub mod check;
 pub mod clock;
 pub mod config;
 pub mod connect;
+pub mod dashboard;
 pub mod delivery;
 pub mod error;
 pub mod html;
@@ -96,6 +97,7 @@ impl App {
         let openapi_json = openapi.clone();
         let limit = state.config.body_limit;
         let router = Router::new()
+            .merge(dashboard::router(&state))
             .nest("/api/v1", api)
             .route(
                 "/api/v1/openapi.json",

@@ -35,7 +35,7 @@ pub async fn start(
     return_to: Option<String>,
 ) -> ApiResult<Started> {
     let now = s.clock.now();
-    let scopes = s.checker.scopes();
+    let scopes = s.checker.judge_for(&s.store, ws).await?.scopes.clone();
     // Facebook does not ask again for a permission the person declined unless told to.
     let rerequest = match login {
         Some(l) => s
@@ -201,6 +201,10 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
         }
     };
     let login = connected.login;
+    // Started from the dashboard: back to the page it was started from, which shows what changed.
+    if let Some(rt) = st.return_to.as_deref().filter(|rt| is_dashboard_path(rt)) {
+        return Ok(Redirect::to(rt).into_response());
+    }
     let ttl = SignedDuration::from_hours(1);
     let mut params: Vec<(&str, &str)> = Vec::new();
     let (l, w) = (login.id.to_string(), login.workspace_id.to_string());
@@ -246,6 +250,13 @@ fn oauth_failure(e: &OAuthError) -> Response {
         ),
     };
     fail(status, why)
+}
+
+/// A path inside this server's dashboard (never another site: no scheme, no `//`).
+fn is_dashboard_path(p: &str) -> bool {
+    (p == "/app" || p.starts_with("/app/") || p.starts_with("/app?"))
+        && !p.contains("//")
+        && !p.contains('\\')
 }
 
 fn back_link(return_to: Option<&str>) -> String {

@@ -278,7 +278,8 @@ pub async fn rediagnose(
         return Ok(None);
     };
     amend(&mut facts, &mut assets);
-    let report = s.checker.engine.diagnose(&facts, &assets, now);
+    let judge = s.checker.judge_for(&s.store, login.workspace_id).await?;
+    let report = judge.engine.diagnose(&facts, &assets, now);
     let t = check::record(&s.store, login, &facts, &assets, &report, now).await?;
     log_transitions(login.id, &t);
     s.index.sync(&s.store).await?;

@@ -1,13 +1,14 @@
 //! Tether's storage: one [`Store`] trait and one implementation, [`SqlStore`], over SQLite (the
 //! embedded default, a file) or PostgreSQL (to run several workers), with embedded migrations,
 //! sealed tokens and webhook secrets, login leases for the scheduler, single-use OAuth states,
-//! per-asset reports with filters, and a transactional outbox fanned out to one delivery per
-//! webhook endpoint.
+//! per-asset reports with filters, a transactional outbox fanned out to one delivery per webhook
+//! endpoint, and the dashboard's users, invitations, sessions and overview queries.
 //!
 //! Every read of client data takes the workspace id: isolation is in each query's WHERE clause, not
 //! in a layer callers could forget. The exceptions are named for what they serve: the scheduler's
-//! claims, the deliverer's claims, platform callbacks ([`Store::find_logins_by_platform_user`]) and
-//! the pre-flight index ([`Store::scan_assets`]). Times are stored as integer microseconds (see the
+//! claims, the deliverer's claims, platform callbacks ([`Store::find_logins_by_platform_user`]),
+//! the pre-flight index ([`Store::scan_assets`]), and the dashboard's sign-in, invitations and
+//! sessions (found by email or secret). Times are stored as integer microseconds (see the
 //! migrations). Every write of more than one row is one transaction; a busy or unreachable database
 //! is [`StoreError::Unavailable`].
 #![forbid(unsafe_code)]
@@ -26,7 +27,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
-use tether_core::vocab::{Network, Status};
+use tether_core::vocab::{Network, Owner, Status};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,13 @@ pub enum StoreError {
     },
     #[error("column {column} holds `{value}`, which this version does not understand")]
     Corrupt { column: &'static str, value: String },
+    /// Something that must be unique is taken (a user's email).
+    #[error("a {what} with {value} already exists")]
+    Duplicate { what: &'static str, value: String },
+    /// A person disconnected the login in Tether ([`Store::disconnect_login`]): it has no token
+    /// until it is reconnected.
+    #[error("login {login} was disconnected; its token is gone")]
+    Disconnected { login: uuid::Uuid },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -100,7 +108,8 @@ pub trait Store: Send + Sync {
 
     // --- logins and their tokens ---
     /// Inserts a login, or on reconnect (same workspace, network, platform user) replaces its token,
-    /// name and expiries while keeping its id, status and history. A new login is due at once.
+    /// name and expiries while keeping its id, status and history (and ends a disconnection). A
+    /// new login is due at once.
     fn upsert_login(
         &self,
         ws: WorkspaceId,
@@ -120,14 +129,14 @@ pub trait Store: Send + Sync {
         ws: WorkspaceId,
         id: LoginId,
     ) -> impl Future<Output = Result<bool>> + Send;
-    /// Opens the login's sealed token.
+    /// Opens the login's sealed token; [`StoreError::Disconnected`] if a person disconnected it.
     fn login_token(
         &self,
         ws: WorkspaceId,
         id: LoginId,
     ) -> impl Future<Output = Result<SecretString>> + Send;
-    /// Re-seals, in batches of `batch`, every token not sealed under the key ring's active key.
-    /// `progress` is called after each batch.
+    /// Re-seals, in batches of `batch`, every token not sealed under the key ring's active key
+    /// (disconnected logins have none). `progress` is called after each batch.
     fn reseal_tokens(
         &self,
         batch: u32,
@@ -228,7 +237,7 @@ pub trait Store: Send + Sync {
 
     // --- scheduling ---
     /// Leases up to `limit` logins whose check is due and whose lease (if any) has lapsed, most
-    /// overdue first. Two owners never hold the same login at once.
+    /// overdue first; disconnected logins never. Two owners never hold the same login at once.
     fn claim_due_logins(
         &self,
         owner: &str,
@@ -299,6 +308,17 @@ pub trait Store: Send + Sync {
         payload: &Value,
         now: Timestamp,
     ) -> impl Future<Output = Result<EventId>> + Send;
+    /// Writes an event delivered to this one endpoint only (a test `ping` from the dashboard),
+    /// with its delivery, in one transaction. False, and nothing written, if there is no such
+    /// endpoint in `ws`.
+    fn enqueue_event_for(
+        &self,
+        ws: WorkspaceId,
+        endpoint: EndpointId,
+        event_type: &str,
+        payload: &Value,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// Adds an endpoint and returns its signing secret (`whsec_` + base64 of 24 random bytes),
     /// shown once and sealed at rest. Events written from now on are delivered to it.
     fn create_endpoint(
@@ -357,6 +377,152 @@ pub trait Store: Send + Sync {
     /// The workspace's events, oldest first (for the API and tests).
     fn list_events(&self, ws: WorkspaceId)
     -> impl Future<Output = Result<Vec<OutboxEvent>>> + Send;
+
+    // --- people who sign in to the dashboard ---
+    // Sign-in, invitations and sessions are found by email or by secret alone, across workspaces;
+    // everything else takes the workspace id.
+    /// An active user with a password (an argon2 PHC string, hashed by the caller). The email is
+    /// kept trimmed and lowercased and is unique across ALL workspaces (sign-in is by email
+    /// alone): a taken one is [`StoreError::Duplicate`].
+    fn create_user(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        role: Role,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<User>> + Send;
+    /// A pending user and the secret of their invitation link (32 random bytes, base64url,
+    /// unpadded), shown once; only its SHA-256 is stored. Inviting a still-pending email again in
+    /// the same workspace replaces the secret, expiry and role and returns the same user (the old
+    /// link stops working); an active user's email, or one pending in another workspace, is
+    /// [`StoreError::Duplicate`].
+    fn invite_user(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        role: Role,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(User, SecretString)>> + Send;
+    /// The pending user an invitation secret names, if it is unexpired (for the accept page).
+    fn get_invite(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Sets the password of the user the secret names and makes them active, in one statement:
+    /// the secret is used up, so of two accepts at once exactly one succeeds. `None` if the
+    /// secret is unknown, expired or already used.
+    fn accept_invite(
+        &self,
+        secret: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// For sign-in, across workspaces: the ACTIVE user with this email (trimmed and lowercased
+    /// here) and their password hash. Pending users are not found.
+    fn find_user_for_sign_in(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
+    fn get_user(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// The workspace's users, pending ones included, oldest first.
+    fn list_users(&self, ws: WorkspaceId) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// Deletes the user and their sessions. False if there is no such user in `ws`.
+    fn delete_user(&self, ws: WorkspaceId, id: UserId)
+    -> impl Future<Output = Result<bool>> + Send;
+    /// Replaces an active user's password and signs them out everywhere (deletes all their
+    /// sessions), in one transaction. False if there is no such active user in `ws` (a pending
+    /// user sets a password by accepting the invitation).
+    fn set_user_password(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// A new session of an active user; returns its secret (the cookie value: 32 random bytes,
+    /// base64url, unpadded), shown once; only its SHA-256 is stored. A user that no longer
+    /// exists, or is pending, is [`StoreError::NotFound`].
+    fn create_session(
+        &self,
+        user: &User,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<SecretString>> + Send;
+    /// The live session a cookie names: `None` if unknown or expired, or the user was deleted.
+    fn get_session(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<SessionUser>>> + Send;
+    /// Signs one browser out. False if no session has this secret.
+    fn delete_session(&self, secret: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Deletes sessions that expired before `before`; returns how many.
+    fn purge_sessions(&self, before: Timestamp) -> impl Future<Output = Result<u64>> + Send;
+
+    // --- API keys and settings ---
+    /// The workspace's API keys, newest first, revoked ones included.
+    fn list_api_keys(&self, ws: WorkspaceId) -> impl Future<Output = Result<Vec<ApiKey>>> + Send;
+    /// Sets the workspace's profile name and warning window (`None`: the default). False if
+    /// there is no such workspace.
+    fn update_workspace_settings(
+        &self,
+        ws: WorkspaceId,
+        profile: Option<&str>,
+        warning_days: Option<u32>,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    // --- the dashboard overview: one query each, never one per login ---
+    /// A page of the workspace's logins ordered by id, after `filter.after`, at most
+    /// `filter.limit`. `network` filters the logins themselves. With `status`, `owner` or
+    /// `feature` set, only logins having at least one asset matching ALL of those set; with
+    /// `status` alone, a login whose own status equals it matches too (so a login with no
+    /// assets shows only without asset filters, or under its own status).
+    fn list_overview_logins(
+        &self,
+        ws: WorkspaceId,
+        filter: &OverviewFilter,
+    ) -> impl Future<Output = Result<Vec<Login>>> + Send;
+    /// The assets of these logins, each with its latest report (`None` until its first
+    /// diagnosis), of `ws` only (other workspaces' login ids find nothing), that match `filter`'s
+    /// `status`, `owner` and `feature` (`network`, `after` and `limit` are ignored), ordered by
+    /// login id, then name, then id. One query, whatever the number of logins.
+    fn list_overview_assets(
+        &self,
+        ws: WorkspaceId,
+        logins: &[LoginId],
+        filter: &OverviewFilter,
+    ) -> impl Future<Output = Result<Vec<AssetRecord>>> + Send;
+    /// How many assets each owner must act on (an asset counts once for each of its owners), in
+    /// [`Owner`] order; owners with none are left out.
+    fn count_assets_by_owner(
+        &self,
+        ws: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<(Owner, u64)>>> + Send;
+    /// How many logins have each status, in [`Status`] order; absent statuses are left out.
+    fn count_logins_by_status(
+        &self,
+        ws: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<(Status, u64)>>> + Send;
+
+    // --- disconnecting ---
+    /// A person chose to disconnect the login in Tether: its sealed token is erased for good
+    /// ([`Store::login_token`] is then [`StoreError::Disconnected`]), `disconnected_at` is set to
+    /// `now`, and the scheduler never claims it again. The login, its assets, facts, reports and
+    /// history stay; statuses are NOT changed here (the caller records a diagnosis). False if
+    /// there is no such login in `ws`. A later [`Store::upsert_login`] of the same person (a
+    /// reconnect) clears `disconnected_at` and stores the new token as usual.
+    fn disconnect_login(
+        &self,
+        ws: WorkspaceId,
+        id: LoginId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     // --- digests ---
     fn list_workspaces(&self) -> impl Future<Output = Result<Vec<Workspace>>> + Send;

@@ -4,7 +4,8 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use serde_json::Value;
 use std::fmt;
-use tether_core::vocab::{AssetKind, Feature, Network, Owner, Status};
+use std::str::FromStr;
+use tether_core::vocab::{AssetKind, Feature, Network, Owner, Status, UnknownWord};
 use uuid::Uuid;
 
 macro_rules! id_type {
@@ -56,12 +57,96 @@ id_type!(
 id_type!(
     /// One OAuth connect or reconnect flow in progress.
     OAuthStateId);
+id_type!(
+    /// A person who signs in to the dashboard.
+    UserId);
+id_type!(
+    /// One signed-in browser.
+    SessionId);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
     pub id: WorkspaceId,
     pub name: String,
     pub created_at: Timestamp,
+    /// The profile its logins are diagnosed with; `None`: the server's default.
+    pub profile: Option<String>,
+    /// How many days before an expiry an asset turns at risk; `None`: the profile's (or the
+    /// engine's) default.
+    pub warning_days: Option<u32>,
+}
+
+/// What a dashboard user may do in their workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Owner,
+    Member,
+}
+
+impl Role {
+    pub const ALL: &'static [Role] = &[Role::Owner, Role::Member];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Member => "member",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownWord;
+    fn from_str(s: &str) -> Result<Self, UnknownWord> {
+        match s {
+            "owner" => Ok(Role::Owner),
+            "member" => Ok(Role::Member),
+            _ => Err(UnknownWord {
+                kind: "Role",
+                word: s.to_owned(),
+                known: &["owner", "member"],
+            }),
+        }
+    }
+}
+
+/// A person who signs in to the dashboard. Their password hash is handed out only for sign-in
+/// ([`crate::Store::find_user_for_sign_in`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub workspace_id: WorkspaceId,
+    /// Stored trimmed and lowercased; unique across workspaces.
+    pub email: String,
+    pub role: Role,
+    /// False while an invitation is pending (no password yet): cannot sign in.
+    pub active: bool,
+    /// When the pending invitation's link stops working; `None` once accepted (or never invited).
+    pub invite_expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// A live session and who it signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser {
+    pub session_id: SessionId,
+    pub user: User,
+    pub expires_at: Timestamp,
+}
+
+/// An API key as listings show it (its secret is never kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    /// The secret's first characters.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// A freshly created API key. `secret` is shown once; only its hash is stored.
@@ -112,6 +197,9 @@ pub struct Login {
     /// Opaque JSON the platform client wants back at the next check; cleared on reconnect. Must
     /// hold no token or secret: it is stored in clear.
     pub known_token: Option<Value>,
+    /// When a person disconnected the login in Tether ([`crate::Store::disconnect_login`]): its
+    /// token is gone and it is not checked until reconnected.
+    pub disconnected_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +242,24 @@ pub struct AssetFilter {
     /// Keyset pagination: only ids greater than this (the last id of the previous page).
     pub after: Option<AssetId>,
     /// At most this many (the caller caps it); 0 returns nothing.
+    pub limit: u32,
+}
+
+/// What the dashboard's overview lists: logins (paged) and, for those logins, their assets.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OverviewFilter {
+    /// Logins with an asset in this status, or in this status themselves.
+    pub status: Option<Status>,
+    /// Logins of this network.
+    pub network: Option<Network>,
+    /// Logins with an asset this owner must act on.
+    pub owner: Option<Owner>,
+    /// Logins with an asset where this feature is unavailable or at risk (same meaning as
+    /// [`AssetFilter::feature`]).
+    pub feature: Option<Feature>,
+    /// Keyset pagination: only login ids greater than this (the last id of the previous page).
+    pub after: Option<LoginId>,
+    /// At most this many logins (the caller caps it); 0 returns nothing.
     pub limit: u32,
 }
 

@@ -6,7 +6,8 @@ macro_rules! login_cols {
     () => {
         "id, workspace_id, network, platform_user_id, person_name, token_key_id, expires_at, \
          data_access_expires_at, status, last_verified_at, next_check_at, lease_owner, lease_until, \
-         consecutive_failures, created_at, last_error, last_failed_at, last_changed_at, known_token"
+         consecutive_failures, created_at, last_error, last_failed_at, last_changed_at, known_token, \
+         disconnected_at"
     };
 }
 macro_rules! asset_cols {
@@ -30,6 +31,11 @@ macro_rules! endpoint_cols {
         "id, workspace_id, url, description, created_at"
     };
 }
+macro_rules! user_cols {
+    () => {
+        "id, workspace_id, email, role, active, invite_expires_at, created_at"
+    };
+}
 macro_rules! oauth_state_cols {
     () => {
         "id, workspace_id, network, reconnect_login_id, allow_other_person, scopes, rerequest, \
@@ -39,14 +45,20 @@ macro_rules! oauth_state_cols {
 
 pub const INSERT_WORKSPACE: &str =
     "INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)";
-pub const GET_WORKSPACE: &str = "SELECT id, name, created_at FROM workspaces WHERE id = $1";
-pub const LIST_WORKSPACES: &str = "SELECT id, name, created_at FROM workspaces ORDER BY id";
+pub const GET_WORKSPACE: &str =
+    "SELECT id, name, created_at, profile, warning_days FROM workspaces WHERE id = $1";
+pub const LIST_WORKSPACES: &str =
+    "SELECT id, name, created_at, profile, warning_days FROM workspaces ORDER BY id";
+pub const UPDATE_WORKSPACE_SETTINGS: &str =
+    "UPDATE workspaces SET profile = $2, warning_days = $3 WHERE id = $1";
 /// $3 = now - period: the last digest must be at or before it.
 pub const CLAIM_DIGEST: &str = "UPDATE workspaces SET last_digest_at = $2 \
      WHERE id = $1 AND (last_digest_at IS NULL OR last_digest_at <= $3)";
 
 pub const INSERT_API_KEY: &str = "INSERT INTO api_keys (id, workspace_id, prefix, secret_hash, created_at) \
      VALUES ($1, $2, $3, $4, $5)";
+pub const LIST_API_KEYS: &str = "SELECT id, prefix, created_at, revoked_at FROM api_keys \
+     WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC";
 pub const AUTHENTICATE_API_KEY: &str =
     "SELECT workspace_id FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL";
 // Every table naming a login cascades from it (see the migrations).
@@ -63,12 +75,13 @@ pub const INSERT_LOGIN: &str = concat!(
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ",
     login_cols!()
 );
-/// A reconnect: new token and expiries, checked soon, failures forgiven; identity, status and
-/// history stay. What the platform client kept about the old token no longer applies.
+/// A reconnect: new token and expiries, checked soon, failures forgiven, a disconnection ended;
+/// identity, status and history stay. What the platform client kept about the old token no
+/// longer applies.
 pub const RECONNECT_LOGIN: &str = concat!(
     "UPDATE logins SET person_name = $3, token_sealed = $4, token_key_id = $5, expires_at = $6, \
      data_access_expires_at = $7, next_check_at = $8, consecutive_failures = 0, \
-     last_error = NULL, known_token = NULL \
+     last_error = NULL, known_token = NULL, disconnected_at = NULL \
      WHERE workspace_id = $1 AND id = $2 RETURNING ",
     login_cols!()
 );
@@ -95,11 +108,18 @@ pub const SCHEDULE_CHECK: &str = "UPDATE logins SET \
      check_requested_at = CASE WHEN check_requested_at IS NOT NULL AND check_requested_at < $3 \
                                THEN check_requested_at ELSE $3 END \
      WHERE workspace_id = $1 AND id = $2";
-pub const GET_LOGIN_TOKEN: &str =
-    "SELECT network, token_sealed FROM logins WHERE workspace_id = $1 AND id = $2";
-pub const COUNT_STALE_TOKENS: &str = "SELECT COUNT(*) FROM logins WHERE token_key_id <> $1";
+pub const GET_LOGIN_TOKEN: &str = "SELECT network, token_sealed, disconnected_at FROM logins \
+     WHERE workspace_id = $1 AND id = $2";
+/// The token is overwritten, not kept aside: a disconnection must not leave a usable token behind.
+/// What the platform client kept about it goes too. Disconnecting again keeps the first time.
+pub const DISCONNECT_LOGIN: &str = "UPDATE logins SET token_sealed = $3, \
+     disconnected_at = COALESCE(disconnected_at, $4), \
+     known_token = NULL WHERE workspace_id = $1 AND id = $2";
+/// Disconnected logins have no token to re-seal.
+pub const COUNT_STALE_TOKENS: &str =
+    "SELECT COUNT(*) FROM logins WHERE token_key_id <> $1 AND disconnected_at IS NULL";
 pub const STALE_TOKENS: &str = "SELECT id, network, token_sealed, token_key_id FROM logins \
-     WHERE token_key_id <> $1 ORDER BY id LIMIT $2";
+     WHERE token_key_id <> $1 AND disconnected_at IS NULL ORDER BY id LIMIT $2";
 /// Guarded by the old key id so a concurrent reconnect (which seals afresh) is never overwritten.
 pub const RESEAL_TOKEN: &str = "UPDATE logins SET token_sealed = $3, token_key_id = $4 \
      WHERE id = $1 AND token_key_id = $2";
@@ -191,6 +211,7 @@ pub const LIST_TRANSITIONS_SINCE: &str = concat!(
     " FROM transitions WHERE workspace_id = $1 AND at >= $2 ORDER BY at, id"
 );
 
+/// Disconnected logins are never claimed: they have no token to check with.
 /// PostgreSQL: SKIP LOCKED lets concurrent workers each take different rows instead of queueing
 /// on the same ones; the re-check of the WHERE clause on locked rows keeps a lease exclusive.
 /// A check request made before the claim is served by this check, so the claim clears it.
@@ -198,6 +219,7 @@ pub const CLAIM_LOGINS_PG: &str = "UPDATE logins SET lease_owner = $1, lease_unt
      claimed_at = $3, check_requested_at = NULL \
      WHERE id IN (SELECT id FROM logins \
                   WHERE next_check_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+                    AND disconnected_at IS NULL \
                   ORDER BY next_check_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
      RETURNING id, workspace_id";
 /// SQLite has one writer at a time, so the UPDATE is already serialized against other claims.
@@ -205,6 +227,7 @@ pub const CLAIM_LOGINS_SQLITE: &str = "UPDATE logins SET lease_owner = $1, lease
      claimed_at = $3, check_requested_at = NULL \
      WHERE id IN (SELECT id FROM logins \
                   WHERE next_check_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+                    AND disconnected_at IS NULL \
                   ORDER BY next_check_at, id LIMIT $4) \
      RETURNING id, workspace_id";
 /// A check requested during the lease (check_requested_at) wins over a later planned one.
@@ -243,6 +266,11 @@ pub const FAN_OUT_ENDPOINTS_PG: &str =
     "SELECT id FROM endpoints WHERE workspace_id = $1 ORDER BY id FOR KEY SHARE";
 pub const FAN_OUT_ENDPOINTS_SQLITE: &str =
     "SELECT id FROM endpoints WHERE workspace_id = $1 ORDER BY id";
+/// The one endpoint a targeted event goes to, locked like FAN_OUT_ENDPOINTS_PG.
+pub const ONE_ENDPOINT_PG: &str =
+    "SELECT id FROM endpoints WHERE workspace_id = $1 AND id = $2 FOR KEY SHARE";
+pub const ONE_ENDPOINT_SQLITE: &str =
+    "SELECT id FROM endpoints WHERE workspace_id = $1 AND id = $2";
 pub const INSERT_DELIVERY: &str = "INSERT INTO deliveries \
      (id, workspace_id, event_id, endpoint_id, next_attempt_at, created_at) \
      VALUES ($1, $2, $3, $4, $5, $5)";
@@ -293,3 +321,106 @@ pub const CONSUME_OAUTH_STATE: &str = concat!(
 );
 pub const OAUTH_STATE_EXPIRY: &str = "SELECT expires_at FROM oauth_states WHERE secret_hash = $1";
 pub const PURGE_OAUTH_STATES: &str = "DELETE FROM oauth_states WHERE expires_at < $1";
+
+pub const INSERT_USER: &str = concat!(
+    "INSERT INTO users (id, workspace_id, email, role, active, password_hash, invite_hash, \
+     invite_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+    user_cols!()
+);
+pub const USER_BY_EMAIL: &str = "SELECT id, workspace_id, active FROM users WHERE email = $1";
+/// A re-invitation of a still-pending user: the old link's hash is replaced, so it stops working.
+pub const REINVITE_USER: &str = concat!(
+    "UPDATE users SET role = $2, invite_hash = $3, invite_expires_at = $4 \
+     WHERE id = $1 AND NOT active RETURNING ",
+    user_cols!()
+);
+pub const GET_INVITE: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    " FROM users WHERE invite_hash = $1 AND invite_expires_at > $2 AND NOT active"
+);
+/// Finding and using up in one statement is what makes an invitation single use under
+/// concurrency.
+pub const ACCEPT_INVITE: &str = concat!(
+    "UPDATE users SET password_hash = $2, active = TRUE, invite_hash = NULL, \
+     invite_expires_at = NULL \
+     WHERE invite_hash = $1 AND invite_expires_at > $3 AND NOT active RETURNING ",
+    user_cols!()
+);
+pub const FIND_USER_FOR_SIGN_IN: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    ", password_hash FROM users WHERE email = $1 AND active AND password_hash IS NOT NULL"
+);
+pub const GET_USER: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    " FROM users WHERE workspace_id = $1 AND id = $2"
+);
+pub const LIST_USERS: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    " FROM users WHERE workspace_id = $1 ORDER BY created_at, id"
+);
+// Sessions cascade from their user (see the 0003 migration).
+pub const DELETE_USER: &str = "DELETE FROM users WHERE workspace_id = $1 AND id = $2";
+pub const SET_USER_PASSWORD: &str =
+    "UPDATE users SET password_hash = $3 WHERE workspace_id = $1 AND id = $2 AND active";
+pub const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+/// Only for a user that still exists, in its workspace, and is active; the session's workspace
+/// is the user's.
+pub const INSERT_SESSION: &str = "INSERT INTO sessions \
+     (id, user_id, workspace_id, secret_hash, expires_at, created_at) \
+     SELECT $1, id, workspace_id, $3, $4, $5 FROM users \
+     WHERE id = $2 AND workspace_id = $6 AND active";
+pub const GET_SESSION: &str = "SELECT s.id AS session_id, s.expires_at AS session_expires_at, \
+     u.id, u.workspace_id, u.email, u.role, u.active, u.invite_expires_at, u.created_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.secret_hash = $1 AND s.expires_at > $2 AND u.active";
+pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE secret_hash = $1";
+pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
+
+/// The overview's page of logins. $4-$6 are the asset filters: a login qualifies through one of
+/// its assets matching all of those set, or, with the status filter alone, through its own
+/// status. Bit sets as in LIST_ASSETS.
+pub const OVERVIEW_LOGINS: &str = concat!(
+    "SELECT ",
+    login_cols!(),
+    " FROM logins l WHERE l.workspace_id = $1 \
+       AND ($2 IS NULL OR l.network = $2) \
+       AND ($3 IS NULL OR l.id > $3) \
+       AND (($4 IS NULL AND $5 IS NULL AND $6 IS NULL) \
+            OR ($5 IS NULL AND $6 IS NULL AND l.status = $4) \
+            OR EXISTS (SELECT 1 FROM assets a \
+                       WHERE a.workspace_id = $1 AND a.login_id = l.id \
+                         AND ($4 IS NULL OR a.status = $4) \
+                         AND ($5 IS NULL OR (a.owners_mask & $5) <> 0) \
+                         AND ($6 IS NULL OR ((a.unavailable_mask | a.at_risk_mask) & $6) <> 0))) \
+     ORDER BY l.id LIMIT $7"
+);
+macro_rules! overview_assets {
+    ($logins:literal) => {
+        concat!(
+            "SELECT ",
+            asset_cols!(),
+            ", report FROM assets WHERE workspace_id = $1 AND ",
+            $logins,
+            " AND ($3 IS NULL OR status = $3) \
+               AND ($4 IS NULL OR (owners_mask & $4) <> 0) \
+               AND ($5 IS NULL OR ((unavailable_mask | at_risk_mask) & $5) <> 0) \
+             ORDER BY login_id, name, id"
+        )
+    };
+}
+/// $2 is a uuid[] of the logins.
+pub const OVERVIEW_ASSETS_PG: &str = overview_assets!("login_id = ANY($2)");
+/// SQLite has no arrays: $2 is a JSON array of the logins' ids in hex, turned back into the
+/// 16-byte blobs ids are stored as.
+pub const OVERVIEW_ASSETS_SQLITE: &str =
+    overview_assets!("login_id IN (SELECT unhex(value) FROM json_each($2))");
+/// Grouped by the whole set: at most one row per distinct combination of owners, which the store
+/// then counts per owner.
+pub const COUNT_ASSETS_BY_OWNERS: &str = "SELECT owners_mask, COUNT(*) FROM assets \
+     WHERE workspace_id = $1 AND owners_mask <> 0 GROUP BY owners_mask";
+pub const COUNT_LOGINS_BY_STATUS: &str =
+    "SELECT status, COUNT(*) FROM logins WHERE workspace_id = $1 GROUP BY status";

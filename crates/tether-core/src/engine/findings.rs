@@ -100,7 +100,8 @@ pub(crate) fn owner(code: FindingCode) -> Owner {
         | PermissionMissing
         | PermissionExpired
         | PermissionNotGrantedForAsset
-        | ReconnectForNewScope => Owner::ConnectingUser,
+        | ReconnectForNewScope
+        | DisconnectedInTether => Owner::ConnectingUser,
         TaskMissing | RoleMissing | AssetAccessLost | InstagramNotLinked | AccountRestricted => {
             Owner::AssetAdmin
         }
@@ -114,9 +115,8 @@ pub(crate) fn owner(code: FindingCode) -> Owner {
 pub(crate) fn severity(code: FindingCode) -> Status {
     use FindingCode::*;
     match code {
-        TokenExpired | TokenInvalidated | AppRemoved | CheckpointRequired | DataAccessExpired => {
-            Status::Disconnected
-        }
+        TokenExpired | TokenInvalidated | AppRemoved | CheckpointRequired | DataAccessExpired
+        | DisconnectedInTether => Status::Disconnected,
         TokenExpiring | DataAccessExpiring => Status::AtRisk,
         PlatformUnsupported => Status::Unsupported,
         _ => Status::ActionRequired,

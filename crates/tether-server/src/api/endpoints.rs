@@ -47,12 +47,7 @@ pub async fn create_endpoint(
     ws: Workspace,
     ApiJson(body): ApiJson<NewEndpoint>,
 ) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
-    let url = url::Url::parse(&body.url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| {
-            ApiError::bad_request("invalid_url", "url must be an absolute http(s) URL")
-        })?;
+    let url = check_url(&body.url)?;
     let (e, secret) = s
         .store
         .create_endpoint(ws.0, url.as_str(), &body.description, s.clock.now())
@@ -69,6 +64,14 @@ pub async fn create_endpoint(
             secret: secret.expose_secret().to_owned(),
         }),
     ))
+}
+
+/// An endpoint's address: absolute http(s) with a host.
+pub fn check_url(raw: &str) -> ApiResult<url::Url> {
+    url::Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| ApiError::bad_request("invalid_url", "url must be an absolute http(s) URL"))
 }
 
 /// The workspace's webhook endpoints (without secrets).

@@ -88,7 +88,7 @@ pub async fn check_login(
     Ok(Json(check_now(&s, login).await?))
 }
 
-pub(super) async fn check_now(s: &AppState, login: Login) -> ApiResult<CheckView> {
+pub async fn check_now(s: &AppState, login: Login) -> ApiResult<CheckView> {
     let now = s.clock.now();
     let result = check_logins(s, std::slice::from_ref(&login), now)
         .await?

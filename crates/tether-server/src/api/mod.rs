@@ -3,8 +3,8 @@
 
 mod assets;
 mod connect;
-mod endpoints;
-mod logins;
+pub mod endpoints;
+pub mod logins;
 mod platform_errors;
 pub mod views;
 

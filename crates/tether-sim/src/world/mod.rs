@@ -246,6 +246,30 @@ impl World {
             .unwrap_or_else(|e| panic!("embedded demo world is invalid: {e}"))
     }
 
+    /// What a connection would hold for each person: their newest user token, with their id
+    /// and name, in id order (the demo world also keeps an old, expired token of Alice's for
+    /// `diagnose`).
+    pub fn newest_user_tokens(&self) -> Vec<(String, String, String)> {
+        let mut newest: std::collections::BTreeMap<&str, &Token> = Default::default();
+        for t in self
+            .tokens
+            .values()
+            .filter(|t| matches!(t.kind, TokenKind::User))
+        {
+            let slot = newest.entry(t.user.as_str()).or_insert(t);
+            if t.issued_at > slot.issued_at {
+                *slot = t;
+            }
+        }
+        newest
+            .values()
+            .map(|t| {
+                let name = self.users.get(&t.user).map(|u| u.name.clone());
+                (t.user.clone(), name.unwrap_or_default(), t.token.clone())
+            })
+            .collect()
+    }
+
     /// A large world for benchmarks: person `i` logs in with `tok-user-{i}` and manages
     /// `pages_per_user` Pages with every task; every other Page has an Instagram business account.
     pub fn synthetic(users: usize, pages_per_user: usize) -> World {

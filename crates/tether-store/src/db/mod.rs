@@ -7,14 +7,13 @@ use crate::seal::KeyRing;
 use crate::sql;
 use crate::*;
 use jiff::Timestamp;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::Value;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use sqlx::types::Json;
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
 #[derive(Clone)]
 enum Pool {
@@ -36,11 +35,14 @@ mod assets;
 mod connect;
 mod history;
 mod oauth;
+mod overview;
+mod people;
 mod rows;
 mod schedule;
 mod tokens;
 mod webhooks;
 mod words;
+mod workspaces;
 
 pub use connect::Timeouts;
 use rows::*;
@@ -95,60 +97,19 @@ impl SqlStore {
 
 impl Store for SqlStore {
     async fn create_workspace(&self, name: &str, now: Timestamp) -> Result<Workspace> {
-        let ws = Workspace {
-            id: WorkspaceId::new(),
-            name: name.to_owned(),
-            created_at: now,
-        };
-        on_pool!(&self.pool, |p| sqlx::query(sql::INSERT_WORKSPACE)
-            .bind(ws.id.0)
-            .bind(&ws.name)
-            .bind(us(now))
-            .execute(p)
-            .await
-            .map(|_| ()))?;
-        Ok(ws)
+        self.new_workspace(name, now).await
     }
 
     async fn get_workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>> {
-        let row: Option<(Uuid, String, i64)> =
-            on_pool!(&self.pool, |p| sqlx::query_as(sql::GET_WORKSPACE)
-                .bind(id.0)
-                .fetch_optional(p)
-                .await)?;
-        row.map(workspace).transpose()
+        self.workspace_row(id).await
     }
 
     async fn create_api_key(&self, ws: WorkspaceId, now: Timestamp) -> Result<NewApiKey> {
-        let mut bytes = [0u8; 32];
-        rand::fill(&mut bytes);
-        let secret = format!("tk_{}", hex::encode(bytes));
-        let prefix = secret[..10].to_owned();
-        let id = ApiKeyId::new();
-        on_pool!(&self.pool, |p| sqlx::query(sql::INSERT_API_KEY)
-            .bind(id.0)
-            .bind(ws.0)
-            .bind(&prefix)
-            .bind(hash_secret(&secret))
-            .bind(us(now))
-            .execute(p)
-            .await
-            .map(|_| ()))?;
-        Ok(NewApiKey {
-            id,
-            prefix,
-            secret: SecretString::from(secret),
-        })
+        self.new_api_key(ws, now).await
     }
 
     async fn authenticate_api_key(&self, secret: &SecretString) -> Result<Option<WorkspaceId>> {
-        let hash = hash_secret(secret.expose_secret());
-        let row: Option<(Uuid,)> =
-            on_pool!(&self.pool, |p| sqlx::query_as(sql::AUTHENTICATE_API_KEY)
-                .bind(&hash)
-                .fetch_optional(p)
-                .await)?;
-        Ok(row.map(|(id,)| WorkspaceId(id)))
+        self.key_workspace(secret).await
     }
 
     async fn delete_login(&self, ws: WorkspaceId, id: LoginId) -> Result<bool> {
@@ -162,14 +123,7 @@ impl Store for SqlStore {
     }
 
     async fn revoke_api_key(&self, ws: WorkspaceId, key: ApiKeyId, now: Timestamp) -> Result<bool> {
-        let done = on_pool!(&self.pool, |p| sqlx::query(sql::REVOKE_API_KEY)
-            .bind(ws.0)
-            .bind(key.0)
-            .bind(us(now))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        self.revoke_key(ws, key, now).await
     }
 
     async fn upsert_login(&self, ws: WorkspaceId, new: NewLogin, now: Timestamp) -> Result<Login> {
@@ -405,6 +359,18 @@ impl Store for SqlStore {
         self.enqueue(ws, event_type, payload, now).await
     }
 
+    async fn enqueue_event_for(
+        &self,
+        ws: WorkspaceId,
+        endpoint: EndpointId,
+        event_type: &str,
+        payload: &Value,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.enqueue_for(ws, endpoint, event_type, payload, now)
+            .await
+    }
+
     async fn create_endpoint(
         &self,
         ws: WorkspaceId,
@@ -450,15 +416,7 @@ impl Store for SqlStore {
         status: u16,
         now: Timestamp,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DELIVERY_SUCCEEDED)
-            .bind(id.0)
-            .bind(owner)
-            .bind(i64::from(status))
-            .bind(us(now))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+        self.delivery_ok(id, owner, status, now).await
     }
 
     async fn delivery_failed(
@@ -470,17 +428,8 @@ impl Store for SqlStore {
         next_attempt_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DELIVERY_FAILED)
-            .bind(id.0)
-            .bind(owner)
-            .bind(status.map(i64::from))
-            .bind(clip(error))
-            .bind(next_attempt_at.map(us))
-            .bind(us(now))
-            .execute(p)
+        self.delivery_err(id, owner, status, error, next_attempt_at, now)
             .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
     }
 
     async fn list_deliveries(
@@ -507,12 +456,131 @@ impl Store for SqlStore {
         rows.into_iter().map(event).collect()
     }
 
+    async fn create_user(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        role: Role,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<User> {
+        self.new_user(ws, email, role, password_hash, now).await
+    }
+
+    async fn invite_user(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        role: Role,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(User, SecretString)> {
+        self.invite(ws, email, role, expires_at, now).await
+    }
+
+    async fn get_invite(&self, secret: &str, now: Timestamp) -> Result<Option<User>> {
+        self.invite_of(secret, now).await
+    }
+
+    async fn accept_invite(
+        &self,
+        secret: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>> {
+        self.accept(secret, password_hash, now).await
+    }
+
+    async fn find_user_for_sign_in(&self, email: &str) -> Result<Option<(User, String)>> {
+        self.sign_in_user(email).await
+    }
+
+    async fn get_user(&self, ws: WorkspaceId, id: UserId) -> Result<Option<User>> {
+        self.user_row(ws, id).await
+    }
+
+    async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<User>> {
+        self.users(ws).await
+    }
+
+    async fn delete_user(&self, ws: WorkspaceId, id: UserId) -> Result<bool> {
+        self.remove_user(ws, id).await
+    }
+
+    async fn set_user_password(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        password_hash: &str,
+    ) -> Result<bool> {
+        self.set_password(ws, id, password_hash).await
+    }
+
+    async fn create_session(
+        &self,
+        user: &User,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<SecretString> {
+        self.new_session(user, expires_at, now).await
+    }
+
+    async fn get_session(&self, secret: &str, now: Timestamp) -> Result<Option<SessionUser>> {
+        self.session_of(secret, now).await
+    }
+
+    async fn delete_session(&self, secret: &str) -> Result<bool> {
+        self.end_session(secret).await
+    }
+
+    async fn purge_sessions(&self, before: Timestamp) -> Result<u64> {
+        self.purge_expired_sessions(before).await
+    }
+
+    async fn list_api_keys(&self, ws: WorkspaceId) -> Result<Vec<ApiKey>> {
+        self.api_keys(ws).await
+    }
+
+    async fn update_workspace_settings(
+        &self,
+        ws: WorkspaceId,
+        profile: Option<&str>,
+        warning_days: Option<u32>,
+    ) -> Result<bool> {
+        self.settings(ws, profile, warning_days).await
+    }
+
+    async fn list_overview_logins(
+        &self,
+        ws: WorkspaceId,
+        filter: &OverviewFilter,
+    ) -> Result<Vec<Login>> {
+        self.overview_logins(ws, filter).await
+    }
+
+    async fn list_overview_assets(
+        &self,
+        ws: WorkspaceId,
+        logins: &[LoginId],
+        filter: &OverviewFilter,
+    ) -> Result<Vec<AssetRecord>> {
+        self.overview_assets(ws, logins, filter).await
+    }
+
+    async fn count_assets_by_owner(&self, ws: WorkspaceId) -> Result<Vec<(Owner, u64)>> {
+        self.count_by_owner(ws).await
+    }
+
+    async fn count_logins_by_status(&self, ws: WorkspaceId) -> Result<Vec<(Status, u64)>> {
+        self.count_logins(ws).await
+    }
+
+    async fn disconnect_login(&self, ws: WorkspaceId, id: LoginId, now: Timestamp) -> Result<bool> {
+        self.disconnect(ws, id, now).await
+    }
+
     async fn list_workspaces(&self) -> Result<Vec<Workspace>> {
-        let rows: Vec<(Uuid, String, i64)> =
-            on_pool!(&self.pool, |p| sqlx::query_as(sql::LIST_WORKSPACES)
-                .fetch_all(p)
-                .await)?;
-        rows.into_iter().map(workspace).collect()
+        self.workspaces().await
     }
 
     async fn claim_digest(
@@ -521,21 +589,6 @@ impl Store for SqlStore {
         now: Timestamp,
         period: Duration,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| sqlx::query(sql::CLAIM_DIGEST)
-            .bind(ws.0)
-            .bind(us(now))
-            .bind(us(now).saturating_sub(micros_of(period)))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+        self.take_digest(ws, now, period).await
     }
-}
-
-fn workspace((id, name, at): (Uuid, String, i64)) -> Result<Workspace> {
-    Ok(Workspace {
-        id: WorkspaceId(id),
-        name,
-        created_at: ts("workspaces.created_at", at)?,
-    })
 }

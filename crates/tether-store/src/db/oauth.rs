@@ -4,8 +4,6 @@ use super::rows::*;
 use super::{BeginWrite, Pool, SqlStore};
 use crate::sql;
 use crate::*;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 use secrecy::SecretString;
 use sqlx::types::Json;
@@ -17,9 +15,7 @@ impl SqlStore {
         state: &NewOAuthState,
         now: Timestamp,
     ) -> Result<SecretString> {
-        let mut bytes = [0u8; 32];
-        rand::fill(&mut bytes);
-        let secret = URL_SAFE_NO_PAD.encode(bytes);
+        let secret = random_secret();
         let ws = state.workspace_id;
         on_pool!(&self.pool, |p| {
             let mut tx = p.begin_write().await?;

@@ -3,6 +3,8 @@
 
 use super::words::words_of;
 use crate::*;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -38,8 +40,46 @@ pub(super) fn micros_of(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
+/// A secret handed to a browser (an OAuth `state`, an invitation link, a session cookie): 32 random
+/// bytes, base64url, unpadded. Only its [`hash_secret`] is stored.
+pub(super) fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 pub(super) fn hash_secret(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+pub(super) type WorkspaceRow = (Uuid, String, i64, Option<String>, Option<i64>);
+
+pub(super) fn workspace((id, name, at, profile, warning_days): WorkspaceRow) -> Result<Workspace> {
+    Ok(Workspace {
+        id: WorkspaceId(id),
+        name,
+        created_at: ts("workspaces.created_at", at)?,
+        profile,
+        warning_days: warning_days
+            .map(|d| {
+                u32::try_from(d).map_err(|_| StoreError::Corrupt {
+                    column: "workspaces.warning_days",
+                    value: d.to_string(),
+                })
+            })
+            .transpose()?,
+    })
+}
+
+pub(super) type ApiKeyRow = (Uuid, String, i64, Option<i64>);
+
+pub(super) fn api_key((id, prefix, created_at, revoked_at): ApiKeyRow) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: ApiKeyId(id),
+        prefix,
+        created_at: ts("api_keys.created_at", created_at)?,
+        revoked_at: opt_ts("api_keys.revoked_at", revoked_at)?,
+    })
 }
 
 /// Wider than sqlx's largest tuple, hence a struct; fields are named as the columns.
@@ -64,6 +104,7 @@ pub(super) struct LoginRow {
     last_failed_at: Option<i64>,
     last_changed_at: Option<i64>,
     known_token: Option<Json<Value>>,
+    disconnected_at: Option<i64>,
 }
 
 pub(super) fn login(r: LoginRow) -> Result<Login> {
@@ -90,6 +131,7 @@ pub(super) fn login(r: LoginRow) -> Result<Login> {
         last_failed_at: opt_ts("logins.last_failed_at", r.last_failed_at)?,
         last_changed_at: opt_ts("logins.last_changed_at", r.last_changed_at)?,
         known_token: r.known_token.map(|j| j.0),
+        disconnected_at: opt_ts("logins.disconnected_at", r.disconnected_at)?,
     })
 }
 
@@ -281,6 +323,52 @@ pub(super) fn oauth_state(r: OAuthStateRow) -> Result<OAuthState> {
         return_to: r.return_to,
         expires_at: ts("oauth_states.expires_at", r.expires_at)?,
         created_at: ts("oauth_states.created_at", r.created_at)?,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    email: String,
+    role: String,
+    active: bool,
+    invite_expires_at: Option<i64>,
+    created_at: i64,
+}
+
+pub(super) fn user(r: UserRow) -> Result<User> {
+    Ok(User {
+        id: UserId(r.id),
+        workspace_id: WorkspaceId(r.workspace_id),
+        email: r.email,
+        role: word("users.role", &r.role)?,
+        active: r.active,
+        invite_expires_at: opt_ts("users.invite_expires_at", r.invite_expires_at)?,
+        created_at: ts("users.created_at", r.created_at)?,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SignInRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    session_id: Uuid,
+    session_expires_at: i64,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+pub(super) fn session(r: SessionRow) -> Result<SessionUser> {
+    Ok(SessionUser {
+        session_id: SessionId(r.session_id),
+        user: user(r.user)?,
+        expires_at: ts("sessions.expires_at", r.session_expires_at)?,
     })
 }
 

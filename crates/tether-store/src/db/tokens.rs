@@ -1,5 +1,5 @@
-//! Logins' sealed tokens: sealing on connect and reconnect, opening, and re-sealing on rotation
-//! (webhook endpoints' signing secrets too).
+//! Logins' sealed tokens: sealing on connect and reconnect, opening, erasing on disconnect, and
+//! re-sealing on rotation (webhook endpoints' signing secrets too).
 
 use super::rows::*;
 use super::webhooks::endpoint_aad;
@@ -75,16 +75,19 @@ impl SqlStore {
     }
 
     pub(super) async fn open_token(&self, ws: WorkspaceId, id: LoginId) -> Result<SecretString> {
-        let row: Option<(String, Vec<u8>)> =
+        let row: Option<(String, Vec<u8>, Option<i64>)> =
             on_pool!(&self.pool, |p| sqlx::query_as(sql::GET_LOGIN_TOKEN)
                 .bind(ws.0)
                 .bind(id.0)
                 .fetch_optional(p)
                 .await)?;
-        let (network, sealed) = row.ok_or(StoreError::NotFound {
+        let (network, sealed, disconnected_at) = row.ok_or(StoreError::NotFound {
             what: "login",
             id: id.0,
         })?;
+        if disconnected_at.is_some() {
+            return Err(StoreError::Disconnected { login: id.0 });
+        }
         let network: Network = word("logins.network", &network)?;
         self.keys
             .open(&sealed, &user_aad(id.0, network))
@@ -92,6 +95,25 @@ impl SqlStore {
                 login: id.0,
                 source,
             })
+    }
+
+    pub(super) async fn disconnect(
+        &self,
+        ws: WorkspaceId,
+        id: LoginId,
+        now: Timestamp,
+    ) -> Result<bool> {
+        // An empty value keeps token_sealed NOT NULL; it never opens (no key id, no nonce), and
+        // open_token answers Disconnected before trying.
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DISCONNECT_LOGIN)
+            .bind(ws.0)
+            .bind(id.0)
+            .bind(Vec::<u8>::new())
+            .bind(us(now))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 
     /// Logins first, then webhook endpoints; each batch is one transaction.

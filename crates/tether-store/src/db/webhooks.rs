@@ -63,6 +63,47 @@ impl SqlStore {
         Ok(id)
     }
 
+    pub(super) async fn enqueue_for(
+        &self,
+        ws: WorkspaceId,
+        endpoint: EndpointId,
+        event_type: &str,
+        payload: &Value,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let id = EventId::new();
+        let find = self.dialect(sql::ONE_ENDPOINT_SQLITE, sql::ONE_ENDPOINT_PG);
+        on_pool!(&self.pool, |p| {
+            let mut tx = p.begin_write().await?;
+            let found: Option<(Uuid,)> = sqlx::query_as(find)
+                .bind(ws.0)
+                .bind(endpoint.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Ok(false);
+            }
+            sqlx::query(sql::INSERT_EVENT)
+                .bind(id.0)
+                .bind(ws.0)
+                .bind(event_type)
+                .bind(Json(payload))
+                .bind(us(now))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(sql::INSERT_DELIVERY)
+                .bind(Uuid::now_v7())
+                .bind(ws.0)
+                .bind(id.0)
+                .bind(endpoint.0)
+                .bind(us(now))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(true)
+        })
+    }
+
     pub(super) async fn new_endpoint(
         &self,
         ws: WorkspaceId,
@@ -170,5 +211,45 @@ impl SqlStore {
         // Most overdue first, as claimed (RETURNING has no defined order).
         jobs.sort_by_key(|(due, job)| (*due, job.id));
         Ok(jobs.into_iter().map(|(_, job)| job).collect())
+    }
+
+    pub(super) async fn delivery_ok(
+        &self,
+        id: DeliveryId,
+        owner: &str,
+        status: u16,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DELIVERY_SUCCEEDED)
+            .bind(id.0)
+            .bind(owner)
+            .bind(i64::from(status))
+            .bind(us(now))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    pub(super) async fn delivery_err(
+        &self,
+        id: DeliveryId,
+        owner: &str,
+        status: Option<u16>,
+        error: &str,
+        next_attempt_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DELIVERY_FAILED)
+            .bind(id.0)
+            .bind(owner)
+            .bind(status.map(i64::from))
+            .bind(clip(error))
+            .bind(next_attempt_at.map(us))
+            .bind(us(now))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 }

@@ -3,7 +3,10 @@
 use crate::harness::{TestDb, all_assets, for_each_engine, t, verdict, workspace_with_login};
 use serde_json::json;
 use tether_core::vocab::{AssetKind, Status};
-use tether_store::{AssetFilter, Diagnosis, FactsSubject, NewAsset, Store, StoreError};
+use tether_store::{
+    AssetFilter, Diagnosis, FactsSubject, NewAsset, OverviewFilter, Role, Store, StoreError,
+    WorkspaceId,
+};
 
 #[tokio::test]
 async fn workspaces_are_isolated() {
@@ -144,6 +147,38 @@ async fn isolation(db: TestDb) {
     );
     assert!(s.get_asset_report(a, asset_a.id).await.unwrap().is_some());
 
+    // Nor the dashboard's: overview, counts, users, keys; nor can B disconnect A's login.
+    let overview = OverviewFilter {
+        limit: 100,
+        ..OverviewFilter::default()
+    };
+    assert_eq!(s.list_overview_logins(b, &overview).await.unwrap().len(), 1);
+    assert!(
+        s.list_overview_assets(b, &[login_a.id], &overview)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.count_logins_by_status(b).await.unwrap(),
+        vec![(Status::Pending, 1)]
+    );
+    assert!(s.count_assets_by_owner(b).await.unwrap().is_empty());
+    let ann = s
+        .create_user(a, "ann@a.example", Role::Owner, "hash", t(6))
+        .await
+        .unwrap();
+    s.create_api_key(a, t(6)).await.unwrap();
+    assert!(s.list_users(b).await.unwrap().is_empty());
+    assert!(s.get_user(b, ann.id).await.unwrap().is_none());
+    assert!(!s.delete_user(b, ann.id).await.unwrap());
+    assert!(!s.set_user_password(b, ann.id, "other").await.unwrap());
+    assert!(s.list_api_keys(b).await.unwrap().is_empty());
+    assert!(!s.disconnect_login(b, login_a.id, t(7)).await.unwrap());
+    assert!(s.login_token(a, login_a.id).await.is_ok());
+    assert_eq!(s.list_users(a).await.unwrap(), vec![ann]);
+    assert_eq!(s.list_api_keys(a).await.unwrap().len(), 1);
+
     // A still sees all of its own.
     assert_eq!(
         s.list_assets(a, &all_assets()).await.unwrap(),
@@ -191,7 +226,58 @@ async fn api_keys(db: TestDb) {
         s.authenticate_api_key(&key_b.secret).await.unwrap(),
         Some(b.id)
     );
-    assert_eq!(s.get_workspace(a.id).await.unwrap(), Some(a));
+    assert_eq!(s.get_workspace(a.id).await.unwrap(), Some(a.clone()));
+
+    // Listings show every key, newest first, revoked ones with their time; never a secret.
+    let key_a2 = s.create_api_key(a.id, t(3)).await.unwrap();
+    let listed = s.list_api_keys(a.id).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|k| (k.id, k.prefix.as_str(), k.created_at, k.revoked_at))
+            .collect::<Vec<_>>(),
+        vec![
+            (key_a2.id, key_a2.prefix.as_str(), t(3), None),
+            (key_a.id, key_a.prefix.as_str(), t(1), Some(t(2)))
+        ],
+        "{}",
+        db.engine()
+    );
+    assert_eq!(s.list_api_keys(b.id).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn workspace_settings_round_trip() {
+    for_each_engine(|db: TestDb| async move {
+        let s = &db.store;
+        let a = s.create_workspace("a", t(0)).await.unwrap();
+        let b = s.create_workspace("b", t(0)).await.unwrap();
+        assert_eq!((a.profile.as_deref(), a.warning_days), (None, None));
+        assert!(
+            s.update_workspace_settings(a.id, Some("scheduler"), Some(14))
+                .await
+                .unwrap()
+        );
+        let got = s.get_workspace(a.id).await.unwrap().unwrap();
+        assert_eq!(
+            (got.name.as_str(), got.profile.as_deref(), got.warning_days),
+            ("a", Some("scheduler"), Some(14)),
+            "{}",
+            db.engine()
+        );
+        assert_eq!(s.get_workspace(b.id).await.unwrap(), Some(b.clone()));
+        let listed = s.list_workspaces().await.unwrap();
+        assert!(listed.contains(&got) && listed.contains(&b));
+        // Back to the defaults.
+        assert!(s.update_workspace_settings(a.id, None, None).await.unwrap());
+        assert_eq!(s.get_workspace(a.id).await.unwrap(), Some(a));
+        assert!(
+            !s.update_workspace_settings(WorkspaceId::new(), Some("x"), Some(1))
+                .await
+                .unwrap()
+        );
+    })
+    .await;
 }
 
 #[tokio::test]

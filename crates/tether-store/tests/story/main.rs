@@ -9,4 +9,6 @@ mod leases;
 mod migrations;
 mod oauth;
 mod outbox;
+mod overview;
+mod people;
 mod tokens;

@@ -13,8 +13,8 @@ use sqlx::types::Json;
 use std::time::Duration;
 use tether_core::vocab::{Network, Status};
 use tether_store::{
-    AssetId, KeyRing, LoginId, SqlStore, Store, StoreError, Timeouts, TokenAad, TokenKind,
-    WorkspaceId,
+    AssetId, KeyRing, LoginId, OverviewFilter, Role, SqlStore, Store, StoreError, Timeouts,
+    TokenAad, TokenKind, WorkspaceId,
 };
 use uuid::Uuid;
 
@@ -73,6 +73,7 @@ async fn a_plain_path_is_sqlite_and_unknown_schemes_are_refused() {
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
 
+/// Seeds a 0001 database, then connects: 0002 and 0003 apply over the data.
 #[tokio::test]
 async fn the_service_migration_upgrades_a_database_with_data() {
     for_each_empty_engine(upgrade).await;
@@ -188,6 +189,44 @@ async fn upgrade(db: EmptyDb) {
         .unwrap();
     s.enqueue_event(ws, "test", &json!({}), t(1)).await.unwrap();
     assert_eq!(s.list_deliveries(ws, None, 10).await.unwrap().len(), 1);
+    // 0003: the old rows read with the dashboard's defaults, and its tables work.
+    let w = s.get_workspace(ws).await.unwrap().unwrap();
+    assert_eq!(
+        (w.name.as_str(), w.profile, w.warning_days),
+        ("old", None, None)
+    );
+    assert_eq!(
+        s.get_login(ws, login)
+            .await
+            .unwrap()
+            .unwrap()
+            .disconnected_at,
+        None
+    );
+    let user = s
+        .create_user(ws, "old@example.com", Role::Owner, "hash", t(2))
+        .await
+        .unwrap();
+    let cookie = s.create_session(&user, t(100), t(2)).await.unwrap();
+    assert!(
+        s.get_session(cookie.expose_secret(), t(3))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        s.list_overview_logins(
+            ws,
+            &OverviewFilter {
+                limit: 10,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .len(),
+        1
+    );
     s.close().await;
 }
 

@@ -255,3 +255,58 @@ async fn fan_out(db: TestDb) {
     );
     assert_eq!(s.list_events(ws).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_targeted_event_goes_to_its_one_endpoint() {
+    for_each_engine(|db: TestDb| async move {
+        let s = &db.store;
+        let a = s.create_workspace("a", t(0)).await.unwrap().id;
+        let b = s.create_workspace("b", t(0)).await.unwrap().id;
+        let (one, _) = s
+            .create_endpoint(a, "https://one.example/", "", t(0))
+            .await
+            .unwrap();
+        let (two, _) = s
+            .create_endpoint(a, "https://two.example/", "", t(0))
+            .await
+            .unwrap();
+        // Not another workspace's endpoint, not an unknown one: nothing is written.
+        assert!(
+            !s.enqueue_event_for(b, one.id, "ping", &json!({}), t(1))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.enqueue_event_for(a, EndpointId::new(), "ping", &json!({}), t(1))
+                .await
+                .unwrap()
+        );
+        assert!(s.list_events(a).await.unwrap().is_empty());
+        assert!(s.list_events(b).await.unwrap().is_empty());
+
+        assert!(
+            s.enqueue_event_for(a, two.id, "ping", &json!({"n": 1}), t(2))
+                .await
+                .unwrap(),
+            "{}",
+            db.engine()
+        );
+        let events = s.list_events(a).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].event_type.as_str(), &events[0].payload),
+            ("ping", &json!({"n": 1}))
+        );
+        let log = s.list_deliveries(a, None, 10).await.unwrap();
+        assert_eq!(
+            log.iter()
+                .map(|d| (d.endpoint_id, d.event_id))
+                .collect::<Vec<_>>(),
+            vec![(two.id, events[0].id)]
+        );
+        let jobs = s.claim_deliveries("d", t(2), LEASE, 10).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].endpoint.id, two.id);
+    })
+    .await;
+}

@@ -1,10 +1,15 @@
-//! Sealed tokens: round trip, bound to their row, never on disk in clear, rotatable.
+//! Sealed tokens: round trip, bound to their row, never on disk in clear, rotatable, erased when
+//! a person disconnects the login.
 
 use crate::harness::{
-    TestDb, for_each_engine, new_login, new_ring_text, ring, t, workspace_with_login,
+    TestDb, for_each_engine, new_login, new_ring_text, page, ring, t, verdict, workspace_with_login,
 };
 use secrecy::ExposeSecret;
-use tether_store::{KeyRing, ResealProgress, SealError, Store, StoreError};
+use serde_json::json;
+use tether_core::vocab::Status;
+use tether_store::{
+    Diagnosis, FactsSubject, KeyRing, LoginId, ResealProgress, SealError, Store, StoreError,
+};
 
 #[tokio::test]
 async fn tokens_round_trip_and_are_bound_to_their_row() {
@@ -203,4 +208,138 @@ async fn generated_keys_form_a_ring() {
     let keys = ring(&text);
     assert_eq!(keys.active_id(), 9);
     assert_eq!(KeyRing::generate_key().expose_secret().len(), 44);
+}
+
+#[tokio::test]
+async fn a_disconnected_login_loses_its_token_and_keeps_its_history() {
+    for_each_engine(disconnect).await;
+}
+
+async fn disconnect(db: TestDb) {
+    let s = &db.store;
+    let (ws, alice) = workspace_with_login(s, "alice").await;
+    let bob = s
+        .upsert_login(ws, new_login("bob", "EAA-token-of-bob"), t(0))
+        .await
+        .unwrap();
+    let asset = page(s, ws, alice.id, "1").await;
+    s.put_facts(
+        ws,
+        alice.id,
+        FactsSubject::Login(alice.id),
+        &json!({"scopes": ["pages_show_list"]}),
+        t(1),
+    )
+    .await
+    .unwrap();
+    s.set_known_token(ws, alice.id, &json!({"app_id": "1"}))
+        .await
+        .unwrap();
+    s.record_diagnosis(
+        ws,
+        alice.id,
+        &Diagnosis {
+            report: json!({"status": "connected"}),
+            login_status: Status::Connected,
+            login_findings: json!([]),
+            assets: vec![verdict(asset.id, Status::Connected, json!([]))],
+            at: t(2),
+        },
+    )
+    .await
+    .unwrap();
+    let other = s.create_workspace("other", t(0)).await.unwrap().id;
+    assert!(!s.disconnect_login(other, alice.id, t(3)).await.unwrap());
+    assert!(!s.disconnect_login(ws, LoginId::new(), t(3)).await.unwrap());
+
+    assert!(s.disconnect_login(ws, alice.id, t(3)).await.unwrap());
+    match s.login_token(ws, alice.id).await {
+        Err(e @ StoreError::Disconnected { login }) => {
+            assert_eq!(login, alice.id.0);
+            assert_eq!(
+                e.to_string(),
+                format!("login {} was disconnected; its token is gone", alice.id)
+            );
+        }
+        other => panic!("{}: {other:?}", db.engine()),
+    }
+    let gone = s.get_login(ws, alice.id).await.unwrap().unwrap();
+    assert_eq!(
+        (gone.disconnected_at, gone.status, gone.known_token.clone()),
+        (Some(t(3)), Status::Connected, None),
+        "statuses are the caller's to change"
+    );
+    // Disconnecting again keeps the first time.
+    assert!(s.disconnect_login(ws, alice.id, t(4)).await.unwrap());
+    assert_eq!(
+        s.get_login(ws, alice.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disconnected_at,
+        Some(t(3))
+    );
+    // Everything else stays.
+    assert!(s.get_asset(ws, asset.id).await.unwrap().is_some());
+    assert!(s.get_asset_report(ws, asset.id).await.unwrap().is_some());
+    assert!(s.get_diagnosis(ws, alice.id).await.unwrap().is_some());
+    assert!(
+        s.get_facts(ws, FactsSubject::Login(alice.id))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(s.list_transitions(ws, alice.id).await.unwrap().len(), 2);
+    assert_eq!(s.list_logins(ws).await.unwrap().len(), 2);
+
+    // The scheduler never claims it, however overdue; others carry on.
+    let lease = std::time::Duration::from_secs(60);
+    s.schedule_check(ws, alice.id, t(5)).await.unwrap();
+    let claims = s
+        .claim_due_logins("w", t(1_000_000), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        claims.iter().map(|c| c.login_id).collect::<Vec<_>>(),
+        vec![bob.id]
+    );
+    assert!(
+        s.claim_due_logins("w", t(2_000_000), lease, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.login_id != alice.id)
+    );
+
+    // A key rotation has no token of it to re-seal.
+    let key2 = new_ring_text(2);
+    let both = db.reopen(ring(&format!("{},{key2}", db.ring))).await;
+    let done = both.reseal_tokens(10, &mut |_| {}).await.unwrap();
+    assert_eq!(done, ResealProgress { done: 1, total: 1 }, "bob's only");
+    assert!(matches!(
+        both.login_token(ws, alice.id).await,
+        Err(StoreError::Disconnected { .. })
+    ));
+
+    // Reconnecting the same person: a new token, checked again, the same id and history.
+    let back = both
+        .upsert_login(ws, new_login("alice", "EAA-reconnected"), t(10))
+        .await
+        .unwrap();
+    assert_eq!((back.id, back.disconnected_at), (alice.id, None));
+    assert_eq!(
+        both.login_token(ws, alice.id)
+            .await
+            .unwrap()
+            .expose_secret(),
+        "EAA-reconnected"
+    );
+    assert_eq!(back.token_key_id, 2);
+    assert_eq!(both.list_transitions(ws, alice.id).await.unwrap().len(), 2);
+    let claims = both
+        .claim_due_logins("w2", t(3_000_000), lease, 10)
+        .await
+        .unwrap();
+    assert!(claims.iter().any(|c| c.login_id == alice.id));
+    both.close().await;
 }

@@ -1,0 +1,410 @@
+//! The dashboard over plain HTTP: sign-in and its cookie, CSRF on every form, roles, invitations,
+//! paging of the overview, and Disconnect (history kept, pre-flight says no, webhooks fire).
+//! The browser journeys are in tests/browser.
+
+use crate::harness::{Engine, TestApp, on_each_engine};
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use tether_server::dashboard::hash_password;
+use tether_store::{Role, Store, WorkspaceId};
+
+const PASSWORD: &str = "a long enough password";
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+struct Visitor {
+    http: reqwest::Client,
+    cookies: Vec<(String, String)>,
+}
+
+impl Visitor {
+    fn new() -> Visitor {
+        Visitor {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !val.is_empty() && !v.contains("Max-Age=0") {
+                self.cookies.push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, url: &str) -> (StatusCode, String, Option<String>) {
+        let r = self
+            .http
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let status = r.status();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, r.text().await.unwrap(), location)
+    }
+
+    async fn post(
+        &mut self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let r = self
+            .http
+            .post(url)
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let status = r.status();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, r.text().await.unwrap(), location)
+    }
+}
+
+/// The value of `<input … name="csrf" value="…">` on a page.
+fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token");
+    let rest = &html[at + 19..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+async fn workspace(t: &TestApp) -> WorkspaceId {
+    t.app.state.store.list_workspaces().await.unwrap()[0].id
+}
+
+async fn add_user(t: &TestApp, ws: WorkspaceId, email: &str, role: Role) {
+    let s = &t.app.state;
+    let phc = hash_password(&SecretString::from(PASSWORD.to_owned())).unwrap();
+    s.store
+        .create_user(ws, email, role, &phc, s.clock.now())
+        .await
+        .unwrap();
+}
+
+async fn signed_in(t: &TestApp, email: &str) -> (Visitor, String) {
+    let mut v = Visitor::new();
+    let (status, html, _) = v.get(&t.url("/app/sign-in")).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = csrf(&html);
+    let (status, _, location) = v
+        .post(
+            &t.url("/app/sign-in"),
+            &[
+                ("csrf", &token),
+                ("email", email),
+                ("password", PASSWORD),
+                ("next", "/app"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signed in");
+    assert_eq!(location.as_deref(), Some("/app"));
+    let (status, html, _) = v.get(&t.url("/app")).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = csrf(&html);
+    (v, token)
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_safe_cookie_and_refuses_wrong_passwords() {
+    on_each_engine(|engine| async move {
+        let t = TestApp::spawn(engine).await;
+        let ws = workspace(&t).await;
+        add_user(&t, ws, "Owner@Example.com", Role::Owner).await;
+        let mut v = Visitor::new();
+        // Not signed in: every page goes to sign-in, remembering where it was going.
+        let (status, _, location) = v.get(&t.url("/app/settings")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            location.as_deref(),
+            Some("/app/sign-in?next=%2Fapp%2Fsettings")
+        );
+        let (_, html, _) = v.get(&t.url("/app/sign-in")).await;
+        let token = csrf(&html);
+        let (status, html, _) = v
+            .post(
+                &t.url("/app/sign-in"),
+                &[
+                    ("csrf", &token),
+                    ("email", "owner@example.com"),
+                    ("password", "wrong password"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(html.contains("do not match"), "{html}");
+        assert!(!v.cookies.iter().any(|(k, _)| k == "tether_session"));
+        // Without the form's token, even the right password is refused.
+        let (status, _, _) = v
+            .post(
+                &t.url("/app/sign-in"),
+                &[("email", "owner@example.com"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // Email in any case and with spaces signs in; the cookie is HttpOnly and SameSite.
+        let r = v
+            .http
+            .post(t.url("/app/sign-in"))
+            .header("cookie", v.cookie_header())
+            .form(&[
+                ("csrf", token.as_str()),
+                ("email", "  OWNER@example.com "),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let set: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let session = set
+            .iter()
+            .find(|c| c.starts_with("tether_session="))
+            .expect("session cookie");
+        assert!(
+            session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+            "{session}"
+        );
+        assert!(
+            !session.contains("Secure"),
+            "plain http in tests: {session}"
+        );
+        v.keep(&r);
+        let (status, html, _) = v.get(&t.url("/app")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("owner@example.com"));
+        // Signing out ends the session on the server too.
+        let old = v.cookie_header();
+        let token = csrf(&html);
+        let (status, _, _) = v.post(&t.url("/app/sign-out"), &[("csrf", &token)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let r = v
+            .http
+            .get(t.url("/app"))
+            .header("cookie", old)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "the old cookie no longer works"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_form_needs_the_sessions_csrf_token() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    let (mut v, token) = signed_in(&t, "owner@example.com").await;
+    let before = t.app.state.store.list_api_keys(ws).await.unwrap().len();
+    for bad in ["", "forged", &token[1..]] {
+        let (status, html, _) = v.post(&t.url("/app/settings/keys"), &[("csrf", bad)]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{bad}");
+        assert!(html.contains("nothing was done"), "{html}");
+    }
+    // Another session's token is no good either.
+    add_user(&t, ws, "second@example.com", Role::Owner).await;
+    let (_, other_token) = signed_in(&t, "second@example.com").await;
+    let (status, _, _) = v
+        .post(&t.url("/app/settings/keys"), &[("csrf", &other_token)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.app.state.store.list_api_keys(ws).await.unwrap().len(),
+        before,
+        "no key was made"
+    );
+    let (status, html, _) = v
+        .post(&t.url("/app/settings/keys"), &[("csrf", &token)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("shown only once"));
+    assert_eq!(
+        t.app.state.store.list_api_keys(ws).await.unwrap().len(),
+        before + 1
+    );
+}
+
+#[tokio::test]
+async fn an_owner_invites_a_member_who_cannot_change_settings() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    let (mut owner, token) = signed_in(&t, "owner@example.com").await;
+    let (status, html, _) = owner
+        .post(
+            &t.url("/app/settings/members"),
+            &[
+                ("csrf", &token),
+                ("email", "new@example.com"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let at = html
+        .find("/app/invite/")
+        .expect("the invitation link is shown");
+    let link = &html[at..];
+    let link = &link[..link.find('"').unwrap()];
+    // The invited person sets a password through the link, once.
+    let mut invited = Visitor::new();
+    let (status, page, _) = invited.get(&t.url(link)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("new@example.com"));
+    let form_token = csrf(&page);
+    let (status, page, _) = invited
+        .post(
+            &t.url(link),
+            &[
+                ("csrf", &form_token),
+                ("password", "short"),
+                ("confirm", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("at least 8"));
+    let (status, _, _) = invited
+        .post(
+            &t.url(link),
+            &[
+                ("csrf", &form_token),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = invited.get(&t.url(link)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the link works once");
+    let (mut member, member_token) = signed_in(&t, "new@example.com").await;
+    let (status, _, _) = member.get(&t.url("/app/settings")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = member
+        .post(&t.url("/app/settings/keys"), &[("csrf", &member_token)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, overview, _) = member.get(&t.url("/app")).await;
+    assert!(
+        !overview.contains("/app/settings\""),
+        "no settings link for a member"
+    );
+}
+
+#[tokio::test]
+async fn disconnect_keeps_history_says_no_to_preflight_and_reconnect_works_again() {
+    on_each_engine(|engine| async move {
+        let t = TestApp::spawn(engine).await;
+        let ws = workspace(&t).await;
+        add_user(&t, ws, "owner@example.com", Role::Owner).await;
+        let r = t
+            .connect(crate::journey::ALICE, &[], &[], serde_json::json!({}))
+            .await;
+        assert!(r.status().is_redirection() || r.status().is_success());
+        let assets = t.assets().await;
+        let asset = assets[0]["id"].as_str().unwrap().to_owned();
+        let login = assets[0]["login_id"].as_str().unwrap().to_owned();
+        let (mut v, token) = signed_in(&t, "owner@example.com").await;
+        let (status, page, _) = v
+            .get(&t.url(&format!("/app/logins/{login}/disconnect")))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("erase"), "{page}");
+        let (status, _, location) = v
+            .post(
+                &t.url(&format!("/app/logins/{login}/disconnect")),
+                &[("csrf", &token)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location.as_deref(), Some("/app"));
+        let (_, overview, _) = v.get(&t.url("/app")).await;
+        assert!(
+            overview.contains("Disconnected in Tether"),
+            "the outcome is reported"
+        );
+        // Pre-flight says no, with the reason; the history keeps every step.
+        let (_, pre) = t
+            .get(&format!("/api/v1/assets/{asset}/preflight?feature=publish"))
+            .await;
+        assert_eq!(pre["allowed"], false, "{pre}");
+        assert_eq!(
+            pre["findings"][0]["code"], "disconnected_in_tether",
+            "{pre}"
+        );
+        let (_, history) = t.get(&format!("/api/v1/assets/{asset}/history")).await;
+        assert!(history.as_array().unwrap().len() >= 2, "{history}");
+        assert_eq!(
+            history.as_array().unwrap().last().unwrap()["new_status"],
+            "disconnected"
+        );
+        t.app.worker.drain().await.unwrap();
+        assert!(
+            t.events("asset.status_changed")
+                .iter()
+                .any(|e| e["data"]["new_status"] == "disconnected"
+                    || e["data"]["status"] == "disconnected"
+                    || e.to_string().contains("disconnected_in_tether")),
+            "a webhook announced it"
+        );
+        // The worker never checks it again; the token is gone from the database.
+        let report = t.step().await;
+        assert_eq!(report.checked, 0);
+        let id = tether_store::LoginId(login.parse().unwrap());
+        assert!(matches!(
+            t.app.state.store.login_token(ws, id).await,
+            Err(tether_store::StoreError::Disconnected { .. })
+        ));
+        // Reconnecting the same person brings it back, same login, same history.
+        t.connect(crate::journey::ALICE, &[], &[], serde_json::json!({}))
+            .await;
+        let l = t.app.state.store.get_login(ws, id).await.unwrap().unwrap();
+        assert!(l.disconnected_at.is_none());
+        let (_, pre) = t
+            .get(&format!("/api/v1/assets/{asset}/preflight?feature=publish"))
+            .await;
+        assert_ne!(
+            pre["findings"][0]["code"], "disconnected_in_tether",
+            "{pre}"
+        );
+    })
+    .await;
+}
