@@ -71,6 +71,18 @@ impl Setup {
         }
     }
 
+    /// The workspace's id, as the API key sees it.
+    pub async fn workspace_id(&self) -> String {
+        let db = tether_store::SqlStore::connect(
+            &self.db,
+            tether_store::KeyRing::parse(&secrecy::SecretString::from(self.k1.clone())).unwrap(),
+        )
+        .await
+        .unwrap();
+        let ws = tether_store::Store::list_workspaces(&db).await.unwrap();
+        ws[0].id.to_string()
+    }
+
     pub fn serve_args(&self, keys: &str, port: u16) -> Vec<String> {
         let sim = self.sim.base_url();
         let base = format!("http://127.0.0.1:{port}");
@@ -446,4 +458,119 @@ async fn log_json_logs_json_lines_and_ctrl_c_stops_cleanly() {
     assert_eq!(v["level"], "INFO", "{v}");
     assert!(v["login_id"].is_string(), "fields are flattened: {v}");
     assert!(!stderr.contains(&s.api_key), "{stderr}");
+}
+
+#[tokio::test]
+async fn user_add_makes_an_owner_who_signs_in_to_the_dashboard() {
+    let s = Setup::new("user-add").await;
+    let ws = s.workspace_id().await;
+    let add = |email: &str, ws: &str| {
+        vec![
+            "user".to_owned(),
+            "add".to_owned(),
+            "--workspace".to_owned(),
+            ws.to_owned(),
+            "--email".to_owned(),
+            email.to_owned(),
+            "--database".to_owned(),
+            s.db.clone(),
+            "--keys".to_owned(),
+            s.k1.clone(),
+        ]
+    };
+    let out = run(
+        &add("Owner@Agency.example", &ws),
+        &[],
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(out.status, 0, "{out}");
+    let password = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("a generated password is printed:\n{out}"))
+        .to_owned();
+    assert!(password.len() >= 16, "{password}");
+    assert!(!out.stderr.contains(&password), "printed once, on stdout");
+    // The same email again, and a workspace that does not exist: exit 2 with what is wrong.
+    let again = run(
+        &add("owner@agency.example", &ws),
+        &[],
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(again.status, 2, "{again}");
+    assert!(again.stderr.contains("already has an account"), "{again}");
+    let nowhere = run(
+        &add("x@agency.example", "00000000-0000-0000-0000-000000000000"),
+        &[],
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(nowhere.status, 2, "{nowhere}");
+    assert!(nowhere.stderr.contains("no workspace"), "{nowhere}");
+    assert!(
+        s.database_holds(&password).is_none(),
+        "only a hash is stored"
+    );
+
+    // Sign in to the served dashboard with it.
+    let server = s.serve(&s.k1).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(server.url("/app/sign-in")).send().await.unwrap();
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    let r = http
+        .post(server.url("/app/sign-in"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf),
+            ("email", "owner@agency.example"),
+            ("password", &password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed in");
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tether_session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let overview = http
+        .get(server.url("/app"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(overview.status(), StatusCode::OK);
+    assert!(
+        overview
+            .text()
+            .await
+            .unwrap()
+            .contains("No accounts are connected yet")
+    );
+    assert!(
+        !server.stderr().contains(&password),
+        "the password is never logged"
+    );
+    server.stop();
 }

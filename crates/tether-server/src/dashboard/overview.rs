@@ -281,12 +281,24 @@ pub fn asset_row(r: &AssetRecord, now: Timestamp) -> AssetRow {
                 .map(words::date)
         })
         .flatten();
-    let why = findings
+    // One line per missing piece: several features needing the same task share its line.
+    let mut merged: Vec<(&FindingView, Vec<&str>)> = Vec::new();
+    for f in &findings {
+        match merged
+            .iter_mut()
+            .find(|(g, _)| g.title == f.title && g.until == f.until)
+        {
+            Some((_, breaks)) => breaks.push(&f.breaks),
+            None => merged.push((f, vec![&f.breaks])),
+        }
+    }
+    let why = merged
         .iter()
-        .map(|f| {
+        .map(|(f, breaks)| {
             let mut line = f.title.clone();
-            if !f.breaks.is_empty() {
-                line.push_str(&format!(" — breaks {}", f.breaks));
+            let breaks: Vec<&str> = breaks.iter().copied().filter(|b| !b.is_empty()).collect();
+            if !breaks.is_empty() {
+                line.push_str(&format!(" — breaks {}", breaks.join(", ")));
             }
             if let Some(until) = &f.until {
                 line.push_str(&format!(" from {until}"));
