@@ -265,6 +265,22 @@ async fn main() -> anyhow::Result<()> {
     let now = Timestamp::now();
     let ws = store.create_workspace("Bench Agency", now).await?;
     let key = store.create_api_key(ws.id, now).await?;
+    // A signed-in dashboard owner, so the bench can load the accounts overview.
+    let phc = tether_server::dashboard::hash_password(&SecretString::from(
+        "bench owner password".to_owned(),
+    ))?;
+    let owner = store
+        .create_user(
+            ws.id,
+            "owner@bench.example",
+            tether_store::Role::Owner,
+            &phc,
+            now,
+        )
+        .await?;
+    let session = store
+        .create_session(&owner, now + SignedDuration::from_hours(12), now)
+        .await?;
     let day = SignedDuration::from_hours(24);
     let spacing = day / i32::try_from(args.logins).unwrap_or(i32::MAX);
     let seeder = Arc::new(Seeder {
@@ -311,6 +327,7 @@ async fn main() -> anyhow::Result<()> {
     out.flush()?;
     let summary = serde_json::json!({
         "api_key": key.secret.expose_secret(),
+        "session": session.expose_secret(),
         "workspace_id": ws.id.0,
         "logins": args.logins,
         "assets": assets,

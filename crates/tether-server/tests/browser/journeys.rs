@@ -82,16 +82,20 @@ async fn sign_in(b: &Browser, t: &TestApp, email: &str, password: &str) {
         .send_keys(password)
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(b, Locator::Css("form button[type=submit]")).await;
     b.client
         .wait()
         .for_element(Locator::Css("h1"))
+        .await
+        .unwrap();
+}
+
+async fn click(b: &Browser, at: Locator<'_>) {
+    b.client
+        .find(at)
+        .await
+        .unwrap_or_else(|e| panic!("{at:?}: {e}"))
+        .click()
         .await
         .unwrap();
 }
@@ -305,13 +309,7 @@ async fn reconnect_through_the_dialog_turns_an_orange_page_green() {
     b.screenshot("diagnostics").await;
     b.assert_accessible("diagnostics tab").await;
 
-    b.client
-        .find(Locator::Id("reconnect"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Id("reconnect")).await;
     // The simulator's Facebook dialog: choose the person, keep everything ticked, continue.
     let select = b
         .client
@@ -323,13 +321,7 @@ async fn reconnect_through_the_dialog_turns_an_orange_page_green() {
         .select_by_value(&login.platform_user_id)
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("form[method=get] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Css("form[method=get] button[type=submit]")).await;
     let allow = b
         .client
         .wait()
@@ -423,13 +415,7 @@ async fn refresh_after_a_page_admin_grants_the_task_turns_it_green() {
         .set_tasks(&target.asset.platform_id, &login.platform_user_id, &refs)
         .await
         .unwrap();
-    b.client
-        .find(Locator::Id("refresh"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Id("refresh")).await;
     b.client
         .wait()
         .for_element(Locator::Css(".flash"))
@@ -511,13 +497,7 @@ async fn settings_create_a_key_once_and_send_a_test_event() {
     sign_in(&b, &t, OWNER, PASSWORD).await;
     b.goto(&t.url("/app/settings")).await;
     b.assert_accessible("settings").await;
-    b.client
-        .find(Locator::Id("create-key"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Id("create-key")).await;
     let secret = b
         .client
         .wait()
@@ -539,13 +519,7 @@ async fn settings_create_a_key_once_and_send_a_test_event() {
     assert_eq!(r.status(), 200);
     b.goto(&t.url("/app/settings")).await;
     assert!(!b.client.source().await.unwrap().contains(&secret));
-    b.client
-        .find(Locator::Css("button.test-event"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, Locator::Css("button.test-event")).await;
     let flash = match b.client.wait().for_element(Locator::Css(".flash")).await {
         Ok(f) => f.text().await.unwrap(),
         Err(_) => panic!("no outcome shown: {}", text(&b, "main").await),

@@ -48,20 +48,8 @@ impl Visitor {
     }
 
     async fn get(&mut self, url: &str) -> (StatusCode, String, Option<String>) {
-        let r = self
-            .http
-            .get(url)
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let status = r.status();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        (status, r.text().await.unwrap(), location)
+        let req = self.http.get(url);
+        self.send(req).await
     }
 
     async fn post(
@@ -69,11 +57,14 @@ impl Visitor {
         url: &str,
         form: &[(&str, &str)],
     ) -> (StatusCode, String, Option<String>) {
-        let r = self
-            .http
-            .post(url)
+        let req = self.http.post(url).form(form);
+        self.send(req).await
+    }
+
+    /// Sends with this visitor's cookies and keeps what the server sets.
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> (StatusCode, String, Option<String>) {
+        let r = req
             .header("cookie", self.cookie_header())
-            .form(form)
             .send()
             .await
             .unwrap();
