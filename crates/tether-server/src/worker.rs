@@ -67,13 +67,13 @@ impl Worker {
         report.delivered = ok;
         report.delivery_failures = failed;
         report.digests = crate::delivery::send_digests(&self.state).await?;
-        self.purge_oauth_states().await?;
+        self.purge_expired().await?;
         Ok(report)
     }
 
     /// Hourly: OAuth states a day past their expiry are of no use, not even to explain a
-    /// rejection ("expired" vs "unknown").
-    async fn purge_oauth_states(&self) -> Result<(), StoreError> {
+    /// rejection ("expired" vs "unknown"); expired dashboard sessions no longer sign anyone in.
+    async fn purge_expired(&self) -> Result<(), StoreError> {
         let now = self.state.clock.now();
         {
             let mut last = self.last_purge.lock().unwrap_or_else(|e| e.into_inner());
@@ -88,6 +88,10 @@ impl Worker {
         let purged = self.state.store.purge_oauth_states(before).await?;
         if purged > 0 {
             tracing::info!(purged, "old OAuth states removed");
+        }
+        let sessions = self.state.store.purge_sessions(now).await?;
+        if sessions > 0 {
+            tracing::info!(sessions, "expired dashboard sessions removed");
         }
         Ok(())
     }
