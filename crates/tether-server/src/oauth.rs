@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use tether_core::{LoginFacts, Network, PermissionStatus};
 use tether_meta::{OAuthError, authorize_url};
 use tether_store::{
-    AssetFilter, FactsSubject, Login, LoginId, NewOAuthState, StateRejection, Store, WorkspaceId,
+    AssetRecord, FactsSubject, Login, LoginId, NewOAuthState, OverviewFilter, StateRejection,
+    Store, WorkspaceId,
 };
 use url::Url;
 
@@ -295,12 +296,11 @@ async fn render_result(s: &AppState, p: &HashMap<String, String>) -> ApiResult<R
         .get_login(ws, login)
         .await?
         .ok_or(ApiError::NotFound { what: "login" })?;
-    let filter = AssetFilter {
-        login: Some(login.id),
-        limit: u32::MAX,
-        ..AssetFilter::default()
-    };
-    let assets = s.store.list_assets(ws, &filter).await?;
+    // Each asset with its report, in one query.
+    let assets = s
+        .store
+        .list_overview_assets(ws, &[login.id], &OverviewFilter::default())
+        .await?;
     let mut body = format!(
         "<p>Connected as <strong>{}</strong>: {}</p>",
         escape(&login.person_name),
@@ -310,11 +310,10 @@ async fn render_result(s: &AppState, p: &HashMap<String, String>) -> ApiResult<R
         body.push_str("<p>No Pages or Instagram accounts were shared. Reconnect and select the Pages to manage.</p>");
     } else {
         body.push_str("<h2>Accounts</h2><ul>");
-        for a in &assets {
-            let report = s.store.get_asset_report(ws, a.id).await?;
+        for AssetRecord { asset: a, report } in &assets {
             let missing: String = report
                 .as_ref()
-                .and_then(|r| r.value.get("findings"))
+                .and_then(|r| r.get("findings"))
                 .and_then(|f| f.as_array())
                 .into_iter()
                 .flatten()

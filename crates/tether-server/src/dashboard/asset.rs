@@ -16,7 +16,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use tether_core::{
     AssetFacts, AssetReport, Feature, FeatureVerdict, Finding, FindingCode, LoginReport, Owner,
-    Remedies, Report, Status, TokenReport,
+    Report, Status, TokenReport,
 };
 use tether_store::{
     AssetId, FactsSubject, Login, LoginId, OverviewFilter, Store, Transition, WorkspaceId,
@@ -361,20 +361,20 @@ pub async fn refresh(
         )
         .redirect(&to));
     }
+    let network = words::network(login.network);
     let view = crate::api::logins::check_now(&s, login).await?;
     let flash = match view.outcome.as_str() {
         "verified" if view.changes == 0 => Flash::ok(format!(
-            "Checked with {} just now: nothing changed, still {}.",
-            words::network(tether_core::Network::Meta),
+            "Checked with {network} just now: nothing changed, still {}.",
             words::status(view.login.status.parse().unwrap_or(Status::Pending)).to_lowercase()
         )),
         "verified" => Flash::ok(format!(
-            "Checked with Facebook just now: {} change{} (below).",
+            "Checked with {network} just now: {} change{} (below).",
             view.changes,
             if view.changes == 1 { "" } else { "s" }
         )),
         _ => Flash::problem(format!(
-            "Could not reach Facebook just now ({}). Nothing changed; the last known state is shown. Try again in a few minutes.",
+            "Could not reach {network} just now ({}). Nothing changed; the last known state is shown. Try again in a few minutes.",
             view.reason.unwrap_or_else(|| "no answer".into())
         )),
     };
@@ -446,7 +446,8 @@ pub async fn disconnect(
         .get_diagnosis(ws, login.id)
         .await?
         .and_then(|d| serde_json::from_value(d.value).ok());
-    let remedies = Remedies::builtin().map_err(|e| DashError::Internal(e.into()))?;
+    let remedies = words::remedies()
+        .ok_or_else(|| DashError::Internal(anyhow::anyhow!("the built-in remedies are invalid")))?;
     let finding = |asset_name: Option<&str>, features: Vec<Feature>| Finding {
         code: FindingCode::DisconnectedInTether,
         owner: Owner::ConnectingUser,

@@ -8,7 +8,8 @@ use tether_core::{
     AssetKind, Catalog, Feature, Finding, FindingCode, Network, Owner, Remedies, Status,
 };
 
-fn remedies() -> Option<&'static Remedies> {
+/// The built-in remedy texts, parsed once.
+pub fn remedies() -> Option<&'static Remedies> {
     static R: OnceLock<Option<Remedies>> = OnceLock::new();
     R.get_or_init(|| Remedies::builtin().ok()).as_ref()
 }
