@@ -127,6 +127,7 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
     let bar = progress_bar(many, tokens.len() as u64);
     let mut options = InspectOptions {
         concurrency: usize::from(args.concurrency),
+        now: args.now,
         ..checker.inspect_options()
     };
     if let Some(bar) = &bar {

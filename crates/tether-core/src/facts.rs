@@ -33,6 +33,10 @@ pub enum BrokenReason {
     AppRemoved,
     /// 190/459: the person must log in on the network and clear a security checkpoint.
     Checkpoint,
+    /// The 90-day data-access window closed: the token still authenticates, but the platform
+    /// refuses the person's data until they log in again (190/493, or a refusal such as `#200`
+    /// while `data_access_expires_at` is past).
+    DataAccessExpired,
     /// 190/464: the person must confirm their account on the network.
     UnconfirmedUser,
     /// The token is not a token the platform can read (cannot parse, cannot decrypt, bad signature,

@@ -377,6 +377,59 @@ fn asset_no_longer_listed_lost_access() {
 }
 
 #[test]
+fn a_page_left_out_of_the_grant_is_the_connecting_persons_to_tick() {
+    // Facebook's "choose the Pages" step: the person ticked Page 2 only. Riverside Library, known
+    // from an earlier connection, is no longer listed and no per-asset grant names it.
+    let e = engine("default");
+    let mut login = healthy_login();
+    login.granular_scopes = vec![
+        GranularScope {
+            scope: "pages_show_list".into(),
+            target_ids: Some(vec!["2".into()]),
+        },
+        GranularScope {
+            scope: "pages_manage_posts".into(),
+            target_ids: Some(vec!["2".into()]),
+        },
+    ];
+    let mut unticked = admin_page();
+    unticked.listed = false;
+    let r = e.diagnose(&login, &[unticked], now());
+    let a = &r.assets[0];
+    assert_eq!(a.status, Status::ActionRequired);
+    assert_eq!(a.findings.len(), 1, "{:#?}", a.findings);
+    let f = &a.findings[0];
+    assert_eq!(
+        (f.code, f.owner),
+        (
+            FindingCode::PermissionNotGrantedForAsset,
+            Owner::ConnectingUser
+        )
+    );
+    assert_eq!(f.permission.as_deref(), Some("pages_show_list"));
+    assert_eq!(
+        f.features.len(),
+        a.features.len(),
+        "it explains every feature"
+    );
+    assert!(f.remedy.steps.iter().any(|s| s.contains("Reconnect")));
+
+    // Named in the grant yet not listed: the person lost their access, a Page admin's to give.
+    let both = Some(vec!["104518538110000".into(), "2".into()]);
+    login.granular_scopes[0].target_ids = both.clone();
+    login.granular_scopes[1].target_ids = both;
+    let mut gone = admin_page();
+    gone.listed = false;
+    let r = e.diagnose(&login, &[gone], now());
+    assert_eq!(
+        r.assets[0].findings[0].code,
+        FindingCode::AssetAccessLost,
+        "{:#?}",
+        r.assets[0].findings
+    );
+}
+
+#[test]
 fn observed_problems_become_findings_with_the_platform_error() {
     let e = engine("default");
     let mut login = healthy_login();

@@ -90,6 +90,10 @@ fn broken_token_disconnects_everything_with_the_reason_on_each_asset() {
         ),
         (BrokenReason::LoggedOut, FindingCode::TokenInvalidated),
         (BrokenReason::Inactive, FindingCode::TokenInvalidated),
+        (
+            BrokenReason::DataAccessExpired,
+            FindingCode::DataAccessExpired,
+        ),
         (BrokenReason::Unreadable, FindingCode::TokenInvalidated),
         (BrokenReason::Unknown, FindingCode::TokenInvalidated),
         (BrokenReason::AppRemoved, FindingCode::AppRemoved),

@@ -34,6 +34,7 @@ fn reason_strategy() -> impl Strategy<Value = BrokenReason> {
         Just(BrokenReason::SessionInvalidated),
         Just(BrokenReason::LoggedOut),
         Just(BrokenReason::Inactive),
+        Just(BrokenReason::DataAccessExpired),
         Just(BrokenReason::AppRemoved),
         Just(BrokenReason::Checkpoint),
         Just(BrokenReason::UnconfirmedUser),

@@ -90,6 +90,12 @@ const CHECKER_PHRASES: &[&str] = &[
     "debug only access token",
 ];
 
+/// A permission error that says the person's data is withheld because they have not been active:
+/// the 90-day data-access window closed ("(#200) Access to this data is temporarily disabled for
+/// non-active accounts ...", recorded in pxdl/fbpages-telegram-bot issue #9 and
+/// tobilg/facebook-events-by-location-core issue #29). Only logging in again reopens it.
+const DATA_ACCESS_PHRASES: &[&str] = &["disabled for non-active accounts"];
+
 /// 190 messages seen without a subcode, mapped to the reason the subcode would have given.
 const BROKEN_PHRASES: &[(&str, BrokenReason)] = &[
     ("changed their password", BrokenReason::PasswordChanged),
@@ -104,6 +110,8 @@ const BROKEN_PHRASES: &[(&str, BrokenReason)] = &[
     ("log in to www.facebook.com", BrokenReason::Checkpoint),
     ("checkpoint", BrokenReason::Checkpoint),
     ("has not used the app", BrokenReason::Inactive),
+    // 190/493 as recorded without its subcode (hello.js issue #548, 2018).
+    ("hasn't engaged the app", BrokenReason::DataAccessExpired),
     ("cannot parse access token", BrokenReason::Unreadable),
     ("could not be decrypted", BrokenReason::Unreadable),
     (
@@ -124,6 +132,9 @@ fn broken_by_subcode(subcode: i64) -> Option<BrokenReason> {
         466 => BrokenReason::SessionInvalidated,
         467 => BrokenReason::LoggedOut,
         468 => BrokenReason::Inactive,
+        // "The access token is invalid since the user hasn't engaged the app in longer than 90
+        // days." (MrSwitch/hello.js issue #548): the data-access window, not the token, lapsed.
+        493 => BrokenReason::DataAccessExpired,
         _ => return None,
     })
 }
@@ -136,6 +147,9 @@ pub fn classify(err: &GraphError, token: TokenUsed, usage: Option<&Usage>) -> Cl
 
     if CHECKER_PHRASES.iter().any(|p| has(p)) {
         return Classification::CheckerMisconfigured;
+    }
+    if matches!(err.code, 10 | 200..=299) && DATA_ACCESS_PHRASES.iter().any(|p| has(p)) {
+        return Classification::LoginBroken(BrokenReason::DataAccessExpired);
     }
     match err.code {
         190 | 102 if token == TokenUsed::App => Classification::CheckerMisconfigured,
@@ -296,6 +310,7 @@ mod tests {
             (466, BrokenReason::SessionInvalidated),
             (467, BrokenReason::LoggedOut),
             (468, BrokenReason::Inactive),
+            (493, BrokenReason::DataAccessExpired),
         ] {
             assert_eq!(
                 classify(&err(190, Some(sub), "x"), TokenUsed::User, None),
@@ -309,6 +324,37 @@ mod tests {
                 None
             ),
             Classification::LoginBroken(BrokenReason::Unknown)
+        );
+    }
+
+    #[test]
+    fn closed_data_access_is_read_as_such() {
+        let refused = err(
+            200,
+            None,
+            "(#200) Access to this data is temporarily disabled for non-active accounts due to changes we are making to the Facebook Platform",
+        );
+        assert_eq!(
+            classify(&refused, TokenUsed::User, None),
+            Classification::LoginBroken(BrokenReason::DataAccessExpired)
+        );
+        let unengaged = err(
+            190,
+            None,
+            "The access token is invalid since the user hasn't engaged the app in longer than 90 days.",
+        );
+        assert_eq!(
+            classify(&unengaged, TokenUsed::User, None),
+            Classification::LoginBroken(BrokenReason::DataAccessExpired)
+        );
+        // Any other permission error stays a permission error.
+        assert_eq!(
+            classify(
+                &err(200, None, "(#200) Permissions error"),
+                TokenUsed::User,
+                None
+            ),
+            Classification::MissingPermission { permission: None }
         );
     }
 

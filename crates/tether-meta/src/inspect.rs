@@ -46,6 +46,9 @@ pub struct InspectOptions {
     /// Known token facts older than this are asked for again (`inspect_known_logins`). A check
     /// every `I` refreshes about `I / known_max_age` of the logins on age alone.
     pub known_max_age: Duration,
+    /// The time the token's own dates are read at when they must explain a refusal (a closed
+    /// data-access window); `None`: the system clock. `inspect_known_logins` uses its `now`.
+    pub now: Option<Timestamp>,
 }
 
 impl Default for InspectOptions {
@@ -55,6 +58,7 @@ impl Default for InspectOptions {
             concurrency: 4,
             on_progress: None,
             known_max_age: Duration::from_secs(7 * 24 * 3600),
+            now: None,
         }
     }
 }
@@ -66,6 +70,7 @@ impl fmt::Debug for InspectOptions {
             .field("concurrency", &self.concurrency)
             .field("on_progress", &self.on_progress.is_some())
             .field("known_max_age", &self.known_max_age)
+            .field("now", &self.now)
             .finish()
     }
 }
@@ -96,6 +101,9 @@ struct Job<'t> {
     /// The `me` call's proof was rejected: the checker's secret is wrong, unless debug_token
     /// shows the token belongs to another app.
     proof_rejected: Option<PlatformError>,
+    /// The `me` call was refused with a permission error naming nothing: read once debug_token
+    /// is in, since a login fact (a lapsed expiry or data-access window) may explain it.
+    refused: Option<PlatformError>,
     /// Transient failures and throttles so far, all items together.
     failures: u32,
     wait: Duration,
@@ -113,6 +121,8 @@ impl Job<'_> {
 struct Run<'c> {
     client: &'c GraphClient,
     opts: &'c InspectOptions,
+    /// When token dates are read (see [`InspectOptions::now`]).
+    now: Timestamp,
     /// The checker's own credential was rejected: the whole run stops.
     misconfigured: Option<PlatformError>,
 }
@@ -184,6 +194,7 @@ impl GraphClient {
                     pages: Vec::new(),
                     cursors: HashSet::new(),
                     proof_rejected: None,
+                    refused: None,
                     failures: 0,
                     wait: Duration::ZERO,
                     result: None,
@@ -198,6 +209,7 @@ impl GraphClient {
         let mut run = Run {
             client: self,
             opts,
+            now: now.or(opts.now).unwrap_or_else(Timestamp::now),
             misconfigured: None,
         };
         let mut reported = usize::MAX;
@@ -465,6 +477,11 @@ impl Run<'_> {
             Classification::MissingPermission {
                 permission: Some(permission),
             } => observed(ObservedKind::PermissionMissing { permission }),
+            Classification::MissingPermission { permission: None } if kind == ItemKind::Me => {
+                job.refused = Some(pe);
+                job.pending.retain(|k| *k == ItemKind::Debug);
+                return;
+            }
             Classification::MissingPermission { permission: None }
             | Classification::RequestRejected
             | Classification::Unrecognized { .. } => None,
@@ -547,6 +564,17 @@ impl Run<'_> {
                 job.finish(Err(e));
                 continue;
             }
+            if let Some(pe) = job.refused.take() {
+                match explained_refusal(debug, self.now) {
+                    Some(reason) => job.me = Some(MeOutcome::Broken { reason, error: pe }),
+                    None => {
+                        job.finish(Err(CheckError::UnrecognizedPlatformError {
+                            platform_error: pe,
+                        }));
+                        continue;
+                    }
+                }
+            }
             let Some(me) = &job.me else { continue };
             let mut snapshot = build_snapshot(&our_app, debug, me, &job.pages);
             if let Some(observed_at) = job.reused {
@@ -570,6 +598,25 @@ impl Run<'_> {
                 }
             }
         }
+    }
+}
+
+/// A refusal of the person's own data that the token's dates already explain: `debug_token` still
+/// calls a token valid after its data-access window closed (Meta's "auth vs data access": the
+/// person stays logged in, the app gets none of their data until they log in again), and may lag
+/// behind an expiry. Any other refusal naming nothing stays unexplained: no verdict from it.
+fn explained_refusal(debug: &DebugTokenData, now: Timestamp) -> Option<tether_core::BrokenReason> {
+    let past = |secs: Option<i64>| {
+        secs.filter(|s| *s > 0)
+            .and_then(|s| Timestamp::from_second(s).ok())
+            .is_some_and(|t| t <= now)
+    };
+    if past(debug.expires_at) {
+        Some(tether_core::BrokenReason::Expired)
+    } else if past(debug.data_access_expires_at) {
+        Some(tether_core::BrokenReason::DataAccessExpired)
+    } else {
+        None
     }
 }
 

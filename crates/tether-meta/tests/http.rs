@@ -554,6 +554,57 @@ async fn login_wide_problems_are_observed_not_broken() {
 }
 
 #[tokio::test]
+async fn a_refusal_the_closed_data_access_window_explains_is_data_access_expired() {
+    // debug_token still calls the token valid (Meta: the person stays logged in after the 90-day
+    // data-access window closes); `me` is refused with a permission error that names nothing.
+    let lapsed = LoginSpec {
+        debug: DebugSpec::Body(
+            json!({"data": {"app_id": APP_ID, "type": "USER", "application": "t",
+                "is_valid": true, "expires_at": 0, "data_access_expires_at": 1_800_000_000,
+                "scopes": ["pages_show_list", "public_profile"], "user_id": "u-lapsed"}})
+            .to_string(),
+        ),
+        me: MeSpec::Error(fixture(
+            "error_permission_200_user_not_authorized_action.json",
+        )),
+        ..LoginSpec::valid(0)
+    };
+    let h = harness(&[("t", lapsed)]).await;
+    let after = InspectOptions {
+        now: Some(jiff::Timestamp::from_second(1_800_000_001).unwrap()),
+        ..InspectOptions::default()
+    };
+    let snap = h
+        .client
+        .inspect_login(&SecretString::from("t"), &after)
+        .await
+        .expect("a verdict, not a failed check");
+    let TokenValidity::Broken {
+        reason,
+        platform_error,
+    } = &snap.login.token.validity
+    else {
+        panic!("expected broken: {:?}", snap.login.token)
+    };
+    assert_eq!(*reason, BrokenReason::DataAccessExpired);
+    assert_eq!(platform_error.as_ref().unwrap().code, 200);
+
+    // The same refusal while the window is open is explained by nothing: no verdict.
+    let before = InspectOptions {
+        now: Some(jiff::Timestamp::from_second(1_799_999_000).unwrap()),
+        ..InspectOptions::default()
+    };
+    let r = h
+        .client
+        .inspect_login(&SecretString::from("t"), &before)
+        .await;
+    assert!(
+        matches!(r, Err(CheckError::UnrecognizedPlatformError { .. })),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
 async fn unrecognized_me_errors_are_kept_verbatim() {
     let odd = LoginSpec {
         me: MeSpec::Error(r#"{"error":{"message":"Something new","type":"OAuthException","code":9007,"error_subcode":77}}"#.into()),

@@ -5,7 +5,7 @@
 use crate::config::MetaApp;
 use anyhow::Context;
 use jiff::Timestamp;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tether_core::{
     AssetFacts, AssetKind, AssetReport, Catalog, Engine, EngineOptions, FeatureVerdict, LoginFacts,
@@ -197,17 +197,38 @@ pub fn load_profile(catalog: &Catalog, spec: &str) -> anyhow::Result<Profile> {
     })
 }
 
+/// What the check knows about each asset: the fresh facts, and every stored asset they no longer
+/// mention. A broken token lists nothing (its assets come only from per-asset grants, without
+/// names), so for an asset already known the stored facts stand: a Page keeps its name and its
+/// Instagram link at the moment its login breaks, in the overview, the history and the messages.
 fn merge_assets(
     login: &LoginFacts,
     mut fresh: Vec<AssetFacts>,
     stored: Vec<AssetFacts>,
 ) -> Vec<AssetFacts> {
     let token_works = matches!(login.token.validity, TokenValidity::Valid);
-    let seen: HashSet<(AssetKind, String)> = fresh.iter().map(|a| (a.kind, a.id.clone())).collect();
-    for mut old in stored {
-        if seen.contains(&(old.kind, old.id.clone())) {
+    let mut stored: Vec<Option<AssetFacts>> = stored.into_iter().map(Some).collect();
+    let index: HashMap<(AssetKind, String), usize> = stored
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| a.as_ref().map(|a| ((a.kind, a.id.clone()), i)))
+        .collect();
+    for new in &mut fresh {
+        let Some(old) = index
+            .get(&(new.kind, new.id.clone()))
+            .and_then(|&i| stored[i].take())
+        else {
             continue;
+        };
+        if token_works {
+            if new.name.is_none() {
+                new.name = old.name;
+            }
+        } else {
+            *new = old;
         }
+    }
+    for mut old in stored.into_iter().flatten() {
         if token_works {
             // The platform no longer lists it for this person: access was lost or the Page was
             // left out of the grant. What was seen on it before no longer applies.

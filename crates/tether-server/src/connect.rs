@@ -5,7 +5,7 @@
 use crate::state::AppState;
 use secrecy::SecretString;
 use tether_core::{Network, Report, TokenValidity};
-use tether_meta::CheckError;
+use tether_meta::{CheckError, InspectOptions};
 use tether_store::{Login, LoginId, NewLogin, Store, StoreError, WorkspaceId};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,21 +52,43 @@ pub async fn connect_token(
     let snapshot = s
         .checker
         .client
-        .inspect_login(&token, &s.checker.inspect_options())
+        .inspect_login(
+            &token,
+            &InspectOptions {
+                now: Some(now),
+                ..s.checker.inspect_options()
+            },
+        )
         .await?;
     let user_id = snapshot
         .login
         .user_id
         .clone()
         .ok_or(ConnectError::NoIdentity)?;
+    let target = match reconnect {
+        Some(id) => s.store.get_login(ws, id).await?,
+        None => None,
+    };
+    // A token that no longer works cannot say whose it is by name: the name this person had
+    // here stays rather than turning into their id.
+    let known_name = match &target {
+        Some(l) if l.platform_user_id == user_id => Some(l.person_name.clone()),
+        _ => s
+            .store
+            .find_logins_by_platform_user(Network::Meta, &user_id)
+            .await?
+            .into_iter()
+            .find(|l| l.workspace_id == ws)
+            .map(|l| l.person_name),
+    };
     let person_name = snapshot
         .login
         .user_name
         .clone()
+        .or(known_name)
         .or_else(|| name_hint.map(str::to_owned))
         .unwrap_or_else(|| user_id.clone());
-    if let Some(target) = reconnect
-        && let Some(existing) = s.store.get_login(ws, target).await?
+    if let Some(existing) = target
         && existing.platform_user_id != user_id
         && !allow_other_person
     {

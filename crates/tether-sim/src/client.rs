@@ -193,6 +193,19 @@ impl AdminClient {
         .await
     }
 
+    /// The person's data-access window ends at `at` (in the past: closed, their data refused).
+    pub async fn set_data_access_expires_at(
+        &self,
+        user: &str,
+        at: Timestamp,
+    ) -> Result<Value, AdminClientError> {
+        self.post(
+            &["users", user, "data_access"],
+            Some(json!({"at": at.to_string()})),
+        )
+        .await
+    }
+
     /// Every token of the person becomes 190/467.
     pub async fn logout(&self, user: &str) -> Result<Value, AdminClientError> {
         self.post(&["users", user, "logout"], None).await

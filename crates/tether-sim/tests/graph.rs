@@ -321,6 +321,31 @@ async fn token_errors_carry_real_subcodes_and_messages() {
 }
 
 #[tokio::test]
+async fn a_closed_data_access_window_refuses_the_persons_data_but_debug_token_says_valid() {
+    let world = SHAPES_WORLD.replace(
+        "id = \"u3\"\nname = \"User Three\"",
+        "id = \"u3\"\nname = \"User Three\"\ndata_access_expires_in = \"-1d\"",
+    );
+    let sim = Sim::start(tether_sim::World::from_toml_str(&world, "lapsed.toml").unwrap());
+    let (status, v) = sim.debug("tok-u3").await;
+    assert_eq!(status, 200);
+    assert_eq!(v["data"]["is_valid"], true);
+    let (status, v) = sim.graph("me", "tok-u3", Some("id,name,accounts")).await;
+    assert_eq!(status, 400);
+    assert_eq!(v["error"]["code"], 200);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("disabled for non-active accounts"),
+        "{v}"
+    );
+    // Others are untouched.
+    let (status, _) = sim.graph("me", "tok-u1", Some("id")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn appsecret_proof_is_required_for_user_tokens() {
     let sim = Sim::shapes();
     let (status, v) = sim.get("/v24.0/me?access_token=tok-u1").await;

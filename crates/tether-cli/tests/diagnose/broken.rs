@@ -156,6 +156,17 @@ async fn data_access_window_closed_blocks_everything() {
     let f = finding(l, "data_access_expired", "");
     assert_eq!(f["owner"], "connecting_user");
     assert_eq!(feature_names(f), names(ALL_FEATURES));
+    // debug_token still called the token valid; the refusal of her data is what was read, and
+    // it is kept for support rather than failing the check as an unknown error.
+    assert_eq!(f["platform_error"]["code"], 200, "{f:#}");
+    assert_eq!(f["until"], "2026-11-22T09:00:00Z", "{f:#}");
+    assert!(
+        f["remedy"]["steps"][0]
+            .as_str()
+            .unwrap()
+            .contains("Reconnect"),
+        "{f:#}"
+    );
     assert_eq!(status(l), "disconnected");
     for a in r["assets"].as_array().unwrap() {
         assert_eq!(status(a), "disconnected", "{a:#}");

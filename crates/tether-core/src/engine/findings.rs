@@ -81,6 +81,7 @@ pub(crate) fn broken_code(reason: BrokenReason) -> FindingCode {
         | BrokenReason::Unreadable
         | BrokenReason::Unknown => FindingCode::TokenInvalidated,
         BrokenReason::AppRemoved => FindingCode::AppRemoved,
+        BrokenReason::DataAccessExpired => FindingCode::DataAccessExpired,
         BrokenReason::Checkpoint | BrokenReason::UnconfirmedUser => FindingCode::CheckpointRequired,
     }
 }
@@ -215,8 +216,10 @@ impl Engine {
                     let d = add(&mut drafts, broken_code(*reason), Subject::None, all);
                     d.platform_error.clone_from(platform_error);
                     // An expiry the platform reports still has its date: say when it happened.
-                    if *reason == BrokenReason::Expired {
-                        d.until = token.expires_at;
+                    match reason {
+                        BrokenReason::Expired => d.until = token.expires_at,
+                        BrokenReason::DataAccessExpired => d.until = token.data_access_expires_at,
+                        _ => {}
                     }
                 }
                 TokenValidity::Valid => {
@@ -293,12 +296,29 @@ impl Engine {
             return drafts;
         }
         if !asset.listed {
-            add(
-                &mut drafts,
-                FindingCode::AssetAccessLost,
-                Subject::None,
-                applicable,
-            );
+            // Not listed, and the login's per-asset grants leave it out: the person did not tick
+            // it in the "choose the Pages" step, which only they can undo by reconnecting. Telling
+            // a Page admin their access was lost would send people the wrong way. One finding
+            // names the first such permission and carries every feature, since nothing works on
+            // an asset the login does not reach.
+            let needed = plan
+                .rules
+                .iter()
+                .fold(0u128, |m, r| m | r.perm_all | r.perm_any);
+            match bits(asset.excluded & needed).next() {
+                Some(i) => add(
+                    &mut drafts,
+                    FindingCode::PermissionNotGrantedForAsset,
+                    Subject::Permission(self.permission_name(i).to_owned()),
+                    applicable,
+                ),
+                None => add(
+                    &mut drafts,
+                    FindingCode::AssetAccessLost,
+                    Subject::None,
+                    applicable,
+                ),
+            };
         } else {
             let effective = login.granted & !asset.excluded;
             // An unlinked Instagram account has no Page whose tasks could apply to it: asking a

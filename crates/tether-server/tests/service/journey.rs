@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 pub const ALICE: &str = "100000000000001";
 pub const HARBOR: &str = "300000000000001";
 pub const SUMMIT: &str = "300000000000002";
+pub const HARBOR_IG: &str = "17841400000000001";
 
 fn findings(report: &Value) -> Vec<Value> {
     report["findings"].as_array().cloned().unwrap_or_default()
@@ -76,6 +77,14 @@ async fn journey(engine: Engine) {
     assert_eq!(step.checked, 1, "{step:?}");
     let harbor = t.asset_by_platform_id(HARBOR).await;
     assert_eq!(harbor["status"], "disconnected");
+    // The broken login still has every name it had: the Page, its Instagram account, the person.
+    assert_eq!(harbor["name"], "Harbor Bakery", "{harbor}");
+    assert_eq!(
+        t.asset_by_platform_id(HARBOR_IG).await["name"],
+        "harborbakery"
+    );
+    let (_, logins) = t.get("/api/v1/logins").await;
+    assert_eq!(logins[0]["person_name"], "Alice Moreau", "{logins}");
     t.step().await;
     let about_harbor = |t: &TestApp| {
         t.events("asset.status_changed")
@@ -230,4 +239,66 @@ async fn routine_checks_cost_one_call_per_unchanged_login() {
         stats.platform_calls, 9,
         "one `me` call per unchanged login, no debug_token: {stats:?}"
     );
+}
+
+#[tokio::test]
+async fn a_page_unticked_at_reconnect_is_for_the_person_to_tick_not_a_page_admin() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    t.connect(ALICE, &[], &[], json!({})).await;
+    let summit = t.asset_by_platform_id(SUMMIT).await;
+    assert_eq!(summit["status"], "connected", "{summit}");
+    let login_id = summit["login_id"].as_str().unwrap().to_owned();
+    // Reconnecting, Alice leaves Summit Outdoor unticked in "choose the Pages".
+    t.connect(ALICE, &[], &[SUMMIT], json!({ "login_id": login_id }))
+        .await;
+    let summit = t.asset_by_platform_id(SUMMIT).await;
+    assert_eq!(summit["status"], "action_required", "{summit}");
+    assert_eq!(summit["name"], "Summit Outdoor Co");
+    let (_, detail) = t
+        .get(&format!(
+            "/api/v1/assets/{}",
+            summit["id"].as_str().unwrap()
+        ))
+        .await;
+    let f = &findings(&detail["report"])[0];
+    assert_eq!(f["code"], "permission_not_granted_for_asset", "{detail}");
+    assert_eq!(f["owner"], "connecting_user", "{f}");
+    assert!(
+        findings(&detail["report"])
+            .iter()
+            .all(|f| f["owner"] == "connecting_user"),
+        "nothing is asked of a Page admin: {detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_closed_data_access_window_reads_data_access_expired_not_a_failed_check() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    t.connect(ALICE, &[], &[], json!({})).await;
+    t.step().await;
+    // Alice has not used the app for 90 days: Facebook still calls her token valid but refuses
+    // her data.
+    let c = t.admin.clock().await.unwrap();
+    let now: jiff::Timestamp = c["now"].as_str().unwrap().parse().unwrap();
+    t.admin
+        .set_data_access_expires_at(ALICE, now - jiff::SignedDuration::from_hours(1))
+        .await
+        .unwrap();
+    t.advance(25 * 3600).await;
+    let step = t.step().await;
+    assert_eq!((step.checked, step.failed), (1, 0), "{step:?}");
+    let harbor = t.asset_by_platform_id(HARBOR).await;
+    assert_eq!(harbor["status"], "disconnected", "{harbor}");
+    assert_eq!(harbor["name"], "Harbor Bakery");
+    assert_eq!(
+        harbor["stale"], false,
+        "a verdict, not a failed check: {harbor}"
+    );
+    let (_, logins) = t.get("/api/v1/logins").await;
+    let login_id = logins[0]["id"].as_str().unwrap();
+    let (_, login) = t.get(&format!("/api/v1/logins/{login_id}")).await;
+    let f = &findings(&login["report"]["login"])[0];
+    assert_eq!(f["code"], "data_access_expired", "{login}");
+    assert_eq!(f["owner"], "connecting_user");
+    assert_eq!(f["platform_error"]["code"], 200, "{f}");
 }

@@ -85,6 +85,7 @@ pub fn routes() -> Router<SimState> {
         .route("/users/{id}/remove_app", post(people::user_remove_app))
         .route("/users/{id}/checkpoint", post(people::user_checkpoint))
         .route("/users/{id}/unconfirmed", post(people::user_unconfirmed))
+        .route("/users/{id}/data_access", post(people::user_data_access))
         .route("/users/{id}/logout", post(people::user_logout))
         .route(
             "/users/{id}/request_deletion",

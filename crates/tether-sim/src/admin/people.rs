@@ -105,6 +105,35 @@ pub(super) async fn user_checkpoint(
     Ok(Json(user_view(&g, &id)?))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataAccess {
+    /// RFC 3339: when the person's 90-day data-access window closes (or closed).
+    at: String,
+}
+
+/// Moves the end of the person's data-access window; a time in the past closes it (the person
+/// has not used the app for 90 days: their data is refused, their token still authenticates).
+pub(super) async fn user_data_access(
+    State(s): State<SimState>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Reply {
+    let req: DataAccess = required(&bytes)?;
+    let at = req
+        .at
+        .parse::<jiff::Timestamp>()
+        .map_err(|_| AdminError::Invalid(format!("at = {:?} is not an RFC 3339 time", req.at)))?;
+    let mut g = s.lock();
+    let user = g
+        .world
+        .users
+        .get_mut(&id)
+        .ok_or_else(|| not_found("user", &id))?;
+    user.data_access_expires_at = at;
+    Ok(Json(user_view(&g, &id)?))
+}
+
 pub(super) async fn user_unconfirmed(
     State(s): State<SimState>,
     Path(id): Path<String>,

@@ -120,6 +120,15 @@ impl GraphError {
         )
     }
 
+    /// A user token whose 90-day data-access window closed. Wording recorded from the real API
+    /// (pxdl/fbpages-telegram-bot issue #9; tobilg/facebook-events-by-location-core issue #29).
+    pub fn data_access_closed() -> GraphError {
+        Self::oauth(
+            200,
+            "(#200) Access to this data is temporarily disabled for non-active accounts due to changes we are making to the Facebook Platform",
+        )
+    }
+
     pub fn token_required() -> GraphError {
         Self::oauth(104, "An access token is required to request this resource.")
     }

@@ -231,6 +231,16 @@ fn dispatch(inner: &mut Inner, call: &Call) -> Result<Value, GraphError> {
     let fields = parse_fields(call)?;
     let world = &inner.world;
     let viewer = token::authenticate(world, now, token, proof)?;
+    if let Viewer::User { token } = viewer
+        && world
+            .users
+            .get(&token.user)
+            .is_some_and(|u| u.data_access_expires_at <= now)
+    {
+        // The token still authenticates (debug_token calls it valid); the person's data is
+        // withheld until they log in again.
+        return Err(GraphError::data_access_closed());
+    }
     let link_base = match call.version {
         Some(v) => format!("{}/{v}", call.host_base),
         None => call.host_base.to_string(),
