@@ -4,7 +4,7 @@
 
 use crate::catalog::CatalogError;
 use crate::report::Remedy;
-use crate::vocab::{Feature, FindingCode};
+use crate::vocab::{Action, Feature, FindingCode};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -21,7 +21,11 @@ const PLACEHOLDERS: &[&str] = &[
     "page_name",
     "until",
     "features",
+    "person",
 ];
+
+/// The placeholder of a fix's counts.
+const COUNT_PLACEHOLDERS: &[&str] = &["n"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemedyTemplate {
@@ -30,11 +34,54 @@ pub struct RemedyTemplate {
     pub link: Option<String>,
 }
 
-/// Remedy templates for every finding code, and the words used for features inside them.
+/// Remedy templates for every finding code, the words used for features inside them, and the
+/// words for each kind of fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remedies {
     templates: BTreeMap<FindingCode, RemedyTemplate>,
     feature_labels: BTreeMap<Feature, String>,
+    actions: BTreeMap<Action, ActionWords>,
+    messages: BTreeMap<Action, Message>,
+    escalation: RemedyTemplate,
+}
+
+/// A message to the person who makes a fix that is not the connecting person's (a Page admin):
+/// `[message.*]` in remedies.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The fixes a Page admin makes for someone else: each needs a message written for that admin.
+const MESSAGED: &[Action] = &[Action::GiveTask, Action::RestoreAccess];
+
+/// Which button takes effect once a fix's owner has acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Button {
+    /// Log in again through the platform's dialog.
+    Reconnect,
+    /// Check again without logging in (after a Page admin or the account's owner acted).
+    Refresh,
+    /// Nothing a person here can press fixes it.
+    None,
+}
+
+/// The words for one kind of fix (`[action.*]` in remedies.toml).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionWords {
+    pub button: Button,
+    /// A count of one: "{n} person must log in again".
+    pub one: String,
+    /// A count of several: "{n} people must log in again".
+    pub many: String,
+    /// What one account needs, who must do it: "{person} must log in again".
+    pub row: String,
+    /// The same for one fix that covers several findings, listed under it.
+    pub group: String,
 }
 
 /// Values for one finding's placeholders. A value that does not apply stays `None` and renders as
@@ -51,6 +98,8 @@ pub struct RemedyContext<'a> {
     pub page_name: Option<&'a str>,
     pub until: Option<String>,
     pub features: &'a [Feature],
+    /// The person who connected, by name.
+    pub person: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +107,13 @@ pub struct RemedyContext<'a> {
 struct RawRemedies {
     features: BTreeMap<String, String>,
     remedy: BTreeMap<String, RawTemplate>,
+    // Absent is reported as the first action missing, after the remedies are checked.
+    #[serde(default)]
+    action: BTreeMap<String, ActionWords>,
+    #[serde(default)]
+    message: BTreeMap<String, Message>,
+    #[serde(default)]
+    escalation: Option<RawTemplate>,
 }
 
 #[derive(Deserialize)]
@@ -117,7 +173,7 @@ impl Remedies {
                 return Err(bad("needs a summary and at least one step".to_owned()));
             }
             for text in std::iter::once(&t.summary).chain(&t.steps) {
-                check_placeholders(text).map_err(&bad)?;
+                check_placeholders(text, PLACEHOLDERS).map_err(&bad)?;
             }
             let template = RemedyTemplate {
                 summary: t.summary,
@@ -132,10 +188,116 @@ impl Remedies {
                 code: missing.to_string(),
             });
         }
+        let mut actions = BTreeMap::new();
+        for (word, words) in raw.action {
+            let bad = |problem: String| CatalogError::BadRemedy {
+                origin: origin.to_owned(),
+                code: format!("action.{word}"),
+                problem,
+            };
+            let action = word.parse::<Action>().map_err(|e| bad(e.to_string()))?;
+            for text in [&words.row, &words.group] {
+                check_placeholders(text, PLACEHOLDERS).map_err(&bad)?;
+            }
+            for count in [&words.one, &words.many] {
+                check_placeholders(count, COUNT_PLACEHOLDERS).map_err(&bad)?;
+            }
+            actions.insert(action, words);
+        }
+        if let Some(missing) = Action::ALL.iter().find(|a| !actions.contains_key(a)) {
+            return Err(CatalogError::BadRemedy {
+                origin: origin.to_owned(),
+                code: format!("action.{missing}"),
+                problem: "missing: every kind of fix needs its words".to_owned(),
+            });
+        }
+        let mut messages = BTreeMap::new();
+        for (word, m) in raw.message {
+            let bad = |problem: String| CatalogError::BadRemedy {
+                origin: origin.to_owned(),
+                code: format!("message.{word}"),
+                problem,
+            };
+            let action = word.parse::<Action>().map_err(|e| bad(e.to_string()))?;
+            for text in [&m.subject, &m.body] {
+                check_placeholders(text, PLACEHOLDERS).map_err(&bad)?;
+            }
+            messages.insert(action, m);
+        }
+        if let Some(missing) = MESSAGED.iter().find(|a| !messages.contains_key(a)) {
+            return Err(CatalogError::BadRemedy {
+                origin: origin.to_owned(),
+                code: format!("message.{missing}"),
+                problem: "missing: a Page admin's fix needs a message written for them".to_owned(),
+            });
+        }
+        let e = raw.escalation.ok_or_else(|| CatalogError::BadRemedy {
+            origin: origin.to_owned(),
+            code: "escalation".to_owned(),
+            problem: "missing: what to do when a reconnect changed nothing".to_owned(),
+        })?;
+        for text in std::iter::once(&e.summary).chain(&e.steps) {
+            check_placeholders(text, PLACEHOLDERS).map_err(|problem| CatalogError::BadRemedy {
+                origin: origin.to_owned(),
+                code: "escalation".to_owned(),
+                problem,
+            })?;
+        }
         Ok(Remedies {
             templates,
             feature_labels,
+            actions,
+            messages,
+            escalation: RemedyTemplate {
+                summary: e.summary,
+                steps: e.steps,
+                link: e.link,
+            },
         })
+    }
+
+    /// What to do when a reconnect changed nothing.
+    pub fn escalation(&self, cx: &RemedyContext<'_>) -> Remedy {
+        Remedy {
+            summary: self.fill(&self.escalation.summary, cx),
+            steps: self
+                .escalation
+                .steps
+                .iter()
+                .map(|s| self.fill(s, cx))
+                .collect(),
+            link: self.escalation.link.clone(),
+        }
+    }
+
+    /// The message for whoever makes this fix, filled in (subject, body); `None` for fixes that
+    /// are the reader's own.
+    pub fn message(&self, action: Action, cx: &RemedyContext<'_>) -> Option<(String, String)> {
+        self.messages
+            .get(&action)
+            .map(|m| (self.fill(&m.subject, cx), self.fill(&m.body, cx)))
+    }
+
+    pub fn action(&self, action: Action) -> &ActionWords {
+        // Loading guarantees words for every action.
+        &self.actions[&action]
+    }
+
+    /// "3 people must log in again".
+    pub fn action_count(&self, action: Action, n: u64) -> String {
+        let w = self.action(action);
+        let text = if n == 1 { &w.one } else { &w.many };
+        text.replace("{n}", &n.to_string())
+    }
+
+    /// What one account needs, who must do it.
+    pub fn action_row(&self, action: Action, cx: &RemedyContext<'_>) -> String {
+        self.fill(&self.action(action).row, cx)
+    }
+
+    /// The same, for a fix that covers several findings.
+    pub fn action_group(&self, action: Action, cx: &RemedyContext<'_>) -> String {
+        self.fill(&self.action(action).group, cx)
     }
 
     pub fn template(&self, code: FindingCode) -> &RemedyTemplate {
@@ -184,6 +346,7 @@ impl Remedies {
             "page_name" => out.push_str(cx.page_name.or(cx.asset_name).unwrap_or("the Page")),
             "until" => out.push_str(cx.until.as_deref().unwrap_or("soon")),
             "features" => self.push_features(out, cx.features),
+            "person" => out.push_str(cx.person.unwrap_or("the person who connected")),
             // Unknown names were rejected at load.
             other => out.push_str(other),
         }
@@ -207,7 +370,7 @@ impl Remedies {
     }
 }
 
-fn check_placeholders(text: &str) -> Result<(), String> {
+fn check_placeholders(text: &str, known: &[&str]) -> Result<(), String> {
     let mut rest = text;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
@@ -215,10 +378,10 @@ fn check_placeholders(text: &str) -> Result<(), String> {
             return Err(format!("unclosed `{{` in \"{text}\""));
         };
         let name = &after[..close];
-        if !PLACEHOLDERS.contains(&name) {
+        if !known.contains(&name) {
             return Err(format!(
                 "unknown placeholder `{{{name}}}` (known: {})",
-                PLACEHOLDERS.join(", ")
+                known.join(", ")
             ));
         }
         rest = &after[close + 1..];
@@ -250,6 +413,54 @@ mod tests {
         let declined = r.render(FindingCode::PermissionDeclined, &cx);
         assert!(declined.summary.contains("\"Read Page and app insights\""));
         assert!(declined.summary.contains("analytics and publishing posts"));
+    }
+
+    #[test]
+    fn every_fix_has_its_words_and_counts_read_right() {
+        let r = Remedies::builtin().unwrap();
+        let cx = RemedyContext {
+            asset_name: Some("riversidegym"),
+            page_name: Some("Riverside Gym"),
+            task_label: Some("Content".into()),
+            person: Some("Carla Reyes"),
+            ..Default::default()
+        };
+        for action in Action::ALL {
+            let row = r.action_row(*action, &cx);
+            assert!(!row.contains('{'), "{action}: {row}");
+            assert!(!r.action_count(*action, 2).contains('{'));
+        }
+        assert_eq!(
+            r.action_row(Action::GiveTask, &cx),
+            "A Page admin of Riverside Gym must give Carla Reyes \"Content\""
+        );
+        assert_eq!(
+            r.action_count(Action::LogIn, 1),
+            "1 person must log in again"
+        );
+        assert_eq!(
+            r.action_count(Action::LogIn, 4),
+            "4 people must log in again"
+        );
+        let (subject, body) = r.message(Action::GiveTask, &cx).unwrap();
+        assert_eq!(
+            subject,
+            "Please give Carla Reyes \"Content\" access to Riverside Gym"
+        );
+        assert!(
+            body.contains("Page access") && !body.contains("Refresh"),
+            "{body}"
+        );
+        assert!(r.message(Action::LogIn, &cx).is_none());
+        let without = BUILTIN_REMEDIES.replace("[action.renew]", "[action.renewal]");
+        let err = Remedies::from_toml_str(&without, "r.toml").unwrap_err();
+        assert!(err.to_string().contains("renewal"), "{err}");
+        let typo = BUILTIN_REMEDIES.replace(
+            "{person} must log in again\"",
+            "{persn} must log in again\"",
+        );
+        let err = Remedies::from_toml_str(&typo, "r.toml").unwrap_err();
+        assert!(err.to_string().contains("persn"), "{err}");
     }
 
     #[test]

@@ -103,7 +103,99 @@ FindingCode {
     DisconnectedInTether => "disconnected_in_tether",
 });
 
+wire_enum!(
+    /// What a person does to fix a finding. Several findings can share one fix (every asset of a
+    /// broken login is one log-in; a Page and its Instagram account missing the same task are one
+    /// message to one Page admin), so people are shown fixes to make, not findings to read.
+    Action { LogIn => "log_in", ClearCheckpoint => "clear_checkpoint", Reconnect => "reconnect",
+             TickAccount => "tick_account", ConnectAgain => "connect_again",
+             Renew => "renew", GiveTask => "give_task", RestoreAccess => "restore_access",
+             LinkInstagram => "link_instagram", LiftRestriction => "lift_restriction",
+             GoProfessional => "go_professional", ShopApproval => "shop_approval",
+             AppReview => "app_review", DropUnsupported => "drop_unsupported" });
+
+/// What one fix covers, and so what makes two findings the same fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FixScope {
+    /// The person's login: one log-in or reconnect fixes it for every asset it reaches.
+    Login,
+    /// The person's access to one Page (an Instagram account's is its linked Page's).
+    Page,
+    /// The account itself, whoever reaches it.
+    Account,
+    /// The app: one fix by its team, wherever it shows.
+    App,
+}
+
+impl Action {
+    pub fn scope(self) -> FixScope {
+        match self {
+            Action::LogIn
+            | Action::ClearCheckpoint
+            | Action::Reconnect
+            | Action::TickAccount
+            | Action::ConnectAgain
+            | Action::Renew => FixScope::Login,
+            Action::GiveTask | Action::RestoreAccess => FixScope::Page,
+            Action::LinkInstagram
+            | Action::LiftRestriction
+            | Action::GoProfessional
+            | Action::ShopApproval
+            | Action::DropUnsupported => FixScope::Account,
+            Action::AppReview => FixScope::App,
+        }
+    }
+}
+
+impl FindingCode {
+    /// The fix a finding calls for (its remedy's first step).
+    pub fn action(self) -> Action {
+        use FindingCode::*;
+        match self {
+            TokenExpired | TokenInvalidated | AppRemoved | DataAccessExpired => Action::LogIn,
+            CheckpointRequired => Action::ClearCheckpoint,
+            PermissionDeclined | PermissionMissing | PermissionExpired | ReconnectForNewScope => {
+                Action::Reconnect
+            }
+            PermissionNotGrantedForAsset => Action::TickAccount,
+            DisconnectedInTether => Action::ConnectAgain,
+            TokenExpiring | DataAccessExpiring => Action::Renew,
+            TaskMissing | RoleMissing => Action::GiveTask,
+            AssetAccessLost => Action::RestoreAccess,
+            InstagramNotLinked => Action::LinkInstagram,
+            AccountRestricted => Action::LiftRestriction,
+            InstagramNotProfessional => Action::GoProfessional,
+            InstagramShoppingIneligible => Action::ShopApproval,
+            AppFeatureMissing | ScopeRetired => Action::AppReview,
+            PlatformUnsupported => Action::DropUnsupported,
+        }
+    }
+}
+
 impl Status {
+    /// Where an asset of this status goes in a list that puts what needs action first:
+    /// disconnected, action required, at risk, pending, connected, unsupported (nothing to do).
+    pub fn triage(self) -> u8 {
+        match self {
+            Status::Disconnected => 0,
+            Status::ActionRequired => 1,
+            Status::AtRisk => 2,
+            Status::Pending => 3,
+            Status::Connected => 4,
+            Status::Unsupported => 5,
+        }
+    }
+
+    /// Every status in triage order.
+    pub const TRIAGE: &'static [Status] = &[
+        Status::Disconnected,
+        Status::ActionRequired,
+        Status::AtRisk,
+        Status::Pending,
+        Status::Connected,
+        Status::Unsupported,
+    ];
+
     /// Severity for "the status is the worst of its findings": higher is worse. `pending` sits
     /// below `connected` (nothing known yet) and `unsupported` above everything (nothing can work).
     pub fn rank(self) -> u8 {
@@ -151,6 +243,13 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("publish_video"), "{err}");
+    }
+
+    #[test]
+    fn triage_puts_what_needs_action_first() {
+        let ranks: Vec<u8> = Status::TRIAGE.iter().map(|s| s.triage()).collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(Status::TRIAGE.len(), Status::ALL.len());
     }
 
     #[test]

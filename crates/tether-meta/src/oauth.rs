@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tether_core::PlatformError;
+use tether_core::{BrokenReason, PlatformError};
 use url::Url;
 
 /// A user access token the platform issued, with the lifetime it announced.
@@ -43,6 +43,14 @@ pub enum OAuthError {
         None => String::new(),
     })]
     RateLimited { retry_after: Option<Duration> },
+    /// The platform refused the person's login itself (a security checkpoint, an unconfirmed
+    /// account, a password changed during the flow): going through the dialog again does not help
+    /// until the person deals with `reason` on the platform.
+    #[error("the platform refused this person's login ({reason:?}): {}", platform_error.message)]
+    PersonRefused {
+        reason: BrokenReason,
+        platform_error: PlatformError,
+    },
     /// An error Tether does not know how to read, kept verbatim.
     #[error("unrecognized Graph error on the token exchange (code {}{}): {}", platform_error.code,
         platform_error.subcode.map(|s| format!("/{s}")).unwrap_or_default(), platform_error.message)]
@@ -242,6 +250,18 @@ fn failure_of(err: &GraphError, usage: &Usage) -> Failure {
         || err.code == 101
     {
         return Failure::Final(OAuthError::CheckerMisconfigured { platform_error: pe });
+    }
+    // A security checkpoint (190/459) or an unconfirmed account (190/464) is about the person,
+    // not the code: a new code would be refused the same way until they clear it on Facebook.
+    if err.code == 190
+        && let Classification::LoginBroken(
+            reason @ (BrokenReason::Checkpoint | BrokenReason::UnconfirmedUser),
+        ) = classify(err, TokenUsed::User, None)
+    {
+        return Failure::Final(OAuthError::PersonRefused {
+            reason,
+            platform_error: pe,
+        });
     }
     let code_refused = err.code == 190
         || (err.code == 100

@@ -233,9 +233,14 @@ impl Seeder {
                 )
                 .await?;
             out.push((asset.id, asset_report.status));
-            verdicts.push(check::verdict(asset.id, asset_report));
+            verdicts.push(check::verdict(
+                login.id,
+                asset.id,
+                Some(asset_facts),
+                asset_report,
+            ));
         }
-        let diagnosis = check::diagnosis(&report, verdicts, at);
+        let diagnosis = check::diagnosis(login.id, &report, verdicts, at);
         self.store
             .record_diagnosis(self.ws, login.id, &diagnosis)
             .await?;

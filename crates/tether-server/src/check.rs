@@ -3,18 +3,19 @@
 //! pure engine, and the report, facts and status changes are recorded together.
 
 use crate::config::MetaApp;
+use crate::fixes;
 use anyhow::Context;
 use jiff::Timestamp;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tether_core::{
-    AssetFacts, AssetKind, AssetReport, Catalog, Engine, EngineOptions, FeatureVerdict, LoginFacts,
-    Network, Owner, Profile, Report, TokenValidity,
+    Action, AssetFacts, AssetKind, AssetReport, Catalog, Engine, EngineOptions, Feature,
+    FeatureVerdict, LoginFacts, Network, Owner, Profile, Report, TokenValidity,
 };
 use tether_meta::{GraphClient, GraphConfig, InspectOptions, KnownToken, LoginSnapshot};
 use tether_store::{
-    AssetFilter, AssetId, AssetVerdict, Diagnosis, FactsSubject, Login, NewAsset, SqlStore, Store,
-    StoreError, Transition, Workspace, WorkspaceId,
+    AssetFilter, AssetId, AssetVerdict, Diagnosis, FactsSubject, Login, LoginId, NewAsset,
+    SqlStore, Store, StoreError, Transition, Workspace, WorkspaceId,
 };
 
 /// The catalog, the deployment's default profile and a Graph client for the service's Meta app.
@@ -312,7 +313,7 @@ pub async fn record(
                 now,
             )
             .await?;
-        verdicts.push(verdict(asset.id, asset_report));
+        verdicts.push(verdict(login.id, asset.id, Some(asset_facts), asset_report));
     }
     store
         .put_facts(
@@ -324,13 +325,19 @@ pub async fn record(
         )
         .await?;
     store
-        .record_diagnosis(ws, login.id, &diagnosis(report, verdicts, now))
+        .record_diagnosis(ws, login.id, &diagnosis(login.id, report, verdicts, now))
         .await
 }
 
 /// What the store keeps of one asset's report: its status and findings for history and events,
-/// the report itself, and who must act and what breaks for filtering.
-pub fn verdict(asset_id: AssetId, report: &AssetReport) -> AssetVerdict {
+/// the report itself, who must act and what breaks for filtering, and the fixes it calls for.
+/// `facts` name the Page an Instagram account's fixes go through.
+pub fn verdict(
+    login: LoginId,
+    asset_id: AssetId,
+    facts: Option<&AssetFacts>,
+    report: &AssetReport,
+) -> AssetVerdict {
     let mut owners: Vec<Owner> = Vec::new();
     for f in &report.findings {
         if !owners.contains(&f.owner) {
@@ -353,17 +360,94 @@ pub fn verdict(asset_id: AssetId, report: &AssetReport) -> AssetVerdict {
         owners,
         unavailable: of(FeatureVerdict::Unavailable),
         at_risk: of(FeatureVerdict::AtRisk),
+        fixes: fixes::fixes(
+            login,
+            Some(&fixes::Subject::of(report, facts)),
+            &report.findings,
+        ),
     }
 }
 
 /// A login's report with its assets' verdicts, ready for `Store::record_diagnosis`.
-pub fn diagnosis(report: &Report, assets: Vec<AssetVerdict>, at: Timestamp) -> Diagnosis {
+pub fn diagnosis(
+    login: LoginId,
+    report: &Report,
+    assets: Vec<AssetVerdict>,
+    at: Timestamp,
+) -> Diagnosis {
+    let findings = &report.login.findings;
+    let mut owners: Vec<Owner> = findings.iter().map(|f| f.owner).collect();
+    owners.sort();
+    owners.dedup();
+    // A dated finding endangers its features; any other finding on the login blocks them.
+    let features = |at_risk: bool| {
+        let mut out: Vec<Feature> = findings
+            .iter()
+            .filter(|f| (f.code.action() == Action::Renew) == at_risk)
+            .flat_map(|f| f.features.iter().copied())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    };
     Diagnosis {
         report: json(report),
         login_status: report.login.status,
-        login_findings: json(&report.login.findings),
+        login_findings: json(findings),
+        login_owners: owners,
+        login_unavailable: features(false),
+        login_at_risk: features(true),
+        login_fixes: fixes::fixes(login, None, findings),
         assets,
         at,
+    }
+}
+
+/// Writes the fixes of verdicts recorded before fixes were kept (store migration 0005), from the
+/// stored reports and facts, without judging anything again: a database upgraded while a login
+/// is broken counts it at once, not after its next check. Returns how many logins it wrote.
+pub async fn backfill_fixes(store: &SqlStore) -> Result<usize, StoreError> {
+    let mut done: HashSet<LoginId> = HashSet::new();
+    loop {
+        let batch = store.logins_missing_fixes(100).await?;
+        let todo: Vec<Login> = batch
+            .into_iter()
+            .filter(|l| !done.contains(&l.id))
+            .collect();
+        if todo.is_empty() {
+            return Ok(done.len());
+        }
+        for login in todo {
+            let ws = login.workspace_id;
+            let report: Option<Report> = store
+                .get_diagnosis(ws, login.id)
+                .await?
+                .and_then(|d| serde_json::from_value(d.value).ok());
+            let login_fixes = report
+                .as_ref()
+                .map(|r| fixes::fixes(login.id, None, &r.login.findings))
+                .unwrap_or_default();
+            let mut assets = Vec::new();
+            for r in store.list_login_records(ws, login.id).await? {
+                let Some(rep) = r
+                    .report
+                    .and_then(|v| serde_json::from_value::<AssetReport>(v).ok())
+                else {
+                    continue;
+                };
+                let facts: Option<AssetFacts> = store
+                    .get_facts(ws, FactsSubject::Asset(r.asset.id))
+                    .await?
+                    .and_then(|f| serde_json::from_value(f.value).ok());
+                let subject = fixes::Subject::of(&rep, facts.as_ref());
+                assets.push((
+                    r.asset.id,
+                    fixes::fixes(login.id, Some(&subject), &rep.findings),
+                ));
+            }
+            store.put_fixes(ws, login.id, &login_fixes, &assets).await?;
+            done.insert(login.id);
+        }
     }
 }
 

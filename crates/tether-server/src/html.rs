@@ -1,47 +1,73 @@
-//! The few pages the service itself shows a person (OAuth results, reconnect links): plain,
-//! self-contained HTML with no scripts and no outside resources.
+//! The pages the service shows a person outside the dashboard (OAuth results, reconnect links,
+//! data-deletion status): askama templates with the dashboard's stylesheet, no script, nothing
+//! fetched from elsewhere.
 
+use crate::dashboard::Chrome;
+use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// One account a page reports on.
+pub struct Account {
+    pub name: String,
+    pub kind: String,
+    pub status: &'static str,
+    pub status_word: &'static str,
+    /// Who must do what, when something is missing.
+    pub todo: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "public.html")]
+pub struct Page {
+    chrome: Chrome,
+    title: String,
+    paragraphs: Vec<String>,
+    accounts: Vec<Account>,
+    hint: Option<String>,
+    back: Option<String>,
+}
+
+impl Page {
+    pub fn new(title: impl Into<String>) -> Page {
+        Page {
+            chrome: Chrome::bare(),
+            title: title.into(),
+            paragraphs: Vec::new(),
+            accounts: Vec::new(),
+            hint: None,
+            back: None,
         }
     }
-    out
-}
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.5}\
-h1{font-size:1.5rem}.status{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;font-weight:600}\
-.connected{background:#d8f5dd;color:#0b5d1e}.at_risk{background:#fff3c4;color:#6b4e00}\
-.action_required{background:#ffe0c2;color:#7a3300}.disconnected{background:#ffd6d6;color:#8a0000}\
-.pending,.unsupported{background:#e6e6e6;color:#333}li{margin:.3rem 0}.hint{color:#444}";
+    pub fn say(mut self, text: impl Into<String>) -> Page {
+        self.paragraphs.push(text.into());
+        self
+    }
 
-/// A complete page; `body` is trusted HTML built with [`escape`].
-pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{t} · Tether</title><style>{STYLE}</style></head>\
-         <body><main><h1>{t}</h1>{body}</main></body></html>",
-        t = escape(title)
-    );
-    (status, Html(html)).into_response()
-}
+    pub fn accounts(mut self, accounts: Vec<Account>) -> Page {
+        self.accounts = accounts;
+        self
+    }
 
-/// A status as a coloured badge that also says it in words.
-pub fn badge(status: &str) -> String {
-    format!(
-        "<span class=\"status {s}\">{w}</span>",
-        s = escape(status),
-        w = escape(&status.replace('_', " "))
-    )
+    pub fn hint(mut self, text: impl Into<String>) -> Page {
+        self.hint = Some(text.into());
+        self
+    }
+
+    /// A link back to where the flow started (a path of this server or the product's URL).
+    pub fn back(mut self, to: Option<&str>) -> Page {
+        self.back = to.map(str::to_owned);
+        self
+    }
+
+    pub fn respond(self, status: StatusCode) -> Response {
+        match self.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "rendering a page failed");
+                (status, self.title).into_response()
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ pub mod connect;
 pub mod dashboard;
 pub mod delivery;
 pub mod error;
+pub mod fixes;
 pub mod html;
 pub mod links;
 pub mod meta_hooks;
@@ -93,6 +94,13 @@ impl App {
             http,
         }));
         state.index.sync(&state.store).await?;
+        let backfilled = check::backfill_fixes(&state.store).await?;
+        if backfilled > 0 {
+            tracing::info!(
+                logins = backfilled,
+                "wrote the fixes of verdicts recorded before they were kept"
+            );
+        }
         let (api, openapi) = api::router();
         let openapi_json = openapi.clone();
         let limit = state.config.body_limit;

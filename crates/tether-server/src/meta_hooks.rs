@@ -112,14 +112,11 @@ pub async fn data_deletion(State(s): State<AppState>, body: Bytes) -> ApiResult<
 
 /// `GET /meta/data-deletion/{code}`: the status page Meta links the person to.
 pub async fn data_deletion_status(Path(code): Path<String>) -> Response {
-    crate::html::page(
-        StatusCode::OK,
-        "Data deletion request",
-        &format!(
-            "<p>Request <code>{}</code> is complete: the connection's access token, the accounts it reached and their history were deleted.</p>",
-            crate::html::escape(&code)
-        ),
-    )
+    crate::html::Page::new("Data deletion request")
+        .say(format!(
+            "Request {code} is complete: the connection's access token, the accounts it reached and their history were deleted."
+        ))
+        .respond(StatusCode::OK)
 }
 
 /// `GET /meta/webhook`: Meta's subscription handshake.

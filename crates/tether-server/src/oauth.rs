@@ -3,8 +3,9 @@
 //! Whatever goes wrong before the login is stored leaves nothing behind and says so on the page.
 
 use crate::connect::{ConnectError, Expect, connect_token};
+use crate::dashboard::{overview, words};
 use crate::error::{ApiError, ApiResult};
-use crate::html::{badge, escape, page};
+use crate::html::{Account, Page};
 use crate::links::{self, LinkError};
 use crate::state::AppState;
 use axum::extract::{Query, State};
@@ -12,11 +13,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
-use tether_core::{LoginFacts, Network, PermissionStatus};
+use tether_core::{AssetReport, BrokenReason, LoginFacts, Network, PermissionStatus};
 use tether_meta::{OAuthError, authorize_url};
 use tether_store::{
-    AssetRecord, FactsSubject, Login, LoginId, NewOAuthState, OverviewFilter, StateRejection,
-    Store, WorkspaceId,
+    FactsSubject, Login, LoginId, NewOAuthState, StateRejection, Store, WorkspaceId,
 };
 use url::Url;
 
@@ -106,14 +106,10 @@ pub async fn callback(
             } else {
                 e.to_string()
             };
-            page(
-                status,
-                "Connection not completed",
-                &format!(
-                    "<p>{}</p><p class=\"hint\">Nothing was stored.</p>",
-                    escape(&message)
-                ),
-            )
+            Page::new("Connection not completed")
+                .say(message)
+                .hint("Nothing was stored.")
+                .respond(status)
         }
     }
 }
@@ -143,18 +139,20 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
             return Ok(fail(StatusCode::BAD_REQUEST, why));
         }
     };
-    let back = back_link(st.return_to.as_deref());
+    let back = st.return_to.as_deref();
     if let Some(error) = q.get("error") {
         let reason = q.get("error_reason").map(String::as_str).unwrap_or(error);
         tracing::info!(workspace_id = %st.workspace_id, reason, "OAuth dialog denied");
-        return Ok(page(
-            StatusCode::OK,
-            "Nothing was connected",
-            &format!(
-                "<p>The Facebook dialog was cancelled, so Tether has no access and stored nothing.</p>\
-                 <p class=\"hint\">To connect, start again and choose <strong>Continue</strong>.</p>{back}"
-            ),
-        ));
+        // Cancelling a reconnect leaves the existing connection exactly as it was.
+        let page = match st.reconnect {
+            Some(_) => Page::new("Nothing was changed")
+                .say("The Facebook dialog was cancelled, so the connection stays exactly as it was: the same access, the same accounts.")
+                .hint("To allow what is missing, start the reconnect again and choose Continue."),
+            None => Page::new("Nothing was connected")
+                .say("The Facebook dialog was cancelled, so Tether has no access and stored nothing.")
+                .hint("To connect, start again and choose Continue."),
+        };
+        return Ok(page.back(back).respond(StatusCode::OK));
     }
     let Some(code) = q.get("code") else {
         return Ok(fail(
@@ -180,17 +178,15 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
     let connected = match connect_token(s, st.workspace_id, token.token, expect).await {
         Ok(c) => c,
         Err(ConnectError::OtherPerson { expected, got }) => {
-            return Ok(page(
-                StatusCode::CONFLICT,
-                "Signed in as someone else",
-                &format!(
-                    "<p>This connection belongs to <strong>{e}</strong>, but Facebook signed in <strong>{g}</strong>. \
-                     Nothing was changed.</p><p class=\"hint\">Ask {e} to open the reconnect link, or sign out of \
-                     Facebook and sign in as them.</p>{back}",
-                    e = escape(&expected),
-                    g = escape(&got),
-                ),
-            ));
+            return Ok(Page::new("Signed in as someone else")
+                .say(format!(
+                    "This connection belongs to {expected}, but Facebook signed in {got}. Nothing was changed."
+                ))
+                .hint(format!(
+                    "Ask {expected} to open the reconnect link, or sign out of Facebook and sign in as them."
+                ))
+                .back(back)
+                .respond(StatusCode::CONFLICT));
         }
         Err(ConnectError::Store(e)) => return Err(e.into()),
         Err(e) => {
@@ -202,9 +198,11 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
         }
     };
     let login = connected.login;
-    // Started from the dashboard: back to the page it was started from, which shows what changed.
+    // Started from the dashboard: back to the page it was started from, which shows what changed
+    // (told which login, for a new connection).
     if let Some(rt) = st.return_to.as_deref().filter(|rt| is_dashboard_path(rt)) {
-        return Ok(Redirect::to(rt).into_response());
+        let sep = if rt.contains('?') { '&' } else { '?' };
+        return Ok(Redirect::to(&format!("{rt}{sep}login={}", login.id)).into_response());
     }
     let ttl = SignedDuration::from_hours(1);
     let mut params: Vec<(&str, &str)> = Vec::new();
@@ -224,14 +222,10 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
 }
 
 fn fail(status: StatusCode, why: &str) -> Response {
-    page(
-        status,
-        "Connection not completed",
-        &format!(
-            "<p>{}</p><p class=\"hint\">Nothing was stored.</p>",
-            escape(why)
-        ),
-    )
+    Page::new("Connection not completed")
+        .say(why)
+        .hint("Nothing was stored.")
+        .respond(status)
 }
 
 fn oauth_failure(e: &OAuthError) -> Response {
@@ -241,6 +235,20 @@ fn oauth_failure(e: &OAuthError) -> Response {
             StatusCode::BAD_REQUEST,
             "Facebook did not accept this sign-in (the code was already used, expired or altered). Start connecting again from the app.",
         ),
+        OAuthError::PersonRefused { reason, .. } => {
+            let why = match reason {
+                BrokenReason::Checkpoint => {
+                    "Facebook has put a security check on this account, so it refused the login. Open facebook.com, log in with this account and follow Facebook's instructions until it works normally again; then start again from the app."
+                }
+                _ => {
+                    "Facebook asks this account to confirm itself before any app may use it. Open facebook.com, log in with this account and confirm it as Facebook asks; then start again from the app."
+                }
+            };
+            return Page::new("Facebook needs something from this account first")
+                .say(why)
+                .hint("Nothing was changed. Connecting again before that will be refused the same way.")
+                .respond(StatusCode::CONFLICT);
+        }
         OAuthError::CheckerMisconfigured { .. } => (
             StatusCode::BAD_GATEWAY,
             "This app's Facebook credentials were rejected. The app owner must fix the app id or secret; nothing was connected.",
@@ -260,12 +268,6 @@ fn is_dashboard_path(p: &str) -> bool {
         && !p.contains('\\')
 }
 
-fn back_link(return_to: Option<&str>) -> String {
-    return_to
-        .map(|u| format!("<p><a href=\"{}\">Back to the app</a></p>", escape(u)))
-        .unwrap_or_default()
-}
-
 /// `GET /connect/result`: what was connected and what is still missing.
 pub async fn result_page(
     State(s): State<AppState>,
@@ -278,14 +280,9 @@ pub async fn result_page(
     };
     match render_result(&s, &params).await {
         Ok(r) => r,
-        Err(e) => {
-            let status = e.status();
-            page(
-                status,
-                "Result unavailable",
-                &format!("<p>{}</p>", escape(&e.to_string())),
-            )
-        }
+        Err(e) => Page::new("Result unavailable")
+            .say(e.to_string())
+            .respond(e.status()),
     }
 }
 
@@ -297,45 +294,47 @@ async fn render_result(s: &AppState, p: &HashMap<String, String>) -> ApiResult<R
         .await?
         .ok_or(ApiError::NotFound { what: "login" })?;
     // Each asset with its report, in one query.
-    let assets = s
-        .store
-        .list_overview_assets(ws, &[login.id], &OverviewFilter::default())
-        .await?;
-    let mut body = format!(
-        "<p>Connected as <strong>{}</strong>: {}</p>",
-        escape(&login.person_name),
-        badge(login.status.as_str())
-    );
-    if assets.is_empty() {
-        body.push_str("<p>No Pages or Instagram accounts were shared. Reconnect and select the Pages to manage.</p>");
-    } else {
-        body.push_str("<h2>Accounts</h2><ul>");
-        for AssetRecord { asset: a, report } in &assets {
-            let missing: String = report
+    let records = s.store.list_login_records(ws, login.id).await?;
+    let person = login.person_name.as_str();
+    let accounts = records
+        .iter()
+        .map(|r| {
+            let findings = r
+                .report
                 .as_ref()
-                .and_then(|r| r.get("findings"))
-                .and_then(|f| f.as_array())
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f.pointer("/remedy/summary").and_then(|x| x.as_str()))
-                .map(|summary| format!("<li>{}</li>", escape(summary)))
-                .collect();
-            body.push_str(&format!(
-                "<li><strong>{}</strong> ({}) {}{}</li>",
-                escape(&a.name),
-                escape(&a.kind.as_str().replace('_', " ")),
-                badge(a.status.as_str()),
-                if missing.is_empty() {
-                    String::new()
-                } else {
-                    format!("<ul>{missing}</ul>")
-                }
-            ));
-        }
-        body.push_str("</ul>");
-    }
-    body.push_str(&back_link(p.get("return_to").map(String::as_str)));
-    Ok(page(StatusCode::OK, "Connection complete", &body))
+                .and_then(|v| serde_json::from_value::<AssetReport>(v.clone()).ok())
+                .map(|rep| rep.findings)
+                .unwrap_or_default();
+            Account {
+                name: r.asset.name.clone(),
+                kind: words::kind(r.asset.kind).to_owned(),
+                status: r.asset.status.as_str(),
+                status_word: words::status(r.asset.status),
+                todo: overview::todo(&findings, person, Some((&r.asset.name, r.asset.kind))).0,
+            }
+        })
+        .collect::<Vec<_>>();
+    let mut page = Page::new("Connection complete").say(format!(
+        "Connected as {person}: {}.",
+        words::status(login.status).to_lowercase()
+    ));
+    page = if accounts.is_empty() {
+        page.say("No Pages or Instagram accounts were shared. To add them, connect again and tick them on Facebook's \"choose the Pages\" screen.")
+    } else {
+        page.say(format!(
+            "{} {} arrived:",
+            accounts.len(),
+            if accounts.len() == 1 {
+                "account"
+            } else {
+                "accounts"
+            }
+        ))
+        .accounts(accounts)
+    };
+    Ok(page
+        .back(p.get("return_to").map(String::as_str))
+        .respond(StatusCode::OK))
 }
 
 fn ids(p: &HashMap<String, String>) -> Option<(WorkspaceId, LoginId)> {
@@ -349,11 +348,9 @@ fn link_failure(e: LinkError) -> Response {
         LinkError::Invalid => "This link is incomplete or has been altered. Ask for a new one.",
         LinkError::Expired => "This link has expired. Ask for a new one.",
     };
-    page(
-        StatusCode::FORBIDDEN,
-        "Link not valid",
-        &format!("<p>{}</p>", escape(why)),
-    )
+    Page::new("Link not valid")
+        .say(why)
+        .respond(StatusCode::FORBIDDEN)
 }
 
 /// `GET /reconnect`: a signed reconnect link, opened without an account, starts the dialog.
@@ -378,11 +375,9 @@ pub async fn reconnect(
     .await;
     match result {
         Ok(started) => Redirect::to(started.url.as_str()).into_response(),
-        Err(e) => page(
-            e.status(),
-            "Cannot reconnect",
-            &format!("<p>{}</p>", escape(&e.to_string())),
-        ),
+        Err(e) => Page::new("Cannot reconnect")
+            .say(e.to_string())
+            .respond(e.status()),
     }
 }
 

@@ -27,7 +27,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
-use tether_core::vocab::{Network, Owner, Status};
+use tether_core::vocab::{AssetKind, Network, Status};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -477,38 +477,49 @@ pub trait Store: Send + Sync {
         warning_days: Option<u32>,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    // --- the dashboard overview: one query each, never one per login ---
-    /// A page of the workspace's logins ordered by id, after `filter.after`, at most
-    /// `filter.limit`. `network` filters the logins themselves. With `status`, `owner` or
-    /// `feature` set, only logins having at least one asset matching ALL of those set; with
-    /// `status` alone, a login whose own status equals it matches too (so a login with no
-    /// assets shows only without asset filters, or under its own status).
-    fn list_overview_logins(
+    // --- the dashboard overview ---
+    /// A page of the overview's rows (assets, and logins that reach none) that pass `filter`,
+    /// worst first ([`Status::triage`]), then by name, then id, with every login they belong to.
+    /// A few queries whatever the size of the workspace.
+    fn list_overview(
         &self,
         ws: WorkspaceId,
         filter: &OverviewFilter,
-    ) -> impl Future<Output = Result<Vec<Login>>> + Send;
-    /// The assets of these logins, each with its latest report (`None` until its first
-    /// diagnosis), of `ws` only (other workspaces' login ids find nothing), that match `filter`'s
-    /// `status`, `owner` and `feature` (`network`, `after` and `limit` are ignored), ordered by
-    /// login id, then name, then id. One query, whatever the number of logins.
-    fn list_overview_assets(
+    ) -> impl Future<Output = Result<OverviewPage>> + Send;
+    /// The overview's counts: rows per status, and distinct fixes per action.
+    fn count_overview(
         &self,
         ws: WorkspaceId,
-        logins: &[LoginId],
-        filter: &OverviewFilter,
+    ) -> impl Future<Output = Result<OverviewCounts>> + Send;
+    /// One login's assets with their latest reports (`None` until the first diagnosis), worst
+    /// first, then by name.
+    fn list_login_records(
+        &self,
+        ws: WorkspaceId,
+        login: LoginId,
     ) -> impl Future<Output = Result<Vec<AssetRecord>>> + Send;
-    /// How many assets each owner must act on (an asset counts once for each of its owners), in
-    /// [`Owner`] order; owners with none are left out.
-    fn count_assets_by_owner(
+
+    /// One account (by its platform id) as each of the workspace's logins reaches it, worst
+    /// first, with the latest reports.
+    fn list_account_reach(
         &self,
         ws: WorkspaceId,
-    ) -> impl Future<Output = Result<Vec<(Owner, u64)>>> + Send;
-    /// How many logins have each status, in [`Status`] order; absent statuses are left out.
-    fn count_logins_by_status(
+        kind: AssetKind,
+        platform_id: &str,
+    ) -> impl Future<Output = Result<Vec<AssetRecord>>> + Send;
+
+    /// Across ALL workspaces: up to `limit` logins whose verdicts were recorded before fixes
+    /// were kept (a non-green asset or login without any), for a one-time backfill at start.
+    fn logins_missing_fixes(&self, limit: u32) -> impl Future<Output = Result<Vec<Login>>> + Send;
+    /// Replaces the fixes of a login's own findings and of each asset named, in one
+    /// transaction, without touching any verdict (the backfill of [`Self::logins_missing_fixes`]).
+    fn put_fixes(
         &self,
         ws: WorkspaceId,
-    ) -> impl Future<Output = Result<Vec<(Status, u64)>>> + Send;
+        login: LoginId,
+        login_fixes: &[Fix],
+        assets: &[(AssetId, Vec<Fix>)],
+    ) -> impl Future<Output = Result<()>> + Send;
 
     // --- disconnecting ---
     /// A person chose to disconnect the login in Tether: its sealed token is erased for good

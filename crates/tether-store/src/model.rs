@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
-use tether_core::vocab::{AssetKind, Feature, Network, Owner, Status, UnknownWord};
+use tether_core::vocab::{Action, AssetKind, Feature, Network, Owner, Status, UnknownWord};
 use uuid::Uuid;
 
 macro_rules! id_type {
@@ -245,22 +245,80 @@ pub struct AssetFilter {
     pub limit: u32,
 }
 
-/// What the dashboard's overview lists: logins (paged) and, for those logins, their assets.
+/// Which rows the dashboard's overview lists: assets, and logins that reach no asset (a login
+/// broken before its Pages could be listed), worst first, then by name. Every `Some` narrows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OverviewFilter {
-    /// Logins with an asset in this status, or in this status themselves.
     pub status: Option<Status>,
-    /// Logins of this network.
+    /// Anything but `connected`.
+    pub not_green: bool,
+    /// Rows reached through a login of this network.
     pub network: Option<Network>,
-    /// Logins with an asset this owner must act on.
+    /// Rows this owner must act on.
     pub owner: Option<Owner>,
-    /// Logins with an asset where this feature is unavailable or at risk (same meaning as
-    /// [`AssetFilter::feature`]).
+    /// Rows where this feature is unavailable or at risk (as [`AssetFilter::feature`]).
     pub feature: Option<Feature>,
-    /// Keyset pagination: only login ids greater than this (the last id of the previous page).
-    pub after: Option<LoginId>,
-    /// At most this many logins (the caller caps it); 0 returns nothing.
+    /// Rows one of whose fixes is this action.
+    pub action: Option<Action>,
+    /// Words the row's name or its person's name contains, case-insensitively.
+    pub search: Option<String>,
+    /// Keyset pagination: rows after this one (the last row of the previous page).
+    pub after: Option<OverviewCursor>,
+    /// At most this many rows (the caller caps it); 0 returns nothing.
     pub limit: u32,
+}
+
+/// Where an overview row sits in its order, so the next page can start after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverviewCursor {
+    pub status: Status,
+    /// The row's name as the store sorts it ([`sort_name`]).
+    pub sort_name: String,
+    pub id: Uuid,
+}
+
+/// How the overview orders names: case-insensitively.
+pub fn sort_name(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// One row of the overview.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OverviewItem {
+    Asset(AssetRecord),
+    /// A login that reaches no asset, with its latest report (`None` until its first check).
+    Login {
+        login_id: LoginId,
+        report: Option<Value>,
+    },
+}
+
+/// A page of overview rows and every login they belong to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverviewPage {
+    pub items: Vec<OverviewItem>,
+    pub logins: Vec<Login>,
+    /// The cursor of the last row when more rows follow.
+    pub next: Option<OverviewCursor>,
+}
+
+/// The overview's counts: rows per status, and distinct fixes per action.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OverviewCounts {
+    /// In triage order ([`Status::TRIAGE`]); statuses with none left out.
+    pub statuses: Vec<(Status, u64)>,
+    /// In [`Action`] order; actions with none left out.
+    pub fixes: Vec<(Action, u64)>,
+    /// The networks the workspace has logins on, in [`Network`] order.
+    pub networks: Vec<Network>,
+}
+
+/// One fix a finding calls for. Findings whose fixes share action and key are one fix: the
+/// overview counts them once and a bulk action sends one message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fix {
+    pub action: Action,
+    pub key: String,
 }
 
 /// An asset with its latest report, for [`crate::Store::scan_assets`].
@@ -302,6 +360,12 @@ pub struct Diagnosis {
     pub login_status: Status,
     /// The login-level findings, kept with a login transition.
     pub login_findings: Value,
+    /// Who must act on the login's own findings, what they break, and their fixes (for a login
+    /// that reaches no asset, these are what the overview filters and counts).
+    pub login_owners: Vec<Owner>,
+    pub login_unavailable: Vec<Feature>,
+    pub login_at_risk: Vec<Feature>,
+    pub login_fixes: Vec<Fix>,
     pub assets: Vec<AssetVerdict>,
     pub at: Timestamp,
 }
@@ -318,6 +382,7 @@ pub struct AssetVerdict {
     pub owners: Vec<Owner>,
     pub unavailable: Vec<Feature>,
     pub at_risk: Vec<Feature>,
+    pub fixes: Vec<Fix>,
 }
 
 /// One status change. `asset_id` is `None` for the login's own status.

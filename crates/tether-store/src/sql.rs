@@ -71,8 +71,9 @@ pub const FIND_LOGIN_ID: &str = "SELECT id FROM logins \
      WHERE workspace_id = $1 AND network = $2 AND platform_user_id = $3";
 pub const INSERT_LOGIN: &str = concat!(
     "INSERT INTO logins (id, workspace_id, network, platform_user_id, person_name, token_sealed, \
-     token_key_id, expires_at, data_access_expires_at, status, next_check_at, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ",
+     token_key_id, expires_at, data_access_expires_at, status, next_check_at, created_at, \
+     sort_name, triage) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) RETURNING ",
     login_cols!()
 );
 /// A reconnect: new token and expiries, checked soon, failures forgiven, a disconnection ended;
@@ -80,11 +81,14 @@ pub const INSERT_LOGIN: &str = concat!(
 /// longer applies.
 pub const RECONNECT_LOGIN: &str = concat!(
     "UPDATE logins SET person_name = $3, token_sealed = $4, token_key_id = $5, expires_at = $6, \
-     data_access_expires_at = $7, next_check_at = $8, consecutive_failures = 0, \
+     data_access_expires_at = $7, next_check_at = $8, sort_name = $9, consecutive_failures = 0, \
      last_error = NULL, known_token = NULL, disconnected_at = NULL \
      WHERE workspace_id = $1 AND id = $2 RETURNING ",
     login_cols!()
 );
+/// The person's name is part of what the search box matches on each of their assets.
+pub const SET_ASSETS_PERSON: &str = "UPDATE assets SET search = sort_name || ' ' || $3 \
+     WHERE workspace_id = $1 AND login_id = $2";
 pub const GET_LOGIN: &str = concat!(
     "SELECT ",
     login_cols!(),
@@ -130,12 +134,15 @@ pub const RESEAL_SECRET: &str = "UPDATE endpoints SET secret_sealed = $3, secret
      WHERE id = $1 AND secret_key_id = $2";
 
 pub const UPSERT_ASSET: &str = concat!(
-    "INSERT INTO assets (id, workspace_id, login_id, kind, platform_id, name, status) \
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending') \
-     ON CONFLICT (login_id, kind, platform_id) DO UPDATE SET name = excluded.name RETURNING ",
+    "INSERT INTO assets (id, workspace_id, login_id, kind, platform_id, name, status, triage, \
+     sort_name, search) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) \
+     ON CONFLICT (login_id, kind, platform_id) DO UPDATE SET name = excluded.name, \
+     sort_name = excluded.sort_name, search = excluded.search RETURNING ",
     asset_cols!()
 );
 pub const LOGIN_IN_WORKSPACE: &str = "SELECT id FROM logins WHERE workspace_id = $1 AND id = $2";
+/// The login's person, for the search text of its assets; none if the login is not `ws`'s.
+pub const LOGIN_PERSON: &str = "SELECT person_name FROM logins WHERE workspace_id = $1 AND id = $2";
 pub const GET_ASSET: &str = concat!(
     "SELECT ",
     asset_cols!(),
@@ -180,11 +187,23 @@ pub const GET_FACTS: &str =
     "SELECT facts, seen_at FROM facts WHERE workspace_id = $1 AND subject_id = $2";
 
 pub const LOGIN_STATUS: &str = "SELECT status FROM logins WHERE workspace_id = $1 AND id = $2";
-pub const SET_LOGIN_STATUS: &str =
-    "UPDATE logins SET status = $3, last_verified_at = $4 WHERE workspace_id = $1 AND id = $2";
-pub const SET_ASSET_VERDICT: &str = "UPDATE assets SET status = $3, last_verified_at = $4, \
-     updated_at = $4, report = $5, owners_mask = $6, unavailable_mask = $7, at_risk_mask = $8 \
+/// With the login's own verdict: its place in the overview.
+pub const SET_LOGIN_STATUS: &str = "UPDATE logins SET status = $3, last_verified_at = $4, \
+     triage = $5, owners_mask = $6, unavailable_mask = $7, at_risk_mask = $8 \
      WHERE workspace_id = $1 AND id = $2";
+/// Assets are added only by UPSERT_ASSET and removed only with their login.
+pub const COUNT_LOGIN_ASSETS: &str = "UPDATE logins SET asset_count = \
+     (SELECT COUNT(*) FROM assets a WHERE a.workspace_id = $1 AND a.login_id = $2) \
+     WHERE workspace_id = $1 AND id = $2";
+pub const SET_ASSET_VERDICT: &str = "UPDATE assets SET status = $3, last_verified_at = $4, \
+     updated_at = $4, report = $5, owners_mask = $6, unavailable_mask = $7, at_risk_mask = $8, \
+     triage = $9 WHERE workspace_id = $1 AND id = $2";
+/// A diagnosis replaces the fixes of the login's own findings and of each asset it names.
+pub const DELETE_LOGIN_FIXES: &str =
+    "DELETE FROM fixes WHERE workspace_id = $1 AND login_id = $2 AND asset_id IS NULL";
+pub const DELETE_ASSET_FIXES: &str = "DELETE FROM fixes WHERE workspace_id = $1 AND asset_id = $2";
+pub const INSERT_FIX: &str = "INSERT INTO fixes (workspace_id, login_id, asset_id, action, fix_key) \
+     VALUES ($1, $2, $3, $4, $5)";
 pub const SET_LOGIN_CHANGED: &str =
     "UPDATE logins SET last_changed_at = $3 WHERE workspace_id = $1 AND id = $2";
 pub const PUT_DIAGNOSIS: &str = "INSERT INTO diagnoses (login_id, workspace_id, report, diagnosed_at) \
@@ -380,47 +399,110 @@ pub const GET_SESSION: &str = "SELECT s.id AS session_id, s.expires_at AS sessio
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE secret_hash = $1";
 pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
 
-/// The overview's page of logins. $4-$6 are the asset filters: a login qualifies through one of
-/// its assets matching all of those set, or, with the status filter alone, through its own
-/// status. Bit sets as in LIST_ASSETS.
-pub const OVERVIEW_LOGINS: &str = concat!(
-    "SELECT ",
-    login_cols!(),
-    " FROM logins l WHERE l.workspace_id = $1 \
-       AND ($2 IS NULL OR l.network = $2) \
-       AND ($3 IS NULL OR l.id > $3) \
-       AND (($4 IS NULL AND $5 IS NULL AND $6 IS NULL) \
-            OR ($5 IS NULL AND $6 IS NULL AND l.status = $4) \
-            OR EXISTS (SELECT 1 FROM assets a \
-                       WHERE a.workspace_id = $1 AND a.login_id = l.id \
-                         AND ($4 IS NULL OR a.status = $4) \
-                         AND ($5 IS NULL OR (a.owners_mask & $5) <> 0) \
-                         AND ($6 IS NULL OR ((a.unavailable_mask | a.at_risk_mask) & $6) <> 0))) \
-     ORDER BY l.id LIMIT $7"
-);
-macro_rules! overview_assets {
-    ($logins:literal) => {
+/// The overview's rows: every asset, and every login that reaches none, worst first (by triage),
+/// then by name, then id. Each filter is `$n IS NULL OR ...`; `$2` is a triage rank (a status),
+/// `$3` "anything not green", `$4`/`$5` bit sets as in LIST_ASSETS, `$7` a LIKE pattern, `$8` an
+/// action. The keyset (`$9`, `$10`, `$11`) is the last row of the previous page; the first page
+/// passes none. Both halves are read in index order (assets_triage, logins_triage) and merged.
+macro_rules! overview_rows {
+    ($after_a:literal, $after_l:literal) => {
         concat!(
-            "SELECT ",
-            asset_cols!(),
-            ", report FROM assets WHERE workspace_id = $1 AND ",
-            $logins,
-            " AND ($3 IS NULL OR status = $3) \
-               AND ($4 IS NULL OR (owners_mask & $4) <> 0) \
-               AND ($5 IS NULL OR ((unavailable_mask | at_risk_mask) & $5) <> 0) \
-             ORDER BY login_id, name, id"
+            "SELECT row_kind, id, login_id, triage, sort_name FROM ( \
+             SELECT 'a' AS row_kind, a.id, a.login_id, a.triage, a.sort_name FROM assets a \
+              WHERE a.workspace_id = $1 \
+                AND ($2 IS NULL OR a.triage = $2) \
+                AND ($3 IS NULL OR a.triage <> 4) \
+                AND ($4 IS NULL OR (a.owners_mask & $4) <> 0) \
+                AND ($5 IS NULL OR ((a.unavailable_mask | a.at_risk_mask) & $5) <> 0) \
+                AND ($6 IS NULL OR a.login_id IN \
+                     (SELECT id FROM logins WHERE workspace_id = $1 AND network = $6)) \
+                AND ($7 IS NULL OR a.search LIKE $7 ESCAPE '!') \
+                AND ($8 IS NULL OR EXISTS (SELECT 1 FROM fixes f \
+                     WHERE f.asset_id = a.id AND f.action = $8)) ",
+            $after_a,
+            " UNION ALL \
+             SELECT 'l' AS row_kind, l.id, l.id AS login_id, l.triage, l.sort_name FROM logins l \
+              WHERE l.workspace_id = $1 AND l.asset_count = 0 \
+                AND ($2 IS NULL OR l.triage = $2) \
+                AND ($3 IS NULL OR l.triage <> 4) \
+                AND ($4 IS NULL OR (l.owners_mask & $4) <> 0) \
+                AND ($5 IS NULL OR ((l.unavailable_mask | l.at_risk_mask) & $5) <> 0) \
+                AND ($6 IS NULL OR l.network = $6) \
+                AND ($7 IS NULL OR l.sort_name LIKE $7 ESCAPE '!') \
+                AND ($8 IS NULL OR EXISTS (SELECT 1 FROM fixes f \
+                     WHERE f.login_id = l.id AND f.asset_id IS NULL AND f.action = $8)) ",
+            $after_l,
+            ") rows ORDER BY triage, sort_name, id LIMIT $12"
         )
     };
 }
-/// $2 is a uuid[] of the logins.
-pub const OVERVIEW_ASSETS_PG: &str = overview_assets!("login_id = ANY($2)");
-/// SQLite has no arrays: $2 is a JSON array of the logins' ids in hex, turned back into the
-/// 16-byte blobs ids are stored as.
-pub const OVERVIEW_ASSETS_SQLITE: &str =
-    overview_assets!("login_id IN (SELECT unhex(value) FROM json_each($2))");
-/// Grouped by the whole set: at most one row per distinct combination of owners, which the store
-/// then counts per owner.
-pub const COUNT_ASSETS_BY_OWNERS: &str = "SELECT owners_mask, COUNT(*) FROM assets \
-     WHERE workspace_id = $1 AND owners_mask <> 0 GROUP BY owners_mask";
-pub const COUNT_LOGINS_BY_STATUS: &str =
-    "SELECT status, COUNT(*) FROM logins WHERE workspace_id = $1 GROUP BY status";
+pub const OVERVIEW_ROWS: &str = overview_rows!(
+    "AND $9 IS NULL AND $10 IS NULL AND $11 IS NULL",
+    "AND $9 IS NULL"
+);
+pub const OVERVIEW_ROWS_AFTER: &str = overview_rows!(
+    "AND (a.triage, a.sort_name, a.id) > ($9, $10, $11)",
+    "AND (l.triage, l.sort_name, l.id) > ($9, $10, $11)"
+);
+/// The overview's assets, with their reports. $2: uuid[] on PostgreSQL; on SQLite (no arrays)
+/// a JSON array of the ids in hex, turned back into the 16-byte blobs ids are stored as.
+pub const ASSETS_BY_IDS_PG: &str = concat!(
+    "SELECT ",
+    asset_cols!(),
+    ", report FROM assets WHERE workspace_id = $1 AND id = ANY($2)"
+);
+pub const ASSETS_BY_IDS_SQLITE: &str = concat!(
+    "SELECT ",
+    asset_cols!(),
+    ", report FROM assets WHERE workspace_id = $1 \
+       AND id IN (SELECT unhex(value) FROM json_each($2))"
+);
+pub const LOGINS_BY_IDS_PG: &str = concat!(
+    "SELECT ",
+    login_cols!(),
+    " FROM logins WHERE workspace_id = $1 AND id = ANY($2)"
+);
+pub const LOGINS_BY_IDS_SQLITE: &str = concat!(
+    "SELECT ",
+    login_cols!(),
+    " FROM logins WHERE workspace_id = $1 AND id IN (SELECT unhex(value) FROM json_each($2))"
+);
+pub const DIAGNOSES_BY_IDS_PG: &str =
+    "SELECT login_id, report FROM diagnoses WHERE workspace_id = $1 AND login_id = ANY($2)";
+pub const DIAGNOSES_BY_IDS_SQLITE: &str = "SELECT login_id, report FROM diagnoses \
+     WHERE workspace_id = $1 AND login_id IN (SELECT unhex(value) FROM json_each($2))";
+/// A login's assets with their reports, by name.
+pub const LOGIN_RECORDS: &str = concat!(
+    "SELECT ",
+    asset_cols!(),
+    ", report FROM assets WHERE workspace_id = $1 AND login_id = $2 ORDER BY triage, sort_name, id"
+);
+/// The overview's rows per triage rank: assets, and logins that reach none.
+pub const COUNT_ROWS_BY_TRIAGE: &str = "SELECT triage, CAST(SUM(n) AS BIGINT) FROM ( \
+     SELECT triage, COUNT(*) AS n FROM assets WHERE workspace_id = $1 GROUP BY triage \
+     UNION ALL \
+     SELECT triage, COUNT(*) AS n FROM logins WHERE workspace_id = $1 AND asset_count = 0 \
+     GROUP BY triage) counts GROUP BY triage";
+/// Distinct fixes per action (one key may show on several assets).
+pub const COUNT_FIXES: &str = "SELECT action, COUNT(DISTINCT fix_key) FROM fixes \
+     WHERE workspace_id = $1 GROUP BY action";
+pub const LOGIN_NETWORKS: &str = "SELECT DISTINCT network FROM logins WHERE workspace_id = $1";
+/// One account as each of the workspace's logins reaches it.
+pub const ASSETS_BY_PLATFORM_ID: &str = concat!(
+    "SELECT ",
+    asset_cols!(),
+    ", report FROM assets WHERE workspace_id = $1 AND kind = $2 AND platform_id = $3 \
+     ORDER BY triage, sort_name, id"
+);
+/// Logins recorded before fixes were kept (migration 0005): a non-green asset, or the login's own
+/// non-green status, with no fix row. Every non-green verdict has at least one fix.
+pub const LOGINS_MISSING_FIXES: &str = concat!(
+    "SELECT ",
+    login_cols!(),
+    " FROM logins l WHERE \
+       EXISTS (SELECT 1 FROM assets a WHERE a.login_id = l.id AND a.triage NOT IN (3, 4) \
+               AND NOT EXISTS (SELECT 1 FROM fixes f WHERE f.asset_id = a.id)) \
+       OR (l.triage NOT IN (3, 4) AND NOT EXISTS \
+           (SELECT 1 FROM fixes f WHERE f.login_id = l.id AND f.asset_id IS NULL)) \
+     ORDER BY l.id LIMIT $1"
+);

@@ -376,3 +376,35 @@ impl Engine {
         drafts
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::{Action, FixScope};
+
+    #[test]
+    fn a_fix_is_made_by_the_owner_of_its_findings() {
+        for code in FindingCode::ALL {
+            let action = code.action();
+            let expected = match action.scope() {
+                FixScope::Login => vec![Owner::ConnectingUser],
+                FixScope::Page => vec![Owner::AssetAdmin],
+                FixScope::Account => {
+                    vec![Owner::AssetAdmin, Owner::AccountOwner, Owner::Platform]
+                }
+                FixScope::App => vec![Owner::AppOwner],
+            };
+            assert!(
+                expected.contains(&owner(*code)),
+                "{code} is {:?}'s, yet its fix {action} is scoped {:?}",
+                owner(*code),
+                action.scope()
+            );
+        }
+        assert_eq!(
+            FindingCode::PermissionNotGrantedForAsset.action(),
+            Action::TickAccount
+        );
+        assert_eq!(FindingCode::DataAccessExpired.action(), Action::LogIn);
+    }
+}

@@ -133,6 +133,8 @@ impl Engine {
                         .until
                         .map(|t| t.strftime("%-d %B %Y at %H:%M UTC").to_string()),
                     features: &features,
+                    // Remedies speak to the person who connected: "your access", not their name.
+                    person: None,
                 };
                 let remedy = self.catalog.remedies.render(code, &cx);
                 // Informational findings (no feature affected) sort last.

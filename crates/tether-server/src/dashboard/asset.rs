@@ -1,26 +1,24 @@
-//! One account's diagnostics tab and the actions on its login: Reconnect, Refresh, the reconnect
-//! link for a client, the message for a Page admin, and Disconnect.
+//! One account's tab: its features, one card per fix (who must do what, the steps), what each
+//! feature needs against what the login holds, the other logins that reach the same account,
+//! what the last Refresh or Reconnect changed, the message for a Page admin, and the history.
 
-use super::overview::{AssetRow, asset_row};
+use super::changes::{self, Before, Outcome};
+use super::overview::{Row, asset_row};
 use super::words::{self, FindingView};
-use super::{Chrome, DashError, DashResult, Flash, Member, render};
-use crate::check;
+use super::{Chrome, DashError, DashResult, Member, message, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use jiff::Timestamp;
 use serde::Deserialize;
-use std::collections::HashMap;
+use tether_core::remedies::{Button, RemedyContext};
 use tether_core::{
-    AssetFacts, AssetReport, Feature, FeatureVerdict, Finding, FindingCode, LoginReport, Owner,
-    Report, Status, TokenReport,
+    Action, AssetFacts, AssetKind, AssetReport, Catalog, Condition, Feature, FeatureVerdict,
+    Finding, FindingCode, LoginReport, Remedy, Report, Status,
 };
-use tether_store::{
-    AssetId, FactsSubject, Login, LoginId, OverviewFilter, Store, Transition, WorkspaceId,
-};
+use tether_store::{AssetId, AssetRecord, FactsSubject, Login, Store, Transition};
 use uuid::Uuid;
 
 pub struct FeatureRow {
@@ -37,48 +35,96 @@ pub struct Change {
     pub why: Vec<String>,
 }
 
-pub struct Notice {
-    pub subject: String,
-    pub body: String,
-    pub mailto: String,
+/// One fix: every finding that the same action by the same person repairs.
+pub struct Card {
+    pub heading: String,
+    pub owner: &'static str,
+    pub owner_word: String,
+    /// What the fix covers, when it covers more than one thing.
+    pub items: Vec<String>,
+    pub summary: String,
+    pub steps: Vec<String>,
+    pub link: Option<String>,
+    pub breaks: String,
+    pub until: Option<String>,
+    /// The findings' codes, for support.
+    pub codes: String,
+    pub raw_errors: Vec<String>,
+}
+
+/// One requirement of the workspace's features on this kind of account, and whether it is held.
+pub struct Need {
+    pub what: String,
+    pub code: String,
+    pub kind: &'static str,
+    pub needed_for: String,
+    pub held: &'static str,
+    pub ok: bool,
+}
+
+/// The same account through another login.
+pub struct Reach {
+    pub person: String,
+    pub href: String,
+    pub status: &'static str,
+    pub status_word: &'static str,
+    pub note: String,
+}
+
+pub struct Named {
+    pub label: String,
+    pub code: String,
 }
 
 #[derive(Template)]
 #[template(path = "asset.html")]
 pub struct DiagnosticsPage {
     pub chrome: Chrome,
-    pub asset: AssetRow,
+    pub asset: Row,
     pub login_id: String,
     pub person: String,
     pub network: &'static str,
     pub login_status: &'static str,
     pub login_status_word: &'static str,
+    /// Why the login reads better than this account, when it does.
+    pub login_note: Option<String>,
     pub disconnected: Option<String>,
     pub stale: Option<String>,
     pub features: Vec<FeatureRow>,
-    pub findings: Vec<FindingView>,
-    pub login_findings: Vec<FindingView>,
+    pub cards: Vec<Card>,
+    /// `reconnect`, `refresh` or `none`: the button that fixes the first card.
+    pub primary: &'static str,
+    pub needs: Vec<Need>,
+    pub reach: Vec<Reach>,
+    pub outcome: Option<Outcome>,
+    pub escalation: Option<Remedy>,
+    /// Status changes since the action that brought the person here.
+    pub changed: Option<Vec<Change>>,
     pub token_expires: String,
     pub data_access_expires: String,
-    pub granted: Vec<String>,
-    pub declined: Vec<String>,
-    pub expired: Vec<String>,
-    pub tasks: Vec<String>,
+    pub dead: bool,
+    pub granted: Vec<Named>,
+    pub declined: Vec<Named>,
+    pub expired: Vec<Named>,
+    pub tasks: Vec<Named>,
     pub shows_tasks: bool,
     pub history: Vec<Change>,
-    /// What changed since the action that brought the person here (reconnect or refresh).
-    pub changed: Option<Vec<Change>>,
     pub reconnect_link: String,
     pub link_expires: String,
-    pub notice: Option<Notice>,
+    pub notice: Option<message::Notice>,
 }
 
-async fn load_login(s: &AppState, ws: WorkspaceId, id: &str) -> DashResult<Login> {
-    let id = Uuid::parse_str(id).map_err(|_| DashError::NotFound)?;
-    s.store
-        .get_login(ws, LoginId(id))
-        .await?
-        .ok_or(DashError::NotFound)
+#[derive(Debug, Default, Deserialize)]
+pub struct TabQuery {
+    /// When the action that brought the person here started (microseconds).
+    #[serde(default)]
+    since: Option<i64>,
+    /// The account's verdict before it ([`Before`]).
+    #[serde(default)]
+    before: Option<String>,
+    /// `reconnect` or `refresh`.
+    #[serde(default)]
+    via: Option<String>,
 }
 
 /// `GET /app/assets/{id}`
@@ -86,12 +132,12 @@ pub async fn diagnostics(
     State(s): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Path(id): Path<Uuid>,
+    Query(q): Query<TabQuery>,
 ) -> DashResult<Response> {
     let ws = member.ws();
     let now = s.clock.now();
-    let id = AssetId(Uuid::parse_str(&id).map_err(|_| DashError::NotFound)?);
+    let id = AssetId(id);
     let asset = s
         .store
         .get_asset(ws, id)
@@ -102,15 +148,13 @@ pub async fn diagnostics(
         .get_login(ws, asset.login_id)
         .await?
         .ok_or(DashError::NotFound)?;
-    let report = s.store.get_asset_report(ws, id).await?;
-    let record = tether_store::AssetRecord {
+    let report_value = s.store.get_asset_report(ws, id).await?.map(|r| r.value);
+    let record = AssetRecord {
         asset: asset.clone(),
-        report: report.as_ref().map(|r| r.value.clone()),
+        report: report_value.clone(),
     };
-    let row = asset_row(&record, now);
-    let asset_report: Option<AssetReport> = report
-        .as_ref()
-        .and_then(|r| serde_json::from_value(r.value.clone()).ok());
+    let row = asset_row(&record, &login, now);
+    let report: Option<AssetReport> = report_value.and_then(|v| serde_json::from_value(v).ok());
     let login_report: Option<LoginReport> = s
         .store
         .get_diagnosis(ws, login.id)
@@ -122,8 +166,41 @@ pub async fn diagnostics(
         .get_facts(ws, FactsSubject::Asset(id))
         .await?
         .and_then(|f| serde_json::from_value(f.value).ok());
+    let person = login.person_name.as_str();
 
-    let features = asset_report
+    let findings: Vec<Finding> = report
+        .as_ref()
+        .map(|r| r.findings.clone())
+        .unwrap_or_default();
+    // Login-wide findings the account's report does not already carry.
+    let extra: Vec<Finding> = login_report
+        .as_ref()
+        .map(|l| {
+            l.findings
+                .iter()
+                .filter(|f| {
+                    !findings
+                        .iter()
+                        .any(|g| g.code == f.code && g.permission == f.permission)
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let all: Vec<&Finding> = findings.iter().chain(&extra).collect();
+    let cards = cards_for(&all, person, Some((&asset.name, asset.kind)));
+    let primary = findings
+        .iter()
+        .chain(&extra)
+        .find(|f| !(f.features.is_empty() && f.code.action() == Action::AppReview))
+        .and_then(|f| words::remedies().map(|r| r.action(f.code.action()).button))
+        .map_or("none", |b| match b {
+            Button::Reconnect => "reconnect",
+            Button::Refresh => "refresh",
+            Button::None => "none",
+        });
+
+    let features = report
         .as_ref()
         .map(|r| {
             r.features
@@ -132,71 +209,107 @@ pub async fn diagnostics(
                     name: words::feature(*f),
                     verdict: v.as_str(),
                     word: match v {
-                        FeatureVerdict::Available => "Available",
-                        FeatureVerdict::AtRisk => "At risk",
-                        FeatureVerdict::Unavailable => "Unavailable",
+                        FeatureVerdict::Available => "Works",
+                        FeatureVerdict::AtRisk => "Works, at risk",
+                        FeatureVerdict::Unavailable => "Does not work",
                     },
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let findings: Vec<FindingView> = asset_report
+
+    // The linked Page an Instagram account's access comes from, by name when this login has it.
+    let records = s.store.list_login_records(ws, login.id).await?;
+    let page_name = match facts
         .as_ref()
-        .map(|r| r.findings.iter().map(FindingView::new).collect())
-        .unwrap_or_default();
-    // Login-wide findings already shown on the asset are not repeated.
-    let login_findings = login_report
-        .as_ref()
-        .map(|l| {
-            l.findings
-                .iter()
-                .filter(|f| {
-                    !asset_report.as_ref().is_some_and(|r| {
-                        r.findings
-                            .iter()
-                            .any(|g| g.code == f.code && g.permission == f.permission)
-                    })
+        .and_then(|f| f.instagram.as_ref())
+        .and_then(|ig| ig.linked_page_id.as_deref())
+    {
+        Some(page) => records
+            .iter()
+            .find(|r| r.asset.kind == AssetKind::FacebookPage && r.asset.platform_id == page)
+            .map(|r| r.asset.name.clone())
+            .unwrap_or_else(|| format!("the Facebook Page linked to {}", asset.name)),
+        None => asset.name.clone(),
+    };
+    let notice = message::for_page_admin(person, &page_name, &all);
+
+    let judge = s.checker.judge_for(&s.store, ws).await?;
+    let needs = needs(
+        judge.engine.catalog(),
+        judge.engine.features(),
+        asset.kind,
+        login_report.as_ref(),
+        facts.as_ref(),
+        &findings,
+    );
+    let reach = s
+        .store
+        .list_account_reach(ws, asset.kind, &asset.platform_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.asset.id != asset.id)
+        .collect::<Vec<_>>();
+    let mut others = Vec::with_capacity(reach.len());
+    for r in reach {
+        if let Some(l) = s.store.get_login(ws, r.asset.login_id).await? {
+            others.push(reach_of(&r, &l));
+        }
+    }
+
+    let mut transitions = s.store.list_transitions(ws, login.id).await?;
+    transitions.retain(|t| t.asset_id.is_none() || t.asset_id == Some(id));
+    transitions.reverse();
+    let since = q.since.and_then(|m| Timestamp::from_microsecond(m).ok());
+    let outcome = q
+        .before
+        .as_deref()
+        .and_then(Before::parse)
+        .zip(report.as_ref())
+        .map(|(b, r)| changes::compare(&b, r));
+    let escalation = match (&outcome, q.via.as_deref()) {
+        (Some(o), Some("reconnect")) if o.nothing && asset.status != Status::Connected => {
+            words::remedies().map(|r| {
+                r.escalation(&RemedyContext {
+                    asset_name: Some(&asset.name),
+                    person: Some(person),
+                    ..RemedyContext::default()
                 })
-                .map(FindingView::new)
-                .collect()
-        })
-        .unwrap_or_default();
+            })
+        }
+        _ => None,
+    };
+    let changed = since.map(|since| {
+        transitions
+            .iter()
+            .filter(|t| t.at >= since)
+            .map(|t| change(t, &asset.name, &login, now))
+            .collect()
+    });
+    let history = transitions
+        .iter()
+        .map(|t| change(t, &asset.name, &login, now))
+        .collect();
+
+    let dead = login.status == Status::Disconnected;
+    let known = login.last_verified_at.is_some();
+    let expiry = |t: Option<Timestamp>| match (t, known, dead) {
+        (_, _, true) => "Not in use: this login no longer works".to_owned(),
+        (Some(t), _, _) if t > now => format!("{} ({})", words::date_time(t), words::ago(t, now)),
+        (Some(t), _, _) => format!("{} (passed)", words::date_time(t)),
+        (None, true, _) => "Never".to_owned(),
+        (None, false, _) => "Unknown until the first check".to_owned(),
+    };
     let perms = login_report
         .as_ref()
         .map(|l| l.permissions.clone())
         .unwrap_or_default();
-    let expiry = |t: Option<Timestamp>, known: bool| match (t, known) {
-        (Some(t), _) => format!(
-            "{} ({})",
-            words::date_time(t),
-            if t > now { "in the future" } else { "passed" }
-        ),
-        (None, true) => "Never".to_owned(),
-        (None, false) => "Unknown until the first check".to_owned(),
+    let named_permission = |p: &String| Named {
+        label: words::permission(p),
+        code: p.clone(),
     };
-    let known = login.last_verified_at.is_some();
-    let mut transitions = s.store.list_transitions(ws, login.id).await?;
-    transitions.retain(|t| t.asset_id.is_none() || t.asset_id == Some(id));
-    transitions.reverse();
-    let changed = q
-        .get("since")
-        .and_then(|v| v.parse::<i64>().ok())
-        .and_then(|m| Timestamp::from_microsecond(m).ok())
-        .map(|since| {
-            transitions
-                .iter()
-                .filter(|t| t.at >= since)
-                .map(|t| change(t, &asset.name, now))
-                .collect()
-        });
-    let history = transitions
-        .iter()
-        .map(|t| change(t, &asset.name, now))
-        .collect();
     let (link, link_expires) = crate::links::reconnect_url(&s, &login);
-    let notice = asset_report
-        .as_ref()
-        .and_then(|r| admin_notice(&login, &asset.name, &r.findings));
+    let login_note = login_note(&login, asset.status);
     let page = DiagnosticsPage {
         chrome: Chrome::new(&member, &headers, "accounts"),
         asset: row,
@@ -205,6 +318,7 @@ pub async fn diagnostics(
         network: words::network(login.network),
         login_status: login.status.as_str(),
         login_status_word: words::status(login.status),
+        login_note,
         disconnected: login
             .disconnected_at
             .map(|t| format!("Disconnected in Tether on {}.", words::date_time(t))),
@@ -220,23 +334,32 @@ pub async fn diagnostics(
             )
         }),
         features,
-        findings,
-        login_findings,
-        token_expires: expiry(login.expires_at, known),
-        data_access_expires: expiry(login.data_access_expires_at, known),
-        granted: perms.granted.iter().map(|p| words::permission(p)).collect(),
-        declined: perms
-            .declined
-            .iter()
-            .map(|p| words::permission(p))
-            .collect(),
-        expired: perms.expired.iter().map(|p| words::permission(p)).collect(),
-        shows_tasks: asset.kind == tether_core::AssetKind::FacebookPage,
+        cards,
+        primary,
+        needs,
+        reach: others,
+        outcome,
+        escalation,
+        changed,
+        token_expires: expiry(login.expires_at),
+        data_access_expires: expiry(login.data_access_expires_at),
+        dead,
+        granted: perms.granted.iter().map(named_permission).collect(),
+        declined: perms.declined.iter().map(named_permission).collect(),
+        expired: perms.expired.iter().map(named_permission).collect(),
+        shows_tasks: asset.kind == AssetKind::FacebookPage,
         tasks: facts
-            .map(|f| f.tasks.iter().map(|t| words::task(t)).collect())
+            .map(|f| {
+                f.tasks
+                    .iter()
+                    .map(|t| Named {
+                        label: words::task(t),
+                        code: t.clone(),
+                    })
+                    .collect()
+            })
             .unwrap_or_default(),
         history,
-        changed,
         reconnect_link: link.to_string(),
         link_expires: words::date_time(link_expires),
         notice,
@@ -244,281 +367,279 @@ pub async fn diagnostics(
     render(&page, &page.chrome)
 }
 
-fn change(t: &Transition, asset_name: &str, now: Timestamp) -> Change {
+/// A login's badge never reads better than its account without saying why.
+pub fn login_note(login: &Login, asset: Status) -> Option<String> {
+    (asset.triage() < login.status.triage() && asset != Status::Pending).then(|| {
+        format!(
+            "The login itself works; what this account lacks is on the account (below), not on {}'s login.",
+            login.person_name
+        )
+    })
+}
+
+fn reach_of(r: &AssetRecord, login: &Login) -> Reach {
+    let report: Option<AssetReport> = r
+        .report
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let note = match &report {
+        Some(rep) => {
+            let works: Vec<String> = rep
+                .features
+                .iter()
+                .filter(|(_, v)| **v != FeatureVerdict::Unavailable)
+                .map(|(f, _)| words::feature(*f).to_lowercase())
+                .collect();
+            let until = rep.findings.iter().filter_map(|f| f.until).min();
+            match (works.is_empty(), until) {
+                (true, _) => "nothing works through this login".to_owned(),
+                (false, Some(t)) if rep.status == Status::AtRisk => {
+                    format!("{} work until {}", works.join(", "), words::date(t))
+                }
+                (false, _) => format!("{} work", works.join(", ")),
+            }
+        }
+        None => "not checked yet".to_owned(),
+    };
+    Reach {
+        person: login.person_name.clone(),
+        href: format!("/app/assets/{}", r.asset.id),
+        status: r.asset.status.as_str(),
+        status_word: words::status(r.asset.status),
+        note,
+    }
+}
+
+/// One card per fix, in the order of the findings (worst first). `asset` is the account they are
+/// about (none for a login's own findings).
+pub fn cards_for(
+    findings: &[&Finding],
+    person: &str,
+    asset: Option<(&str, AssetKind)>,
+) -> Vec<Card> {
+    let mut groups: Vec<(Action, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        let a = f.code.action();
+        match groups.iter_mut().find(|(g, _)| *g == a) {
+            Some((_, fs)) => fs.push(f),
+            None => groups.push((a, vec![f])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, fs)| {
+            let first = fs[0];
+            let view = FindingView::new(first, person);
+            let many = fs.len() > 1;
+            let mut steps: Vec<String> = Vec::new();
+            for st in fs.iter().flat_map(|f| &f.remedy.steps) {
+                if !steps.contains(st) {
+                    steps.push(st.clone());
+                }
+            }
+            let mut features: Vec<Feature> = fs.iter().flat_map(|f| f.features.clone()).collect();
+            features.sort();
+            features.dedup();
+            Card {
+                heading: if many {
+                    words::todo_many(first, person, asset)
+                } else {
+                    words::todo(first, person, asset)
+                },
+                owner: view.owner,
+                owner_word: view.owner_word,
+                items: if many {
+                    fs.iter()
+                        .map(|f| FindingView::new(f, person).title)
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                summary: if many {
+                    String::new()
+                } else {
+                    first.remedy.summary.clone()
+                },
+                steps,
+                link: fs.iter().find_map(|f| f.remedy.link.clone()),
+                breaks: words::features(&features),
+                until: view.until,
+                codes: fs
+                    .iter()
+                    .map(|f| FindingView::new(f, person).code)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                raw_errors: fs
+                    .iter()
+                    .filter_map(|f| FindingView::new(f, person).raw_error)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Every permission, Page access and condition the workspace's features need on this kind of
+/// account, what each is for, and whether this login holds it here.
+fn needs(
+    catalog: &Catalog,
+    features: &[Feature],
+    kind: AssetKind,
+    login: Option<&LoginReport>,
+    facts: Option<&AssetFacts>,
+    findings: &[Finding],
+) -> Vec<Need> {
+    #[derive(PartialEq)]
+    enum Req {
+        Permission(Vec<String>),
+        Task(Vec<String>),
+        Condition(Condition),
+    }
+    let mut reqs: Vec<(Req, Vec<Feature>)> = Vec::new();
+    let mut add = |req: Req, f: Feature| match reqs.iter_mut().find(|(r, _)| *r == req) {
+        Some((_, fs)) => {
+            if !fs.contains(&f) {
+                fs.push(f)
+            }
+        }
+        None => reqs.push((req, vec![f])),
+    };
+    for rule in catalog
+        .rules
+        .iter()
+        .filter(|r| r.asset_kind == kind && features.contains(&r.feature))
+    {
+        for p in &rule.permissions {
+            add(Req::Permission(vec![p.clone()]), rule.feature);
+        }
+        if !rule.permissions_any.is_empty() {
+            add(Req::Permission(rule.permissions_any.clone()), rule.feature);
+        }
+        for t in &rule.tasks {
+            add(Req::Task(vec![t.clone()]), rule.feature);
+        }
+        if !rule.tasks_any.is_empty() {
+            add(Req::Task(rule.tasks_any.clone()), rule.feature);
+        }
+        for c in &rule.conditions {
+            add(Req::Condition(*c), rule.feature);
+        }
+    }
+    let perms = login.map(|l| &l.permissions);
+    let not_here = |p: &str| {
+        findings.iter().any(|f| {
+            f.code == FindingCode::PermissionNotGrantedForAsset
+                && f.permission.as_deref() == Some(p)
+        })
+    };
+    let failed = |c: Condition| {
+        let code = match c {
+            Condition::InstagramLinked => FindingCode::InstagramNotLinked,
+            Condition::InstagramProfessional => FindingCode::InstagramNotProfessional,
+            Condition::InstagramProductTagEligible => FindingCode::InstagramShoppingIneligible,
+        };
+        findings.iter().any(|f| f.code == code)
+    };
+    reqs.into_iter()
+        .map(|(req, fs)| {
+            let needed_for = words::features(&fs);
+            match req {
+                Req::Permission(names) => {
+                    let state = |p: &String| -> (&'static str, bool) {
+                        let Some(perms) = perms else {
+                            return ("Not known yet", false);
+                        };
+                        if perms.granted.contains(p) {
+                            if not_here(p) {
+                                ("Given, but not for this account", false)
+                            } else {
+                                ("Given", true)
+                            }
+                        } else if perms.declined.contains(p) {
+                            ("Switched off", false)
+                        } else if perms.expired.contains(p) {
+                            ("Expired", false)
+                        } else {
+                            ("Not given", false)
+                        }
+                    };
+                    let held = names
+                        .iter()
+                        .map(state)
+                        .find(|(_, ok)| *ok)
+                        .unwrap_or_else(|| state(&names[0]));
+                    Need {
+                        what: names
+                            .iter()
+                            .map(|p| words::permission(p))
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                        code: names.join(" | "),
+                        kind: "Permission",
+                        needed_for,
+                        held: held.0,
+                        ok: held.1,
+                    }
+                }
+                Req::Task(names) => {
+                    let tasks = facts.map(|f| &f.tasks);
+                    let ok = tasks.is_some_and(|ts| names.iter().any(|n| ts.contains(n)));
+                    Need {
+                        what: names
+                            .iter()
+                            .map(|t| words::task(t))
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                        code: names.join(" | "),
+                        kind: "Page access",
+                        needed_for,
+                        held: match (tasks, ok) {
+                            (None, _) => "Not known yet",
+                            (_, true) => "Held",
+                            (_, false) => "Missing",
+                        },
+                        ok,
+                    }
+                }
+                Req::Condition(c) => {
+                    let ok = facts.is_some() && !failed(c);
+                    Need {
+                        what: words::condition(c).to_owned(),
+                        code: c.as_str().to_owned(),
+                        kind: "Account",
+                        needed_for,
+                        held: if facts.is_none() {
+                            "Not known yet"
+                        } else if ok {
+                            "Yes"
+                        } else {
+                            "No"
+                        },
+                        ok,
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+pub fn change(t: &Transition, asset_name: &str, login: &Login, now: Timestamp) -> Change {
     let findings: Vec<Finding> = serde_json::from_value(t.findings.clone()).unwrap_or_default();
     Change {
         when: format!("{} ({})", words::date_time(t.at), words::ago(t.at, now)),
         what: if t.asset_id.is_some() {
             asset_name.to_owned()
         } else {
-            "The Facebook login".to_owned()
+            format!(
+                "{}'s {} login",
+                login.person_name,
+                words::network(login.network)
+            )
         },
         from: t.old_status.map(|s| (s.as_str(), words::status(s))),
         to: (t.new_status.as_str(), words::status(t.new_status)),
-        why: findings.iter().map(|f| FindingView::new(f).title).collect(),
-    }
-}
-
-/// A message a Page admin can act on: exactly which access to give, to whom, on which Page.
-fn admin_notice(login: &Login, asset: &str, findings: &[Finding]) -> Option<Notice> {
-    let asks: Vec<&Finding> = findings
-        .iter()
-        .filter(|f| matches!(f.owner, Owner::AssetAdmin | Owner::BusinessAdmin))
-        .collect();
-    if asks.is_empty() {
-        return None;
-    }
-    let mut body = format!(
-        "Hello,\n\nWe manage {asset} through {person}'s Facebook account with our social media tool. \
-         Some of it does not work because {person}'s access to {asset} is missing something only an admin can give:\n\n",
-        person = login.person_name
-    );
-    for f in &asks {
-        let view = FindingView::new(f);
-        body.push_str(&format!("- {} (needed for {})\n", view.title, view.breaks));
-    }
-    body.push_str("\nHow to give it:\n");
-    let mut seen: Vec<&String> = Vec::new();
-    for step in asks.iter().flat_map(|f| f.remedy.steps.iter()) {
-        if !seen.contains(&step) {
-            seen.push(step);
-            body.push_str(&format!("- {step}\n"));
-        }
-    }
-    if let Some(link) = asks.iter().find_map(|f| f.remedy.link.as_ref()) {
-        body.push_str(&format!("\nFacebook's help: {link}\n"));
-    }
-    body.push_str("\nPlease reply once it is done so we can check again. Thank you!\n");
-    let subject = format!("Please give {} access to {asset}", login.person_name);
-    // mailto takes percent-encoding, not the form encoding's `+` for spaces.
-    let enc = |s: &str| words::query_escape(s).replace('+', "%20");
-    Some(Notice {
-        mailto: format!("mailto:?subject={}&body={}", enc(&subject), enc(&body)),
-        subject,
-        body,
-    })
-}
-
-#[derive(Deserialize)]
-pub struct BackForm {
-    #[serde(default)]
-    asset: String,
-}
-
-/// Where an action on a login returns: the asset's tab it was started from, or the overview,
-/// with `since` so the page can show what the action changed.
-fn back(asset: &str, since: Timestamp) -> String {
-    let since = since.as_microsecond();
-    match Uuid::parse_str(asset) {
-        Ok(a) => format!("/app/assets/{a}?since={since}"),
-        Err(_) => "/app".to_owned(),
-    }
-}
-
-/// `POST /app/logins/{id}/reconnect`: the real Facebook dialog, asking again for what is missing;
-/// the callback brings the person back to the tab they started from.
-pub async fn reconnect(
-    State(s): State<AppState>,
-    member: Member,
-    Path(id): Path<String>,
-    Form(f): Form<BackForm>,
-) -> DashResult<Response> {
-    let login = load_login(&s, member.ws(), &id).await?;
-    let return_to = back(&f.asset, s.clock.now());
-    let started =
-        crate::oauth::start(&s, member.ws(), Some(&login), false, Some(return_to)).await?;
-    tracing::info!(login_id = %login.id, user_id = %member.user.id, "reconnect started from the dashboard");
-    Ok(Redirect::to(started.url.as_str()).into_response())
-}
-
-/// `POST /app/connect`: connect a new Facebook login.
-pub async fn connect(State(s): State<AppState>, member: Member) -> DashResult<Response> {
-    let started = crate::oauth::start(
-        &s,
-        member.ws(),
-        None,
-        false,
-        Some(format!("/app?since={}", s.clock.now().as_microsecond())),
-    )
-    .await?;
-    Ok(Redirect::to(started.url.as_str()).into_response())
-}
-
-/// `POST /app/logins/{id}/refresh`: checks with the platform now (after a Page admin granted a
-/// task, say) and says what changed.
-pub async fn refresh(
-    State(s): State<AppState>,
-    member: Member,
-    Path(id): Path<String>,
-    Form(f): Form<BackForm>,
-) -> DashResult<Response> {
-    let login = load_login(&s, member.ws(), &id).await?;
-    let since = s.clock.now();
-    let to = back(&f.asset, since);
-    if login.disconnected_at.is_some() {
-        return Ok(Flash::problem(
-            "This connection was disconnected in Tether, so there is nothing to check. Press Reconnect to connect it again.",
-        )
-        .redirect(&to));
-    }
-    let network = words::network(login.network);
-    let view = crate::api::logins::check_now(&s, login).await?;
-    let flash = match view.outcome.as_str() {
-        "verified" if view.changes == 0 => Flash::ok(format!(
-            "Checked with {network} just now: nothing changed, still {}.",
-            words::status(view.login.status.parse().unwrap_or(Status::Pending)).to_lowercase()
-        )),
-        "verified" => Flash::ok(format!(
-            "Checked with {network} just now: {} change{} (below).",
-            view.changes,
-            if view.changes == 1 { "" } else { "s" }
-        )),
-        _ => Flash::problem(format!(
-            "Could not reach {network} just now ({}). Nothing changed; the last known state is shown. Try again in a few minutes.",
-            view.reason.unwrap_or_else(|| "no answer".into())
-        )),
-    };
-    Ok(flash.redirect(&to))
-}
-
-#[derive(Template)]
-#[template(path = "disconnect.html")]
-pub struct ConfirmPage {
-    pub chrome: Chrome,
-    pub login_id: String,
-    pub person: String,
-    pub network: &'static str,
-    pub assets: Vec<String>,
-    pub back: String,
-}
-
-/// `GET /app/logins/{id}/disconnect`: says what disconnecting does and asks to confirm.
-pub async fn confirm_disconnect(
-    State(s): State<AppState>,
-    member: Member,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> DashResult<Response> {
-    let login = load_login(&s, member.ws(), &id).await?;
-    let assets = s
-        .store
-        .list_overview_assets(member.ws(), &[login.id], &OverviewFilter::default())
-        .await?;
-    let page = ConfirmPage {
-        chrome: Chrome::new(&member, &headers, "accounts"),
-        login_id: login.id.to_string(),
-        person: login.person_name.clone(),
-        network: words::network(login.network),
-        assets: assets
+        why: findings
             .iter()
-            .map(|r| format!("{} ({})", r.asset.name, words::kind(r.asset.kind)))
+            .map(|f| FindingView::new(f, &login.person_name).title)
             .collect(),
-        back: q
-            .get("asset")
-            .and_then(|a| Uuid::parse_str(a).ok())
-            .map(|a| format!("/app/assets/{a}"))
-            .unwrap_or_else(|| "/app".to_owned()),
-    };
-    render(&page, &page.chrome)
-}
-
-/// `POST /app/logins/{id}/disconnect`: erases the token, stops monitoring, and records every
-/// account under the login as disconnected in Tether (announced by webhook like any change);
-/// the login, its accounts and their history stay.
-pub async fn disconnect(
-    State(s): State<AppState>,
-    member: Member,
-    Path(id): Path<String>,
-) -> DashResult<Response> {
-    let ws = member.ws();
-    let login = load_login(&s, ws, &id).await?;
-    let now = s.clock.now();
-    if !s.store.disconnect_login(ws, login.id, now).await? {
-        return Err(DashError::NotFound);
     }
-    let records = s
-        .store
-        .list_overview_assets(ws, &[login.id], &OverviewFilter::default())
-        .await?;
-    let previous: Option<Report> = s
-        .store
-        .get_diagnosis(ws, login.id)
-        .await?
-        .and_then(|d| serde_json::from_value(d.value).ok());
-    let remedies = words::remedies()
-        .ok_or_else(|| DashError::Internal(anyhow::anyhow!("the built-in remedies are invalid")))?;
-    let finding = |asset_name: Option<&str>, features: Vec<Feature>| Finding {
-        code: FindingCode::DisconnectedInTether,
-        owner: Owner::ConnectingUser,
-        remedy: remedies.render(
-            FindingCode::DisconnectedInTether,
-            &tether_core::remedies::RemedyContext {
-                asset_name,
-                features: &features,
-                ..Default::default()
-            },
-        ),
-        features,
-        permission: None,
-        task: None,
-        tasks_any: vec![],
-        role: None,
-        until: None,
-        platform_error: None,
-    };
-    let mut assets = Vec::with_capacity(records.len());
-    let mut verdicts = Vec::with_capacity(records.len());
-    for r in &records {
-        let old: Option<AssetReport> = r
-            .report
-            .as_ref()
-            .and_then(|v| serde_json::from_value(v.clone()).ok());
-        let feature_list: Vec<Feature> = old
-            .as_ref()
-            .map(|o| o.features.keys().copied().collect())
-            .unwrap_or_default();
-        let report = AssetReport {
-            kind: r.asset.kind,
-            id: r.asset.platform_id.clone(),
-            name: Some(r.asset.name.clone()),
-            status: Status::Disconnected,
-            features: feature_list
-                .iter()
-                .map(|f| (*f, FeatureVerdict::Unavailable))
-                .collect(),
-            findings: vec![finding(Some(&r.asset.name), feature_list.clone())],
-        };
-        verdicts.push(check::verdict(r.asset.id, &report));
-        assets.push(report);
-    }
-    let report = Report {
-        report_version: previous.as_ref().map(|p| p.report_version).unwrap_or(1),
-        checked_at: now,
-        network: login.network,
-        login: LoginReport {
-            user_id: Some(login.platform_user_id.clone()),
-            user_name: Some(login.person_name.clone()),
-            status: Status::Disconnected,
-            token: TokenReport {
-                valid: false,
-                expires_at: None,
-                data_access_expires_at: None,
-            },
-            permissions: previous.map(|p| p.login.permissions).unwrap_or_default(),
-            findings: vec![finding(None, vec![])],
-        },
-        assets,
-    };
-    s.store
-        .record_diagnosis(ws, login.id, &check::diagnosis(&report, verdicts, now))
-        .await?;
-    s.index.sync(&s.store).await?;
-    tracing::info!(login_id = %login.id, user_id = %member.user.id, "login disconnected from the dashboard");
-    Ok(Flash::ok(format!(
-        "Disconnected {}'s {} login: Tether erased its token and stopped checking it. Its history is kept; Reconnect connects it again.",
-        login.person_name,
-        words::network(login.network)
-    ))
-    .redirect("/app"))
 }

@@ -7,11 +7,16 @@
 //! another workspace's ids are simply not found (404). Every POST passes the CSRF guard in
 //! [`session`] before its handler runs.
 
+mod actions;
 mod asset;
-mod overview;
+mod bulk;
+mod changes;
+mod login;
+mod message;
+pub(crate) mod overview;
 pub mod session;
 mod settings;
-mod words;
+pub(crate) mod words;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -37,14 +42,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/app/invite/{secret}",
             get(session::invite_page).post(session::accept_invite),
         )
-        .route("/app/connect", post(asset::connect))
+        .route("/app/connect", post(actions::connect))
+        .route("/app/connected", get(actions::connected))
         .route("/app/assets/{id}", get(asset::diagnostics))
-        .route("/app/logins/{id}/reconnect", post(asset::reconnect))
-        .route("/app/logins/{id}/refresh", post(asset::refresh))
+        .route("/app/logins/{id}", get(login::page))
+        .route("/app/logins/{id}/reconnect", post(actions::reconnect))
+        .route("/app/logins/{id}/refresh", post(actions::refresh))
         .route(
             "/app/logins/{id}/disconnect",
-            get(asset::confirm_disconnect).post(asset::disconnect),
+            get(actions::confirm_disconnect).post(actions::disconnect),
         )
+        .route("/app/bulk/links", get(bulk::links))
+        .route("/app/bulk/admins", get(bulk::admins))
+        .route("/app/export.csv", get(bulk::export))
         .route(
             "/app/settings",
             get(settings::page).post(settings::save_profile),
@@ -223,7 +233,7 @@ pub struct UserChip {
 }
 
 impl Chrome {
-    fn bare() -> Chrome {
+    pub fn bare() -> Chrome {
         Chrome {
             user: None,
             csrf: String::new(),

@@ -1,6 +1,6 @@
-//! The accounts overview: every login of the workspace with the assets under it, so one broken
-//! Facebook profile is seen taking its Pages down with it. One page of logins and their assets
-//! costs four queries however many accounts there are (two counts, the logins, their assets).
+//! The accounts overview, a triage list: every account, and every login that reaches none (broken
+//! before its Pages could be listed), worst first, then by name, with who must do what. Above it,
+//! what there is to do, each fix counted once; a search; filters; and bulk actions on the list.
 
 use super::words::{self, FindingView};
 use super::{Chrome, DashError, DashResult, Member, render};
@@ -11,24 +11,128 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::Deserialize;
-use tether_core::{AssetReport, Feature, Network, Owner, Status};
-use tether_store::{AssetRecord, Login, LoginId, OverviewFilter, Store};
+use tether_core::{
+    Action, AssetKind, AssetReport, Feature, Finding, LoginReport, Network, Owner, Status,
+};
+use tether_store::{AssetRecord, Login, OverviewCursor, OverviewFilter, OverviewItem, Store};
 
-/// Logins per page; each brings all of its assets that pass the filter.
-pub const PAGE: u32 = 25;
+/// Rows per page.
+pub const PAGE: u32 = 50;
 
-#[derive(Debug, Default, Deserialize)]
-pub struct OverviewQuery {
+/// The overview's query string: the search, the filters and the page. Every link on the page
+/// keeps the ones it does not change.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ListQuery {
     #[serde(default)]
-    status: String,
+    pub q: String,
+    /// A status, or `attention` for anything not green.
     #[serde(default)]
-    network: String,
+    pub status: String,
     #[serde(default)]
-    feature: String,
+    pub network: String,
     #[serde(default)]
-    owner: String,
+    pub feature: String,
     #[serde(default)]
-    after: String,
+    pub owner: String,
+    /// An action: rows one of whose fixes it is.
+    #[serde(default)]
+    pub todo: String,
+    #[serde(default)]
+    pub after: String,
+}
+
+pub const ATTENTION: &str = "attention";
+
+fn parse<T: std::str::FromStr>(raw: &str, what: &str) -> DashResult<Option<T>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| DashError::BadRequest(format!("There is no {what} called “{raw}”.")))
+}
+
+impl ListQuery {
+    /// The store's filter for these words, `limit` rows from the cursor on.
+    pub fn filter(&self, limit: u32) -> DashResult<OverviewFilter> {
+        let not_green = self.status == ATTENTION;
+        let status = if not_green {
+            None
+        } else {
+            parse(&self.status, "status")?
+        };
+        Ok(OverviewFilter {
+            status,
+            not_green,
+            network: parse(&self.network, "network")?,
+            owner: parse(&self.owner, "who must act")?,
+            feature: parse(&self.feature, "feature")?,
+            action: parse(&self.todo, "thing to do")?,
+            search: Some(self.q.trim().to_owned()).filter(|q| !q.is_empty()),
+            after: cursor(&self.after)?,
+            limit,
+        })
+    }
+
+    pub fn filtered(&self) -> bool {
+        [
+            &self.q,
+            &self.status,
+            &self.network,
+            &self.feature,
+            &self.owner,
+            &self.todo,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+
+    /// The query string of these filters with `changes` applied (an empty value drops a key); the
+    /// page cursor is dropped unless a change sets it. Starts with `?` unless empty.
+    pub fn with(&self, changes: &[(&str, &str)]) -> String {
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("q", self.q.trim()),
+            ("status", &self.status),
+            ("network", &self.network),
+            ("feature", &self.feature),
+            ("owner", &self.owner),
+            ("todo", &self.todo),
+        ];
+        pairs.retain(|(k, _)| !changes.iter().any(|(c, _)| c == k));
+        pairs.extend(changes.iter().copied());
+        let qs: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", words::query_escape(v)))
+            .collect();
+        if qs.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", qs.join("&"))
+        }
+    }
+}
+
+/// A page link's cursor: `status~id~name`, names last since they may hold anything.
+fn cursor_text(c: &OverviewCursor) -> String {
+    format!("{}~{}~{}", c.status, c.id, c.sort_name)
+}
+
+fn cursor(raw: &str) -> DashResult<Option<OverviewCursor>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let damaged =
+        || DashError::BadRequest("That page link is damaged; start from the first page.".into());
+    let mut parts = raw.splitn(3, '~');
+    let (Some(status), Some(id), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(damaged());
+    };
+    Ok(Some(OverviewCursor {
+        status: status.parse().map_err(|_| damaged())?,
+        id: id.parse().map_err(|_| damaged())?,
+        sort_name: name.to_owned(),
+    }))
 }
 
 pub struct Choice {
@@ -41,71 +145,62 @@ pub struct Count {
     pub text: String,
     pub href: String,
     pub class: &'static str,
+    pub current: bool,
 }
 
-pub struct AssetRow {
+/// One row of the list: an account, or a login that reaches none.
+pub struct Row {
     pub id: String,
+    pub href: String,
     pub name: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub status: &'static str,
     pub status_word: &'static str,
-    pub verified: String,
-    pub breaks_on: Option<String>,
-    /// What the question-mark explains: each missing piece and what it breaks.
+    /// What the question mark explains: each missing piece and what it breaks.
     pub why: Vec<String>,
-    pub who: String,
-}
-
-pub struct LoginRow {
-    pub id: String,
+    /// Who must do what first, and how many other fixes there are.
+    pub todo: Option<String>,
+    pub more: usize,
     pub person: String,
-    pub network: &'static str,
-    pub status: &'static str,
-    pub status_word: &'static str,
+    pub person_href: String,
     pub verified: String,
     pub breaks_on: Option<String>,
-    pub stale: Option<String>,
-    pub disconnected: bool,
-    pub assets: Vec<AssetRow>,
+    pub stale: bool,
 }
 
 #[derive(Template)]
 #[template(path = "overview.html")]
 pub struct OverviewPage {
     pub chrome: Chrome,
-    pub status_counts: Vec<Count>,
-    pub owner_counts: Vec<Count>,
-    pub statuses: Vec<Choice>,
+    pub fixes: Vec<Count>,
+    pub statuses: Vec<Count>,
+    pub attention: Option<Count>,
+    pub total: u64,
+    pub q: String,
+    pub status_choices: Vec<Choice>,
     pub networks: Vec<Choice>,
     pub features: Vec<Choice>,
     pub owners: Vec<Choice>,
+    pub todos: Vec<Choice>,
     pub filtered: bool,
-    pub logins: Vec<LoginRow>,
+    pub rows: Vec<Row>,
+    /// The current filters as a query string (for bulk actions), `?…` or empty.
+    pub query: String,
     pub next: Option<String>,
     pub first: Option<String>,
-    pub total_assets: u64,
-}
-
-fn parse<T: std::str::FromStr>(raw: &str, what: &str) -> DashResult<Option<T>> {
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    raw.parse()
-        .map(Some)
-        .map_err(|_| DashError::BadRequest(format!("There is no {what} called “{raw}”.")))
 }
 
 fn choices<T: Copy + PartialEq>(
-    all: &'static [T],
+    all: &[T],
     value: fn(T) -> &'static str,
     label: impl Fn(T) -> String,
-    chosen: Option<T>,
+    chosen: &str,
 ) -> Vec<Choice> {
     all.iter()
         .map(|&v| Choice {
             value: value(v),
             label: label(v),
-            selected: chosen == Some(v),
+            selected: chosen == value(v),
         })
         .collect()
 }
@@ -115,175 +210,124 @@ pub async fn overview(
     State(s): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    Query(q): Query<OverviewQuery>,
+    Query(q): Query<ListQuery>,
 ) -> DashResult<Response> {
     let ws = member.ws();
     let now = s.clock.now();
-    let status: Option<Status> = parse(&q.status, "status")?;
-    let network: Option<Network> = parse(&q.network, "network")?;
-    let feature: Option<Feature> = parse(&q.feature, "feature")?;
-    let owner: Option<Owner> = parse(&q.owner, "who must act")?;
-    let after = if q.after.is_empty() {
-        None
-    } else {
-        Some(LoginId(q.after.parse().map_err(|_| {
-            DashError::BadRequest("That page link is damaged; start from the first page.".into())
-        })?))
-    };
-    let filter = OverviewFilter {
-        status,
-        network,
-        owner,
-        feature,
-        after,
-        limit: PAGE + 1,
-    };
-    let by_status = s.store.count_assets_by_status(ws).await?;
-    let by_owner = s.store.count_assets_by_owner(ws).await?;
-    let mut logins = s.store.list_overview_logins(ws, &filter).await?;
-    let more = logins.len() > PAGE as usize;
-    logins.truncate(PAGE as usize);
-    let ids: Vec<LoginId> = logins.iter().map(|l| l.id).collect();
-    let records = s.store.list_overview_assets(ws, &ids, &filter).await?;
+    let filter = q.filter(PAGE)?;
+    let counts = s.store.count_overview(ws).await?;
+    let page = s.store.list_overview(ws, &filter).await?;
+    let features = s
+        .checker
+        .judge_for(&s.store, ws)
+        .await?
+        .engine
+        .features()
+        .to_vec();
 
-    let base = |extra: &[(&str, &str)]| -> String {
-        let mut pairs: Vec<(&str, &str)> = vec![
-            ("status", q.status.as_str()),
-            ("network", q.network.as_str()),
-            ("feature", q.feature.as_str()),
-            ("owner", q.owner.as_str()),
-        ];
-        pairs.retain(|(k, v)| !v.is_empty() && !extra.iter().any(|(e, _)| e == k));
-        pairs.extend(extra.iter().copied());
-        let qs: Vec<String> = pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", words::query_escape(v)))
-            .collect();
-        if qs.is_empty() {
-            "/app".to_owned()
-        } else {
-            format!("/app?{}", qs.join("&"))
-        }
-    };
-    let total_assets: u64 = by_status.iter().map(|(_, n)| n).sum();
-    let status_counts = by_status
+    let rows = page
+        .items
+        .iter()
+        .filter_map(|item| row(item, &page.logins, now))
+        .collect();
+    let base = "/app";
+    let total: u64 = counts.statuses.iter().map(|(_, n)| n).sum();
+    let not_green: u64 = counts
+        .statuses
+        .iter()
+        .filter(|(s, _)| *s != Status::Connected)
+        .map(|(_, n)| n)
+        .sum();
+    let statuses = counts
+        .statuses
         .iter()
         .map(|(st, n)| Count {
             text: format!("{n} {}", words::status(*st).to_lowercase()),
-            href: format!("/app?status={}", st.as_str()),
+            href: format!("{base}{}", q.with(&[("status", st.as_str())])),
             class: st.as_str(),
+            current: q.status == st.as_str(),
         })
         .collect();
-    let owner_counts = by_owner
+    let attention = (not_green > 0).then(|| Count {
+        text: format!("{not_green} need attention"),
+        href: format!("{base}{}", q.with(&[("status", ATTENTION)])),
+        class: "attention",
+        current: q.status == ATTENTION,
+    });
+    let fixes = counts
+        .fixes
         .iter()
-        .map(|(o, n)| Count {
-            text: words::owner_count(*o, *n),
-            href: format!("/app?owner={}", o.as_str()),
-            class: "owner",
+        .map(|(a, n)| Count {
+            text: words::action_count(*a, *n),
+            href: format!("{base}?todo={}", a.as_str()),
+            class: "todo",
+            current: q.todo == a.as_str(),
         })
         .collect();
-
-    let mut rows: Vec<LoginRow> = logins.iter().map(|l| login_row(l, now)).collect();
-    for r in records {
-        if let Some(row) = rows
-            .iter_mut()
-            .find(|row| row.id == r.asset.login_id.to_string())
-        {
-            row.assets.push(asset_row(&r, now));
-        }
-    }
-    let next = more
-        .then(|| logins.last().map(|l| base(&[("after", &l.id.to_string())])))
-        .flatten();
+    let next = page
+        .next
+        .as_ref()
+        .map(|c| format!("{base}{}", q.with(&[("after", &cursor_text(c))])));
+    let mut status_choices = vec![Choice {
+        value: ATTENTION,
+        label: "Anything not green".to_owned(),
+        selected: q.status == ATTENTION,
+    }];
+    status_choices.extend(choices(
+        Status::TRIAGE,
+        Status::as_str,
+        |v| words::status(v).to_owned(),
+        &q.status,
+    ));
     let page = OverviewPage {
         chrome: Chrome::new(&member, &headers, "accounts"),
-        status_counts,
-        owner_counts,
-        statuses: choices(
-            Status::ALL,
-            Status::as_str,
-            |v| words::status(v).to_owned(),
-            status,
-        ),
+        fixes,
+        statuses,
+        attention,
+        total,
+        q: q.q.clone(),
+        status_choices,
         networks: choices(
-            Network::ALL,
+            &counts.networks,
             Network::as_str,
             |v| words::network(v).to_owned(),
-            network,
+            &q.network,
         ),
-        features: choices(Feature::ALL, Feature::as_str, words::feature, feature),
+        features: choices(&features, Feature::as_str, words::feature, &q.feature),
         owners: choices(
             Owner::ALL,
             Owner::as_str,
             |v| words::owner_short(v).to_owned(),
-            owner,
+            &q.owner,
         ),
-        filtered: status.is_some() || network.is_some() || feature.is_some() || owner.is_some(),
-        logins: rows,
+        todos: choices(
+            Action::ALL,
+            Action::as_str,
+            |a| words::action_short(a).to_owned(),
+            &q.todo,
+        ),
+        filtered: q.filtered(),
+        rows,
+        query: q.with(&[]),
         next,
-        first: after.map(|_| base(&[])),
-        total_assets,
+        first: (!q.after.is_empty()).then(|| format!("{base}{}", q.with(&[]))),
     };
     render(&page, &page.chrome)
 }
 
-fn verified(at: Option<Timestamp>, now: Timestamp) -> String {
+pub fn verified(at: Option<Timestamp>, now: Timestamp) -> String {
     at.map(|t| format!("Verified {}", words::ago(t, now)))
         .unwrap_or_else(|| "Not verified yet".to_owned())
 }
 
-fn login_row(l: &Login, now: Timestamp) -> LoginRow {
-    let breaks_on = (l.status == Status::AtRisk)
-        .then(|| {
-            [l.expires_at, l.data_access_expires_at]
-                .into_iter()
-                .flatten()
-                .filter(|t| *t > now)
-                .min()
-                .map(words::date)
-        })
-        .flatten();
-    LoginRow {
-        id: l.id.to_string(),
-        person: l.person_name.clone(),
-        network: words::network(l.network),
-        status: l.status.as_str(),
-        status_word: words::status(l.status),
-        verified: verified(l.last_verified_at, now),
-        breaks_on,
-        stale: crate::api::views::stale(l).then(|| {
-            format!(
-                "Could not reach {} at the last check; this is the last known state.",
-                words::network(l.network)
-            )
-        }),
-        disconnected: l.disconnected_at.is_some(),
-        assets: Vec::new(),
-    }
-}
-
-pub fn asset_row(r: &AssetRecord, now: Timestamp) -> AssetRow {
-    let a = &r.asset;
-    let report: Option<AssetReport> = r
-        .report
-        .as_ref()
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
-    let findings: Vec<FindingView> = report
-        .as_ref()
-        .map(|rep| rep.findings.iter().map(FindingView::new).collect())
-        .unwrap_or_default();
-    let breaks_on = (a.status == Status::AtRisk)
-        .then(|| {
-            report
-                .as_ref()
-                .and_then(|rep| rep.findings.iter().filter_map(|f| f.until).min())
-                .map(words::date)
-        })
-        .flatten();
-    // One line per missing piece: several features needing the same task share its line.
+/// One line per missing piece, several features needing the same piece sharing its line.
+pub fn why(findings: &[Finding], person: &str) -> Vec<String> {
+    let views: Vec<FindingView> = findings
+        .iter()
+        .map(|f| FindingView::new(f, person))
+        .collect();
     let mut merged: Vec<(&FindingView, Vec<&str>)> = Vec::new();
-    for f in &findings {
+    for f in &views {
         match merged
             .iter_mut()
             .find(|(g, _)| g.title == f.title && g.until == f.until)
@@ -292,7 +336,7 @@ pub fn asset_row(r: &AssetRecord, now: Timestamp) -> AssetRow {
             None => merged.push((f, vec![&f.breaks])),
         }
     }
-    let why = merged
+    merged
         .iter()
         .map(|(f, breaks)| {
             let mut line = f.title.clone();
@@ -306,22 +350,151 @@ pub fn asset_row(r: &AssetRecord, now: Timestamp) -> AssetRow {
             line.push_str(&format!(". {} must act.", f.owner_word));
             line
         })
-        .collect();
-    let who = a
-        .owners
-        .iter()
-        .map(|o| words::owner_short(*o))
-        .collect::<Vec<_>>()
-        .join(", ");
-    AssetRow {
+        .collect()
+}
+
+/// The first fix (findings come worst first) as a line naming who does what, and how many other
+/// fixes there are.
+pub fn todo(
+    findings: &[Finding],
+    person: &str,
+    asset: Option<(&str, AssetKind)>,
+) -> (Option<String>, usize) {
+    let mut lines: Vec<String> = Vec::new();
+    for f in findings {
+        // A note for the app's team that breaks nothing is no one's fix.
+        if f.features.is_empty() && f.code.action() == Action::AppReview {
+            continue;
+        }
+        let line = words::todo(f, person, asset);
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    let more = lines.len().saturating_sub(1);
+    (lines.into_iter().next(), more)
+}
+
+fn row(item: &OverviewItem, logins: &[Login], now: Timestamp) -> Option<Row> {
+    match item {
+        OverviewItem::Asset(r) => {
+            let login = logins.iter().find(|l| l.id == r.asset.login_id)?;
+            Some(asset_row(r, login, now))
+        }
+        OverviewItem::Login { login_id, report } => {
+            let login = logins.iter().find(|l| l.id == *login_id)?;
+            let report: Option<LoginReport> = report
+                .as_ref()
+                .and_then(|v| serde_json::from_value::<tether_core::Report>(v.clone()).ok())
+                .map(|r| r.login);
+            Some(login_row(login, report.as_ref(), now))
+        }
+    }
+}
+
+pub fn asset_row(r: &AssetRecord, login: &Login, now: Timestamp) -> Row {
+    let a = &r.asset;
+    let report: Option<AssetReport> = r
+        .report
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let findings = report.map(|r| r.findings).unwrap_or_default();
+    let breaks_on = (a.status == Status::AtRisk)
+        .then(|| {
+            findings
+                .iter()
+                .filter_map(|f| f.until)
+                .min()
+                .map(words::date)
+        })
+        .flatten();
+    let (todo, more) = todo(&findings, &login.person_name, Some((&a.name, a.kind)));
+    Row {
         id: a.id.to_string(),
+        href: format!("/app/assets/{}", a.id),
         name: a.name.clone(),
-        kind: words::kind(a.kind),
+        kind: format!(
+            "{} · {}",
+            words::kind(a.kind),
+            words::network(login.network)
+        ),
         status: a.status.as_str(),
         status_word: words::status(a.status),
+        why: why(&findings, &login.person_name),
+        todo,
+        more,
+        person: login.person_name.clone(),
+        person_href: format!("/app/logins/{}", login.id),
         verified: verified(a.last_verified_at, now),
         breaks_on,
-        why,
-        who,
+        stale: crate::api::views::stale(login),
+    }
+}
+
+/// A login that reaches no account: its own findings say why.
+pub fn login_row(login: &Login, report: Option<&LoginReport>, now: Timestamp) -> Row {
+    let findings: &[Finding] = report.map(|r| &r.findings[..]).unwrap_or_default();
+    let (todo, more) = todo(findings, &login.person_name, None);
+    let reaches_nothing = if login.status == Status::Disconnected {
+        "its Pages could not be listed"
+    } else {
+        "no Pages or accounts were shared"
+    };
+    Row {
+        id: login.id.to_string(),
+        href: format!("/app/logins/{}", login.id),
+        name: format!(
+            "{}'s {} login",
+            login.person_name,
+            words::network(login.network)
+        ),
+        kind: format!(
+            "{} login · {reaches_nothing}",
+            words::network(login.network)
+        ),
+        status: login.status.as_str(),
+        status_word: words::status(login.status),
+        why: why(findings, &login.person_name),
+        todo,
+        more,
+        person: login.person_name.clone(),
+        person_href: format!("/app/logins/{}", login.id),
+        verified: verified(login.last_verified_at, now),
+        breaks_on: None,
+        stale: crate::api::views::stale(login),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_other_filters_and_drop_the_page() {
+        let q = ListQuery {
+            q: " Harbor ".into(),
+            status: ATTENTION.into(),
+            after: "x".into(),
+            ..ListQuery::default()
+        };
+        assert_eq!(q.with(&[]), "?q=Harbor&status=attention");
+        assert_eq!(q.with(&[("status", "")]), "?q=Harbor");
+        assert_eq!(
+            q.with(&[("todo", "log_in")]),
+            "?q=Harbor&status=attention&todo=log_in"
+        );
+        assert_eq!(ListQuery::default().with(&[]), "");
+    }
+
+    #[test]
+    fn a_page_cursor_survives_names_with_tildes() {
+        let c = OverviewCursor {
+            status: Status::AtRisk,
+            sort_name: "a~b c".into(),
+            id: uuid::Uuid::now_v7(),
+        };
+        assert_eq!(cursor(&cursor_text(&c)).unwrap(), Some(c));
+        assert!(cursor("garbage").is_err());
+        assert!(cursor("").unwrap().is_none());
     }
 }

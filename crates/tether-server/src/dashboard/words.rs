@@ -4,8 +4,9 @@
 
 use jiff::Timestamp;
 use std::sync::OnceLock;
+use tether_core::remedies::RemedyContext;
 use tether_core::{
-    AssetKind, Catalog, Feature, Finding, FindingCode, Network, Owner, Remedies, Status,
+    Action, AssetKind, Catalog, Feature, Finding, FindingCode, Network, Owner, Remedies, Status,
 };
 
 /// The built-in remedy texts, parsed once.
@@ -30,40 +31,129 @@ pub fn status(s: Status) -> &'static str {
     }
 }
 
-/// Who must act, as the subject of "… must act".
-pub fn owner(o: Owner) -> &'static str {
+/// Who must act, named for the agency user reading: the person who connected by their name.
+pub fn owner(o: Owner, person: &str) -> String {
     match o {
-        Owner::ConnectingUser => "You (the person who connected)",
-        Owner::AssetAdmin => "A Page admin",
-        Owner::BusinessAdmin => "A Business Manager admin",
-        Owner::AccountOwner => "The account's owner",
-        Owner::AppOwner => "The app's developers",
-        Owner::Platform => "Nobody: the platform no longer offers it",
-    }
-}
-
-/// "4 need your action", "2 need a Page admin" …
-pub fn owner_count(o: Owner, n: u64) -> String {
-    let verb = if n == 1 { "needs" } else { "need" };
-    match o {
-        Owner::ConnectingUser => format!("{n} {verb} your action"),
-        Owner::AssetAdmin => format!("{n} {verb} a Page admin"),
-        Owner::BusinessAdmin => format!("{n} {verb} a Business Manager admin"),
-        Owner::AccountOwner => format!("{n} {verb} the account's owner"),
-        Owner::AppOwner => format!("{n} {verb} the app's developers"),
-        Owner::Platform => format!("{n} no longer supported by the platform"),
+        Owner::ConnectingUser => format!("{person} (who connected)"),
+        Owner::AssetAdmin => "A Page admin".to_owned(),
+        Owner::BusinessAdmin => "A Business Manager admin".to_owned(),
+        Owner::AccountOwner => "The account's owner".to_owned(),
+        Owner::AppOwner => "The app's developers".to_owned(),
+        Owner::Platform => "Nobody can: the platform no longer offers it".to_owned(),
     }
 }
 
 /// For the "who must act" filter.
 pub fn owner_short(o: Owner) -> &'static str {
     match o {
-        Owner::ConnectingUser => "You (who connected)",
+        Owner::ConnectingUser => "The person who connected",
         Owner::AssetAdmin => "A Page admin",
         Owner::BusinessAdmin => "A Business admin",
         Owner::AccountOwner => "The account owner",
         Owner::AppOwner => "The app's developers",
-        Owner::Platform => "The platform",
+        Owner::Platform => "Nobody (unsupported)",
+    }
+}
+
+/// "3 people must log in again".
+pub fn action_count(a: Action, n: u64) -> String {
+    remedies()
+        .map(|r| r.action_count(a, n))
+        .unwrap_or_else(|| format!("{n} × {a}"))
+}
+
+/// For the "what to do" filter: the fix in a few words, for nobody in particular.
+pub fn action_short(a: Action) -> &'static str {
+    match a {
+        Action::LogIn => "Log in again",
+        Action::ClearCheckpoint => "Clear a security check",
+        Action::Reconnect => "Reconnect to allow what is missing",
+        Action::TickAccount => "Reconnect and tick a Page",
+        Action::ConnectAgain => "Disconnected in Tether",
+        Action::Renew => "Log in again before it expires",
+        Action::GiveTask => "A Page admin gives access",
+        Action::RestoreAccess => "A Page admin restores access",
+        Action::LinkInstagram => "Link Instagram to its Page",
+        Action::LiftRestriction => "Lift a restriction",
+        Action::GoProfessional => "Switch Instagram to professional",
+        Action::ShopApproval => "Shopping approval",
+        Action::AppReview => "The app's developers",
+        Action::DropUnsupported => "No longer supported",
+    }
+}
+
+/// What one account needs, who must do it: "A Page admin of Riverside Gym must give Carla Reyes
+/// “Content”". `asset` is the account's name and kind (none for a login's own findings).
+pub fn todo(f: &Finding, person: &str, asset: Option<(&str, AssetKind)>) -> String {
+    todo_with(f, person, asset, false)
+}
+
+/// The same for one fix covering several findings, which are listed under it.
+pub fn todo_many(f: &Finding, person: &str, asset: Option<(&str, AssetKind)>) -> String {
+    todo_with(f, person, asset, true)
+}
+
+fn todo_with(f: &Finding, person: &str, asset: Option<(&str, AssetKind)>, many: bool) -> String {
+    let asset_name = asset.map(|(n, _)| n);
+    let linked = asset
+        .filter(|(_, k)| *k == AssetKind::InstagramAccount)
+        .map(|(n, _)| format!("the Page linked to {n}"));
+    let cx = RemedyContext {
+        permission: f.permission.as_deref(),
+        permission_label: f
+            .permission
+            .as_deref()
+            .and_then(|p| catalog().and_then(|c| c.permission(p)))
+            .and_then(|d| d.label.as_deref()),
+        task: f.task.as_deref(),
+        task_label: Some(task_label(f)),
+        asset_name,
+        page_name: linked.as_deref().or(asset_name),
+        until: f.until.map(date),
+        features: &f.features,
+        person: Some(person),
+    };
+    match (remedies(), many) {
+        (Some(r), false) => r.action_row(f.code.action(), &cx),
+        (Some(r), true) => r.action_group(f.code.action(), &cx),
+        (None, _) => f.remedy.summary.clone(),
+    }
+}
+
+/// An account condition as a person reads it.
+pub fn condition(c: tether_core::Condition) -> &'static str {
+    match c {
+        tether_core::Condition::InstagramLinked => "Linked to a Facebook Page",
+        tether_core::Condition::InstagramProfessional => {
+            "A professional (business or creator) account"
+        }
+        tether_core::Condition::InstagramProductTagEligible => {
+            "Approved for shopping (product tags)"
+        }
+    }
+}
+
+/// The Page access a task finding asks for, as a Page admin sees it: "Content", or for a choice
+/// "Content or Full control".
+pub fn task_label(f: &Finding) -> String {
+    let list: Vec<&String> = if f.tasks_any.is_empty() {
+        f.task.iter().collect()
+    } else {
+        f.tasks_any.iter().collect()
+    };
+    let labels: Vec<String> = list
+        .iter()
+        .map(|t| {
+            catalog()
+                .and_then(|c| c.task(t))
+                .map(|d| d.label.clone())
+                .unwrap_or_else(|| (*t).clone())
+        })
+        .collect();
+    if labels.is_empty() {
+        "the needed access".to_owned()
+    } else {
+        labels.join(" or ")
     }
 }
 
@@ -102,18 +192,20 @@ pub fn kind(k: AssetKind) -> &'static str {
     }
 }
 
+/// A Page task as a Page admin sees it in Page access: “Content”.
 pub fn task(t: &str) -> String {
     catalog()
         .and_then(|c| c.task(t))
-        .map(|d| format!("“{}” ({t})", d.label))
+        .map(|d| format!("“{}”", d.label))
         .unwrap_or_else(|| t.to_owned())
 }
 
+/// A permission as Facebook's "choose what you allow" screen shows it.
 pub fn permission(p: &str) -> String {
     catalog()
         .and_then(|c| c.permission(p))
         .and_then(|d| d.label.clone())
-        .map(|l| format!("“{l}” ({p})"))
+        .map(|l| format!("“{l}”"))
         .unwrap_or_else(|| p.to_owned())
 }
 
@@ -163,14 +255,13 @@ pub fn query_escape(s: &str) -> String {
 
 /// One finding as the dashboard shows it.
 pub struct FindingView {
-    /// What is missing or wrong, in a few words ("Missing Page task “Content” (CREATE_CONTENT)").
+    /// What is missing or wrong, in a few words ("Missing Page access “Content”").
     pub title: String,
+    /// The finding's code and subject, for support: small secondary text, never in emails.
+    pub code: String,
     pub owner: &'static str,
-    pub owner_word: &'static str,
+    pub owner_word: String,
     pub breaks: String,
-    pub summary: String,
-    pub steps: Vec<String>,
-    pub link: Option<String>,
     /// The platform's error as it sent it, for support.
     pub raw_error: Option<String>,
     /// When a dated finding takes effect.
@@ -178,27 +269,15 @@ pub struct FindingView {
 }
 
 impl FindingView {
-    pub fn new(f: &Finding) -> FindingView {
+    /// `person` is the name of whoever connected the login.
+    pub fn new(f: &Finding, person: &str) -> FindingView {
         let title = match f.code {
-            FindingCode::TaskMissing => match (&f.task, f.tasks_any.is_empty()) {
-                (Some(t), _) => format!("Missing Page task {}", task(t)),
-                (None, false) => format!(
-                    "Missing Page task: one of {}",
-                    f.tasks_any
-                        .iter()
-                        .map(|t| task(t))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                ),
-                _ => "Missing Page task".to_owned(),
-            },
-            FindingCode::PermissionDeclined => {
-                format!("Permission declined: {}", perm(f))
-            }
+            FindingCode::TaskMissing => format!("Missing Page access “{}”", task_label(f)),
+            FindingCode::PermissionDeclined => format!("Permission switched off: {}", perm(f)),
             FindingCode::PermissionMissing => format!("Permission not granted: {}", perm(f)),
             FindingCode::PermissionExpired => format!("Permission expired: {}", perm(f)),
             FindingCode::PermissionNotGrantedForAsset => {
-                format!("Permission not given for this account: {}", perm(f))
+                format!("Not ticked for this account when connecting: {}", perm(f))
             }
             FindingCode::RoleMissing => format!(
                 "Missing role{}",
@@ -233,14 +312,20 @@ impl FindingView {
             FindingCode::AccountRestricted => "The account is restricted".to_owned(),
             FindingCode::DisconnectedInTether => "Disconnected in Tether".to_owned(),
         };
+        let subject = f
+            .permission
+            .as_deref()
+            .or(f.task.as_deref())
+            .or(f.role.as_deref());
         FindingView {
             title,
+            code: match subject {
+                Some(s) => format!("{} · {s}", f.code),
+                None => f.code.to_string(),
+            },
             owner: f.owner.as_str(),
-            owner_word: owner(f.owner),
+            owner_word: owner(f.owner, person),
             breaks: features(&f.features),
-            summary: f.remedy.summary.clone(),
-            steps: f.remedy.steps.clone(),
-            link: f.remedy.link.clone(),
             raw_error: f
                 .platform_error
                 .as_ref()

@@ -6,11 +6,11 @@ use fantoccini::Locator;
 use fantoccini::actions::InputSource;
 use secrecy::SecretString;
 use serde_json::Value;
-use tether_core::{AssetReport, FindingCode, Owner, Status};
+use tether_core::{Action, AssetReport, FindingCode, Owner, Status};
 use tether_server::connect::{Expect, connect_token};
 use tether_server::dashboard::hash_password;
 use tether_sim::World;
-use tether_store::{AssetRecord, OverviewFilter, Role, Store, WorkspaceId};
+use tether_store::{AssetRecord, OverviewFilter, OverviewItem, Role, Store, WorkspaceId};
 
 const OWNER: &str = "owner@northwind.example";
 const PASSWORD: &str = "correct horse battery";
@@ -37,28 +37,27 @@ async fn demo_app() -> (TestApp, WorkspaceId) {
     (t, ws)
 }
 
+/// Every asset of the workspace with its report, in the overview's order.
 async fn records(t: &TestApp, ws: WorkspaceId) -> Vec<(AssetRecord, AssetReport)> {
     let s = &t.app.state;
-    let logins = s
-        .store
-        .list_overview_logins(
+    s.store
+        .list_overview(
             ws,
             &OverviewFilter {
-                limit: 1000,
+                limit: 10_000,
                 ..OverviewFilter::default()
             },
         )
         .await
-        .unwrap();
-    let ids: Vec<_> = logins.iter().map(|l| l.id).collect();
-    s.store
-        .list_overview_assets(ws, &ids, &OverviewFilter::default())
-        .await
         .unwrap()
+        .items
         .into_iter()
-        .filter_map(|r| {
-            let rep: AssetReport = serde_json::from_value(r.report.clone()?).ok()?;
-            Some((r, rep))
+        .filter_map(|item| match item {
+            OverviewItem::Asset(r) => {
+                let rep: AssetReport = serde_json::from_value(r.report.clone()?).ok()?;
+                Some((r, rep))
+            }
+            OverviewItem::Login { .. } => None,
         })
         .collect()
 }
@@ -88,6 +87,16 @@ async fn sign_in(b: &Browser, t: &TestApp, email: &str, password: &str) {
         .for_element(Locator::Css("h1"))
         .await
         .unwrap();
+}
+
+/// A Page task as a Page admin sees it in Page access ("Content" for CREATE_CONTENT).
+fn task_label(task: &str) -> String {
+    tether_core::Catalog::builtin()
+        .unwrap()
+        .task(task)
+        .unwrap()
+        .label
+        .clone()
 }
 
 async fn click(b: &Browser, at: Locator<'_>) {
@@ -129,34 +138,41 @@ async fn overview_shows_statuses_colours_counts_and_explains_on_hover_and_focus(
     let (t, ws) = demo_app().await;
     sign_in(&b, &t, OWNER, PASSWORD).await;
 
-    // Counts at the top agree with the store.
+    // What there is to do, at the top, agrees with the store: each fix counted once.
     let s = &t.app.state;
-    let by_owner = s.store.count_assets_by_owner(ws).await.unwrap();
-    let summary = text(&b, "#who-counts").await;
-    let users = by_owner
+    let counts = s.store.count_overview(ws).await.unwrap();
+    let summary = text(&b, "#todo-counts").await;
+    let log_in = counts
+        .fixes
         .iter()
-        .find(|(o, _)| *o == Owner::ConnectingUser)
+        .find(|(a, _)| *a == Action::LogIn)
         .unwrap()
         .1;
-    let admins = by_owner
+    let admins = counts
+        .fixes
         .iter()
-        .find(|(o, _)| *o == Owner::AssetAdmin)
+        .find(|(a, _)| *a == Action::GiveTask)
         .unwrap()
         .1;
     assert!(
-        summary.contains(&format!("{users} need your action")),
+        summary.contains(&format!("{log_in} people must log in again")),
         "{summary}"
     );
     assert!(
-        summary.contains(&format!("{admins} need a Page admin"))
-            || summary.contains(&format!("{admins} needs a Page admin")),
+        summary.contains(&format!("{admins} Page admins must give access"))
+            || summary.contains(&format!("{admins} Page admin must give access")),
         "{summary}"
     );
 
     // Every asset row says its status in words and in its colour.
     let all = records(&t, ws).await;
-    let rows = b.client.find_all(Locator::Css("tr.asset")).await.unwrap();
-    assert_eq!(rows.len(), all.len(), "one row per asset");
+    let rows = b.client.find_all(Locator::Css("tr.item")).await.unwrap();
+    let login_rows = counts.statuses.iter().map(|(_, n)| n).sum::<u64>() as usize - all.len();
+    assert_eq!(
+        rows.len(),
+        all.len() + login_rows,
+        "one row per asset and per login that reaches none"
+    );
     let expect_word = |st: Status| match st {
         Status::Connected => "Connected",
         Status::AtRisk => "At risk",
@@ -174,7 +190,7 @@ async fn overview_shows_statuses_colours_counts_and_explains_on_hover_and_focus(
     };
     let mut seen = std::collections::BTreeSet::new();
     for (r, _) in &all {
-        let sel = format!("tr[data-asset='{}'] .status-cell .status", r.asset.id);
+        let sel = format!("tr[data-row='{}'] .status-cell .status", r.asset.id);
         let badge = b.client.find(Locator::Css(&sel)).await.unwrap();
         assert_eq!(
             badge.text().await.unwrap(),
@@ -217,7 +233,7 @@ async fn overview_shows_statuses_colours_counts_and_explains_on_hover_and_focus(
         .unwrap();
     assert!(!tip.is_displayed().await.unwrap(), "hidden until asked");
     // Keyboard: Tab until the question mark has focus.
-    let button_sel = format!("tr[data-asset='{}'] button.why", target.asset.id);
+    let button_sel = format!("tr[data-row='{}'] button.why", target.asset.id);
     js(
         &b,
         "document.activeElement && document.activeElement.blur(); window.scrollTo(0,0)",
@@ -251,10 +267,12 @@ async fn overview_shows_statuses_colours_counts_and_explains_on_hover_and_focus(
         "focus shows the explanation"
     );
     let said = tip.text().await.unwrap();
+    let label = task_label(&task);
     assert!(
-        said.contains(&task),
-        "the explanation names the missing task {task}: {said}"
+        said.contains(&format!("“{label}”")),
+        "the explanation names the missing access {label} as a Page admin sees it: {said}"
     );
+    assert!(!said.contains(&task), "no engineer words: {said}");
     assert!(said.contains("Page admin"), "and who must act: {said}");
     b.screenshot("overview-explanation").await;
     // Hover: move focus away, then point at another asset's question mark.
@@ -391,10 +409,19 @@ async fn refresh_after_a_page_admin_grants_the_task_turns_it_green() {
         .await
         .unwrap()
         .unwrap();
+    // Named as the admin sees it in Page access, with the person and the Page; no code, none
+    // of our buttons.
+    let target_name = &target.asset.name;
     assert!(
-        notice.contains(&task) && notice.contains(&login.person_name),
+        notice.contains(&format!("\"{}\"", task_label(&task)))
+            && notice.contains(&login.person_name)
+            && notice.contains(target_name.as_str())
+            && notice.contains("Page access"),
         "{notice}"
     );
+    for never in [task.as_str(), "Refresh", "Reconnect", "task_missing"] {
+        assert!(!notice.contains(never), "{never} in {notice}");
+    }
 
     // A Page admin grants the task (in the simulated Facebook), then Refresh.
     let facts: tether_core::AssetFacts = serde_json::from_value(

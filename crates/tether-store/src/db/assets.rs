@@ -21,17 +21,19 @@ impl SqlStore {
         let row: AssetRow = on_pool!(&self.pool, |p| {
             let mut tx = p.begin_write().await?;
             // The login must be this workspace's: assets inherit its workspace.
-            let owned: Option<(Uuid,)> = sqlx::query_as(sql::LOGIN_IN_WORKSPACE)
+            let person: Option<(String,)> = sqlx::query_as(sql::LOGIN_PERSON)
                 .bind(ws.0)
                 .bind(login.0)
                 .fetch_optional(&mut *tx)
                 .await?;
-            if owned.is_none() {
+            let Some((person,)) = person else {
                 return Err(StoreError::NotFound {
                     what: "login",
                     id: login.0,
                 });
-            }
+            };
+            let name = sort_name(&new.name);
+            let search = format!("{name} {}", sort_name(&person));
             let row: AssetRow = sqlx::query_as(sql::UPSERT_ASSET)
                 .bind(Uuid::now_v7())
                 .bind(ws.0)
@@ -39,7 +41,15 @@ impl SqlStore {
                 .bind(new.kind.as_str())
                 .bind(&new.platform_id)
                 .bind(&new.name)
+                .bind(i64::from(Status::Pending.triage()))
+                .bind(&name)
+                .bind(&search)
                 .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(sql::COUNT_LOGIN_ASSETS)
+                .bind(ws.0)
+                .bind(login.0)
+                .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
             Ok::<_, StoreError>(row)

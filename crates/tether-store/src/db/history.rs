@@ -21,7 +21,59 @@ fn is_recovery(old: Option<Status>, new: Status) -> bool {
         )
 }
 
+/// Replaces the fixes of a login's own findings (`asset` None) or of one asset, inside the
+/// caller's transaction (a macro: the connection's type differs per engine).
+macro_rules! write_fixes {
+    ($conn:expr, $ws:expr, $login:expr, $asset:expr, $fixes:expr) => {{
+        let asset: Option<AssetId> = $asset;
+        match asset {
+            None => {
+                sqlx::query(sql::DELETE_LOGIN_FIXES)
+                    .bind($ws.0)
+                    .bind($login.0)
+                    .execute($conn)
+                    .await?
+            }
+            Some(a) => {
+                sqlx::query(sql::DELETE_ASSET_FIXES)
+                    .bind($ws.0)
+                    .bind(a.0)
+                    .execute($conn)
+                    .await?
+            }
+        };
+        for fix in $fixes {
+            sqlx::query(sql::INSERT_FIX)
+                .bind($ws.0)
+                .bind($login.0)
+                .bind(asset.map(|a| a.0))
+                .bind(fix.action.as_str())
+                .bind(&fix.key)
+                .execute($conn)
+                .await?;
+        }
+    }};
+}
+
 impl SqlStore {
+    pub(super) async fn put_fix_rows(
+        &self,
+        ws: WorkspaceId,
+        login: LoginId,
+        login_fixes: &[Fix],
+        assets: &[(AssetId, Vec<Fix>)],
+    ) -> Result<()> {
+        on_pool!(&self.pool, |p| {
+            let mut tx = p.begin_write().await?;
+            write_fixes!(&mut *tx, ws, login, None, login_fixes);
+            for (asset, fixes) in assets {
+                write_fixes!(&mut *tx, ws, login, Some(*asset), fixes);
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+
     pub(super) async fn record(
         &self,
         ws: WorkspaceId,
@@ -47,13 +99,7 @@ impl SqlStore {
                     });
                 }
             };
-            sqlx::query(sql::SET_LOGIN_STATUS)
-                .bind(ws.0)
-                .bind(login.0)
-                .bind(d.login_status.as_str())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
+            write_fixes!(&mut *tx, ws, login, None, &d.login_fixes);
             if old != d.login_status {
                 written.push((None, old, d.login_status, &d.login_findings));
             }
@@ -82,12 +128,25 @@ impl SqlStore {
                     .bind(mask_of(&v.owners))
                     .bind(mask_of(&v.unavailable))
                     .bind(mask_of(&v.at_risk))
+                    .bind(i64::from(v.status.triage()))
                     .execute(&mut *tx)
                     .await?;
+                write_fixes!(&mut *tx, ws, login, Some(v.asset_id), &v.fixes);
                 if old != v.status {
                     written.push((Some(v.asset_id), old, v.status, &v.findings));
                 }
             }
+            sqlx::query(sql::SET_LOGIN_STATUS)
+                .bind(ws.0)
+                .bind(login.0)
+                .bind(d.login_status.as_str())
+                .bind(at)
+                .bind(i64::from(d.login_status.triage()))
+                .bind(mask_of(&d.login_owners))
+                .bind(mask_of(&d.login_unavailable))
+                .bind(mask_of(&d.login_at_risk))
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(sql::PUT_DIAGNOSIS)
                 .bind(login.0)
                 .bind(ws.0)

@@ -550,29 +550,59 @@ impl Store for SqlStore {
         self.settings(ws, profile, warning_days).await
     }
 
-    async fn list_overview_logins(
+    async fn list_overview(
         &self,
         ws: WorkspaceId,
         filter: &OverviewFilter,
-    ) -> Result<Vec<Login>> {
-        self.overview_logins(ws, filter).await
+    ) -> Result<OverviewPage> {
+        self.overview_page(ws, filter).await
     }
 
-    async fn list_overview_assets(
+    async fn count_overview(&self, ws: WorkspaceId) -> Result<OverviewCounts> {
+        self.overview_counts(ws).await
+    }
+
+    async fn list_login_records(
         &self,
         ws: WorkspaceId,
-        logins: &[LoginId],
-        filter: &OverviewFilter,
+        login: LoginId,
     ) -> Result<Vec<AssetRecord>> {
-        self.overview_assets(ws, logins, filter).await
+        self.login_records(ws, login).await
     }
 
-    async fn count_assets_by_owner(&self, ws: WorkspaceId) -> Result<Vec<(Owner, u64)>> {
-        self.count_by_owner(ws).await
+    async fn list_account_reach(
+        &self,
+        ws: WorkspaceId,
+        kind: AssetKind,
+        platform_id: &str,
+    ) -> Result<Vec<AssetRecord>> {
+        let rows: Vec<AssetRecordRow> =
+            on_pool!(&self.pool, |p| sqlx::query_as(sql::ASSETS_BY_PLATFORM_ID)
+                .bind(ws.0)
+                .bind(kind.as_str())
+                .bind(platform_id)
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter().map(asset_record).collect()
     }
 
-    async fn count_logins_by_status(&self, ws: WorkspaceId) -> Result<Vec<(Status, u64)>> {
-        self.count_logins(ws).await
+    async fn logins_missing_fixes(&self, limit: u32) -> Result<Vec<Login>> {
+        let rows: Vec<LoginRow> =
+            on_pool!(&self.pool, |p| sqlx::query_as(sql::LOGINS_MISSING_FIXES)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter().map(login).collect()
+    }
+
+    async fn put_fixes(
+        &self,
+        ws: WorkspaceId,
+        login: LoginId,
+        login_fixes: &[Fix],
+        assets: &[(AssetId, Vec<Fix>)],
+    ) -> Result<()> {
+        self.put_fix_rows(ws, login, login_fixes, assets).await
     }
 
     async fn disconnect_login(&self, ws: WorkspaceId, id: LoginId, now: Timestamp) -> Result<bool> {

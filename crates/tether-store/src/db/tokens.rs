@@ -41,7 +41,7 @@ impl SqlStore {
             let sealed = self.keys.seal(&new.token, &user_aad(id, new.network));
             let key_id = i64::from(self.keys.active_id());
             let row: LoginRow = if existing.is_some() {
-                sqlx::query_as(sql::RECONNECT_LOGIN)
+                let row = sqlx::query_as(sql::RECONNECT_LOGIN)
                     .bind(ws.0)
                     .bind(id)
                     .bind(&new.person_name)
@@ -50,8 +50,16 @@ impl SqlStore {
                     .bind(new.expires_at.map(us))
                     .bind(new.data_access_expires_at.map(us))
                     .bind(us(now))
+                    .bind(sort_name(&new.person_name))
                     .fetch_one(&mut *tx)
-                    .await?
+                    .await?;
+                sqlx::query(sql::SET_ASSETS_PERSON)
+                    .bind(ws.0)
+                    .bind(id)
+                    .bind(sort_name(&new.person_name))
+                    .execute(&mut *tx)
+                    .await?;
+                row
             } else {
                 sqlx::query_as(sql::INSERT_LOGIN)
                     .bind(id)
@@ -65,6 +73,8 @@ impl SqlStore {
                     .bind(new.data_access_expires_at.map(us))
                     .bind(Status::Pending.as_str())
                     .bind(us(now))
+                    .bind(sort_name(&new.person_name))
+                    .bind(i64::from(Status::Pending.triage()))
                     .fetch_one(&mut *tx)
                     .await?
             };

@@ -26,6 +26,7 @@ fn with(
         owners: owners.to_vec(),
         unavailable: unavailable.to_vec(),
         at_risk: at_risk.to_vec(),
+        fixes: vec![],
         ..v
     }
 }
@@ -44,6 +45,10 @@ async fn diagnose(
             report: json!({"at": at}),
             login_status: Status::Connected,
             login_findings: json!([]),
+            login_owners: vec![],
+            login_unavailable: vec![],
+            login_at_risk: vec![],
+            login_fixes: vec![],
             assets,
             at: t(at),
         },

@@ -284,5 +284,6 @@ pub fn verdict(asset: AssetId, status: Status, findings: Value) -> AssetVerdict 
         owners: vec![],
         unavailable: vec![],
         at_risk: vec![],
+        fixes: vec![],
     }
 }

@@ -21,6 +21,10 @@ fn diagnosis(
         report: json!({"status": login.as_str(), "at": at}),
         login_status: login,
         login_findings: json!([]),
+        login_owners: vec![],
+        login_unavailable: vec![],
+        login_at_risk: vec![],
+        login_fixes: vec![],
         assets: vec![verdict(
             asset,
             status,

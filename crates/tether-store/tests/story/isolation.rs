@@ -2,10 +2,10 @@
 
 use crate::harness::{TestDb, all_assets, for_each_engine, t, verdict, workspace_with_login};
 use serde_json::json;
-use tether_core::vocab::{AssetKind, Status};
+use tether_core::vocab::{AssetKind, Network, Status};
 use tether_store::{
-    AssetFilter, Diagnosis, FactsSubject, NewAsset, OverviewFilter, Role, Store, StoreError,
-    WorkspaceId,
+    AssetFilter, Diagnosis, FactsSubject, NewAsset, OverviewCounts, OverviewFilter, Role, Store,
+    StoreError, WorkspaceId,
 };
 
 #[tokio::test]
@@ -39,6 +39,10 @@ async fn isolation(db: TestDb) {
             report: json!({"status": "connected"}),
             login_status: Status::Connected,
             login_findings: json!([]),
+            login_owners: vec![],
+            login_unavailable: vec![],
+            login_at_risk: vec![],
+            login_fixes: vec![],
             assets: vec![verdict(asset_a.id, Status::Connected, json!([]))],
             at: t(2),
         },
@@ -96,6 +100,10 @@ async fn isolation(db: TestDb) {
         report: json!({}),
         login_status: Status::Disconnected,
         login_findings: json!([]),
+        login_owners: vec![],
+        login_unavailable: vec![],
+        login_at_risk: vec![],
+        login_fixes: vec![],
         assets: vec![],
         at: t(4),
     };
@@ -152,18 +160,24 @@ async fn isolation(db: TestDb) {
         limit: 100,
         ..OverviewFilter::default()
     };
-    assert_eq!(s.list_overview_logins(b, &overview).await.unwrap().len(), 1);
+    // B's one login reaches nothing: it is B's only row.
+    let page = s.list_overview(b, &overview).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert!(page.logins.iter().all(|l| l.workspace_id == b));
     assert!(
-        s.list_overview_assets(b, &[login_a.id], &overview)
+        s.list_login_records(b, login_a.id)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        s.count_logins_by_status(b).await.unwrap(),
-        vec![(Status::Pending, 1)]
+        s.count_overview(b).await.unwrap(),
+        OverviewCounts {
+            statuses: vec![(Status::Pending, 1)],
+            fixes: vec![],
+            networks: vec![Network::Meta],
+        }
     );
-    assert!(s.count_assets_by_owner(b).await.unwrap().is_empty());
     let ann = s
         .create_user(a, "ann@a.example", Role::Owner, "hash", t(6))
         .await
@@ -308,6 +322,10 @@ async fn deleting_a_login_erases_everything_about_it_and_nothing_else() {
                 report: json!({}),
                 login_status: Status::ActionRequired,
                 login_findings: json!([]),
+                login_owners: vec![],
+                login_unavailable: vec![],
+                login_at_risk: vec![],
+                login_fixes: vec![],
                 assets: vec![verdict(asset.id, Status::ActionRequired, json!([]))],
                 at: t(2),
             },

@@ -11,10 +11,10 @@ use serde_json::json;
 use sqlx::Connection;
 use sqlx::types::Json;
 use std::time::Duration;
-use tether_core::vocab::{Network, Status};
+use tether_core::vocab::{Action, Network, Status};
 use tether_store::{
-    AssetId, KeyRing, LoginId, OverviewFilter, Role, SqlStore, Store, StoreError, Timeouts,
-    TokenAad, TokenKind, WorkspaceId,
+    AssetId, Fix, KeyRing, LoginId, OverviewFilter, OverviewItem, Role, SqlStore, Store,
+    StoreError, Timeouts, TokenAad, TokenKind, WorkspaceId,
 };
 use uuid::Uuid;
 
@@ -73,7 +73,7 @@ async fn a_plain_path_is_sqlite_and_unknown_schemes_are_refused() {
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
 
-/// Seeds a 0001 database, then connects: 0002 and 0003 apply over the data.
+/// Seeds a 0001 database, then connects: the later migrations apply over the data.
 #[tokio::test]
 async fn the_service_migration_upgrades_a_database_with_data() {
     for_each_empty_engine(upgrade).await;
@@ -214,18 +214,46 @@ async fn upgrade(db: EmptyDb) {
             .unwrap()
             .is_some()
     );
-    assert_eq!(
-        s.list_overview_logins(
+    // 0005: the old asset is a row of the overview in its status's place, found by its
+    // person's name, and counted.
+    let page = s
+        .list_overview(
             ws,
             &OverviewFilter {
+                search: Some("OLD PERSON".into()),
                 limit: 10,
                 ..Default::default()
-            }
+            },
         )
         .await
-        .unwrap()
-        .len(),
-        1
+        .unwrap();
+    assert_eq!(page.items.len(), 1, "{}", db.engine);
+    assert!(matches!(&page.items[0], OverviewItem::Asset(r) if r.asset.id == asset));
+    assert_eq!(
+        s.count_overview(ws).await.unwrap().statuses,
+        vec![(Status::AtRisk, 1)]
+    );
+    // Its verdict predates fixes: the server's start-up backfill finds it and writes them.
+    let missing = s.logins_missing_fixes(10).await.unwrap();
+    assert_eq!(
+        missing.iter().map(|l| l.id).collect::<Vec<_>>(),
+        [login],
+        "{}",
+        db.engine
+    );
+    let renew = Fix {
+        action: Action::Renew,
+        key: login.to_string(),
+    };
+    let fixes = vec![renew];
+    s.put_fixes(ws, login, &fixes, &[(asset, fixes.clone())])
+        .await
+        .unwrap();
+    assert!(s.logins_missing_fixes(10).await.unwrap().is_empty());
+    assert_eq!(
+        s.count_overview(ws).await.unwrap().fixes,
+        vec![(Action::Renew, 1)],
+        "the login's fix and its asset's are one"
     );
     s.close().await;
 }

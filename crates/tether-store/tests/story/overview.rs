@@ -1,42 +1,67 @@
-//! The dashboard's overview: a page of logins chosen by what their assets show, then those
-//! logins' assets in one query, and the counts beside them.
+//! The dashboard's overview: every asset, and every login that reaches none, worst first and then
+//! by name; filters, a search, keyset pages; and the counts of rows and of distinct fixes.
 
 use crate::harness::{TestDb, for_each_engine, new_login, page, t, verdict, workspace_with_login};
 use serde_json::json;
-use tether_core::vocab::{Feature, Network, Owner, Status};
+use tether_core::vocab::{Action, Feature, Network, Owner, Status};
 use tether_store::{
-    AssetId, AssetRecord, AssetVerdict, Diagnosis, Login, LoginId, OverviewFilter, SqlStore, Store,
-    WorkspaceId,
+    AssetId, AssetVerdict, Diagnosis, Fix, LoginId, NewAsset, OverviewCounts, OverviewFilter,
+    OverviewItem, OverviewPage, SqlStore, Store, WorkspaceId,
 };
 
 fn with(
     v: AssetVerdict,
     owners: &[Owner],
     unavailable: &[Feature],
-    at_risk: &[Feature],
+    fixes: &[(Action, &str)],
 ) -> AssetVerdict {
     AssetVerdict {
         owners: owners.to_vec(),
         unavailable: unavailable.to_vec(),
-        at_risk: at_risk.to_vec(),
+        fixes: fix_list(fixes),
         ..v
     }
 }
 
+fn fix_list(fixes: &[(Action, &str)]) -> Vec<Fix> {
+    fixes
+        .iter()
+        .map(|(action, key)| Fix {
+            action: *action,
+            key: (*key).to_owned(),
+        })
+        .collect()
+}
+
+/// Records a login's verdicts; its own findings are owned by the person and fixed by `fixes`.
 async fn diagnose(
     s: &SqlStore,
     ws: WorkspaceId,
     login: LoginId,
     login_status: Status,
+    login_fixes: &[(Action, &str)],
     assets: Vec<AssetVerdict>,
 ) {
+    let broken = login_status == Status::Disconnected;
     s.record_diagnosis(
         ws,
         login,
         &Diagnosis {
-            report: json!({}),
+            report: json!({"status": login_status.as_str()}),
             login_status,
             login_findings: json!([]),
+            login_owners: if login_fixes.is_empty() {
+                vec![]
+            } else {
+                vec![Owner::ConnectingUser]
+            },
+            login_unavailable: if broken {
+                Feature::ALL.to_vec()
+            } else {
+                vec![]
+            },
+            login_at_risk: vec![],
+            login_fixes: fix_list(login_fixes),
             assets,
             at: t(10),
         },
@@ -45,12 +70,18 @@ async fn diagnose(
     .unwrap();
 }
 
-fn login_ids(logins: &[Login]) -> Vec<LoginId> {
-    logins.iter().map(|l| l.id).collect()
-}
-
-fn asset_ids(records: &[AssetRecord]) -> Vec<AssetId> {
-    records.iter().map(|r| r.asset.id).collect()
+/// Each row as (asset name, or "login " + person name).
+fn names(page: &OverviewPage) -> Vec<String> {
+    page.items
+        .iter()
+        .map(|i| match i {
+            OverviewItem::Asset(r) => r.asset.name.clone(),
+            OverviewItem::Login { login_id, .. } => {
+                let l = page.logins.iter().find(|l| l.id == *login_id).unwrap();
+                format!("login {}", l.person_name)
+            }
+        })
+        .collect()
 }
 
 fn all() -> OverviewFilter {
@@ -60,439 +91,329 @@ fn all() -> OverviewFilter {
     }
 }
 
+async fn named(s: &SqlStore, ws: WorkspaceId, login: LoginId, id: &str, name: &str) -> AssetId {
+    s.upsert_asset(
+        ws,
+        login,
+        NewAsset {
+            kind: tether_core::vocab::AssetKind::FacebookPage,
+            platform_id: id.to_owned(),
+            name: name.to_owned(),
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
 #[tokio::test]
-async fn the_overview_pages_logins_by_what_their_assets_show() {
+async fn the_overview_lists_what_needs_action_first() {
     for_each_engine(overview).await;
 }
 
 async fn overview(db: TestDb) {
+    use Action::*;
     use Feature::*;
     use Owner::*;
     use Status::*;
     let s = &db.store;
-    let (ws, l1) = workspace_with_login(s, "u1").await;
-    let mut ig = new_login("u2", "IG-token");
-    ig.network = Network::Instagram;
-    let l2 = s.upsert_login(ws, ig, t(0)).await.unwrap();
-    let mut logins = vec![l1.clone(), l2.clone()];
-    for u in ["u3", "u4", "u5", "u6", "u7"] {
-        logins.push(s.upsert_login(ws, new_login(u, "tok"), t(0)).await.unwrap());
-    }
-    let [_, _, l3, l4, l5, l6, l7] = <[Login; 7]>::try_from(logins.clone()).unwrap();
-
-    let p1 = page(s, ws, l1.id, "1").await;
-    let p2 = page(s, ws, l1.id, "2").await;
-    // Created last, listed first of its login: assets are ordered by name within a login.
-    let p0 = page(s, ws, l1.id, "0").await;
+    // Alice reaches three Pages: one missing a task (its Instagram account through the same Page
+    // too), one fine, one she left unticked.
+    let (ws, alice) = workspace_with_login(s, "alice").await;
+    let harbor = named(s, ws, alice.id, "1", "Harbor Bakery").await;
+    let harbor_ig = named(s, ws, alice.id, "1ig", "harborbakery").await;
+    let summit = named(s, ws, alice.id, "2", "summit Outdoor").await;
+    let fjord = named(s, ws, alice.id, "3", "Fjord Fitness").await;
+    let task = [(GiveTask, "alice:1")];
     diagnose(
         s,
         ws,
-        l1.id,
-        ActionRequired,
+        alice.id,
+        Connected,
+        &[],
         vec![
-            verdict(p0.id, Connected, json!([])),
-            verdict(p1.id, Connected, json!([])),
             with(
-                verdict(p2.id, ActionRequired, json!([])),
+                verdict(harbor, ActionRequired, json!([])),
                 &[AssetAdmin],
                 &[Publish],
-                &[],
+                &task,
+            ),
+            with(
+                verdict(harbor_ig, ActionRequired, json!([])),
+                &[AssetAdmin],
+                &[Publish],
+                &task,
+            ),
+            verdict(summit, Connected, json!([])),
+            with(
+                verdict(fjord, ActionRequired, json!([])),
+                &[ConnectingUser],
+                &[Publish, Analytics],
+                &[(Reconnect, "alice")],
             ),
         ],
     )
     .await;
-    let ig = page(s, ws, l2.id, "ig").await;
+    // Erin's password changed before her Pages could be listed: a login reaching nothing.
+    let erin = s
+        .upsert_login(ws, new_login("erin", "tok-erin"), t(0))
+        .await
+        .unwrap();
+    diagnose(s, ws, erin.id, Disconnected, &[(LogIn, "erin")], vec![]).await;
+    // Ivy's broken login does reach a Page, which is the row (not the login).
+    let ivy = s
+        .upsert_login(ws, new_login("ivy", "tok-ivy"), t(0))
+        .await
+        .unwrap();
+    let lumen = named(s, ws, ivy.id, "4", "Lumen Dental").await;
     diagnose(
         s,
         ws,
-        l2.id,
-        AtRisk,
+        ivy.id,
+        Disconnected,
+        &[(LogIn, "ivy")],
         vec![with(
-            verdict(ig.id, AtRisk, json!([])),
+            verdict(lumen, Disconnected, json!([])),
             &[ConnectingUser],
-            &[],
-            &[Analytics],
+            Feature::ALL,
+            &[(LogIn, "ivy")],
         )],
     )
     .await;
-    // l3 has no assets and was never diagnosed: pending.
-    let p4 = page(s, ws, l4.id, "4").await;
-    diagnose(
-        s,
-        ws,
-        l4.id,
-        ActionRequired,
-        vec![with(
-            verdict(p4.id, Disconnected, json!([])),
-            &[ConnectingUser, Platform],
-            &[Inbox],
-            &[],
-        )],
-    )
-    .await;
-    let mut connected = Vec::new();
-    for l in [&l5, &l6, &l7] {
-        let p = page(s, ws, l.id, &format!("c{}", l.platform_user_id)).await;
-        diagnose(
-            s,
-            ws,
-            l.id,
-            Connected,
-            vec![verdict(p.id, Connected, json!([]))],
-        )
-        .await;
-        connected.push(p.id);
-    }
-    // Another workspace's login and asset, in every way a match.
-    let (other_ws, other) = workspace_with_login(s, "x").await;
-    let other_page = page(s, other_ws, other.id, "x").await;
-    diagnose(
-        s,
-        other_ws,
-        other.id,
-        ActionRequired,
-        vec![with(
-            verdict(other_page.id, ActionRequired, json!([])),
-            &[AssetAdmin],
-            &[Publish],
-            &[],
-        )],
-    )
-    .await;
+    // Ben connected on Instagram Login, not checked yet.
+    let mut ben = new_login("ben", "tok-ben");
+    ben.network = Network::Instagram;
+    let ben = s.upsert_login(ws, ben, t(0)).await.unwrap();
+    let ben_ig = page(s, ws, ben.id, "9").await;
 
-    // Three pages of three logins, in id order, with their current state.
-    let mut pages = Vec::new();
-    let mut after = None;
-    loop {
-        let got = s
-            .list_overview_logins(
-                ws,
-                &OverviewFilter {
-                    after,
-                    limit: 3,
-                    ..all()
-                },
-            )
-            .await
-            .unwrap();
-        if got.is_empty() {
-            break;
-        }
-        after = got.last().map(|l| l.id);
-        pages.push(login_ids(&got));
-    }
-    let mut ids = login_ids(&logins);
-    ids.sort();
+    let rows = s.list_overview(ws, &all()).await.unwrap();
     assert_eq!(
-        pages,
-        vec![ids[..3].to_vec(), ids[3..6].to_vec(), ids[6..].to_vec()],
-        "{}",
+        names(&rows),
+        [
+            "Lumen Dental",
+            "login Person erin",
+            "Fjord Fitness",
+            "Harbor Bakery",
+            "harborbakery",
+            "Page 9",
+            "summit Outdoor",
+        ],
+        "{}: worst first, then by name ignoring case; a login that reaches nothing is a row",
         db.engine()
     );
-    let first = s.list_overview_logins(ws, &all()).await.unwrap();
-    assert_eq!(first[0], s.get_login(ws, l1.id).await.unwrap().unwrap());
-    assert_eq!(first[0].status, ActionRequired);
-    assert!(
-        s.list_overview_logins(ws, &OverviewFilter { limit: 0, ..all() })
-            .await
-            .unwrap()
-            .is_empty()
-    );
-
-    let f = all;
-    let cases: Vec<(OverviewFilter, Vec<LoginId>)> = vec![
-        (
-            OverviewFilter {
-                network: Some(Network::Instagram),
-                ..f()
-            },
-            vec![l2.id],
-        ),
-        (
-            OverviewFilter {
-                network: Some(Network::Meta),
-                ..f()
-            },
-            vec![l1.id, l3.id, l4.id, l5.id, l6.id, l7.id],
-        ),
-        // l4 by its own status (its asset is disconnected), l1 by its asset p2.
-        (
-            OverviewFilter {
-                status: Some(ActionRequired),
-                ..f()
-            },
-            vec![l1.id, l4.id],
-        ),
-        (
-            OverviewFilter {
-                status: Some(Connected),
-                ..f()
-            },
-            vec![l1.id, l5.id, l6.id, l7.id],
-        ),
-        (
-            OverviewFilter {
-                status: Some(Disconnected),
-                ..f()
-            },
-            vec![l4.id],
-        ),
-        // The login without assets shows only by its own status...
-        (
-            OverviewFilter {
-                status: Some(Pending),
-                ..f()
-            },
-            vec![l3.id],
-        ),
-        // ...and never under an owner or feature.
-        (
-            OverviewFilter {
-                owner: Some(ConnectingUser),
-                ..f()
-            },
-            vec![l2.id, l4.id],
-        ),
-        (
-            OverviewFilter {
-                owner: Some(BusinessAdmin),
-                ..f()
-            },
-            vec![],
-        ),
-        (
-            OverviewFilter {
-                feature: Some(Publish),
-                ..f()
-            },
-            vec![l1.id],
-        ),
-        (
-            OverviewFilter {
-                feature: Some(Analytics),
-                ..f()
-            },
-            vec![l2.id],
-        ),
-        (
-            OverviewFilter {
-                feature: Some(Inbox),
-                owner: Some(Platform),
-                ..f()
-            },
-            vec![l4.id],
-        ),
-        // One asset must match every filter: l4 is action_required itself but its asset has no
-        // asset admin; p2 has both.
-        (
-            OverviewFilter {
-                status: Some(ActionRequired),
-                owner: Some(AssetAdmin),
-                ..f()
-            },
-            vec![l1.id],
-        ),
-        (
-            OverviewFilter {
-                status: Some(ActionRequired),
-                owner: Some(ConnectingUser),
-                ..f()
-            },
-            vec![],
-        ),
-        (
-            OverviewFilter {
-                status: Some(Connected),
-                feature: Some(Publish),
-                ..f()
-            },
-            vec![],
-        ),
-        (
-            OverviewFilter {
-                network: Some(Network::Meta),
-                feature: Some(Publish),
-                ..f()
-            },
-            vec![l1.id],
-        ),
-        (
-            OverviewFilter {
-                network: Some(Network::Instagram),
-                owner: Some(AssetAdmin),
-                ..f()
-            },
-            vec![],
-        ),
-        (
-            OverviewFilter {
-                status: Some(Connected),
-                after: Some(l1.id),
-                limit: 2,
-                ..f()
-            },
-            vec![l5.id, l6.id],
-        ),
-        (
-            OverviewFilter {
-                status: Some(Connected),
-                after: Some(l6.id),
-                limit: 2,
-                ..f()
-            },
-            vec![l7.id],
-        ),
-    ];
-    for (filter, want) in cases {
-        let got = s.list_overview_logins(ws, &filter).await.unwrap();
-        assert_eq!(login_ids(&got), want, "{}: {filter:?}", db.engine());
-    }
-
-    // Assets for a page of logins: by login, then name; only those matching the filter.
-    let assets = |logins: Vec<LoginId>, filter: OverviewFilter| async move {
-        asset_ids(&s.list_overview_assets(ws, &logins, &filter).await.unwrap())
-    };
-    let mut want = vec![
-        (l1.id, vec![p0.id, p1.id, p2.id]),
-        (l2.id, vec![ig.id]),
-        (l4.id, vec![p4.id]),
-    ];
-    want.extend(
-        [l5.id, l6.id, l7.id]
-            .into_iter()
-            .zip(connected.iter().map(|p| vec![*p])),
-    );
+    assert_eq!(rows.next, None);
+    let mut logins: Vec<LoginId> = rows.logins.iter().map(|l| l.id).collect();
+    logins.sort();
+    let mut want = vec![alice.id, erin.id, ivy.id, ben.id];
     want.sort();
-    let everything: Vec<AssetId> = want.iter().flat_map(|(_, a)| a.clone()).collect();
-    assert_eq!(assets(ids.clone(), f()).await, everything);
-    let got = s.list_overview_assets(ws, &[l2.id], &f()).await.unwrap();
-    assert_eq!(
-        got,
-        vec![AssetRecord {
-            asset: s.get_asset(ws, ig.id).await.unwrap().unwrap(),
-            report: Some(json!({"status": "at_risk", "findings": []})),
-        }],
-        "each asset comes with its latest report"
-    );
-    assert!(assets(vec![], f()).await.is_empty());
-    assert!(assets(vec![l3.id], f()).await.is_empty());
-    // after, limit and network do not apply to assets.
-    let ignored = OverviewFilter {
-        after: Some(l7.id),
-        limit: 0,
-        network: Some(Network::Instagram),
-        ..f()
+    assert_eq!(logins, want, "every row's login comes with the page");
+    let OverviewItem::Login { report, .. } = &rows.items[1] else {
+        panic!("a login row")
     };
+    assert_eq!(report.as_ref().unwrap()["status"], "disconnected");
+
+    // Filters narrow rows, asset rows and login rows alike.
+    let only = |f: OverviewFilter| async move { names(&s.list_overview(ws, &f).await.unwrap()) };
     assert_eq!(
-        assets(vec![l1.id], ignored).await,
-        vec![p0.id, p1.id, p2.id]
-    );
-    let asset_cases: Vec<(OverviewFilter, Vec<AssetId>)> = vec![
-        (
-            OverviewFilter {
-                status: Some(ActionRequired),
-                ..f()
-            },
-            vec![p2.id],
-        ),
-        (
-            OverviewFilter {
-                status: Some(Connected),
-                ..f()
-            },
-            vec![p0.id, p1.id],
-        ),
-        (
-            OverviewFilter {
-                owner: Some(ConnectingUser),
-                ..f()
-            },
-            vec![],
-        ),
-        (
-            OverviewFilter {
-                feature: Some(Publish),
-                owner: Some(AssetAdmin),
-                ..f()
-            },
-            vec![p2.id],
-        ),
-        (
-            OverviewFilter {
-                feature: Some(Publish),
-                status: Some(Connected),
-                ..f()
-            },
-            vec![],
-        ),
-    ];
-    for (filter, want) in asset_cases {
-        assert_eq!(
-            assets(vec![l1.id], filter.clone()).await,
-            want,
-            "{filter:?}"
-        );
-    }
-    assert_eq!(
-        assets(
-            ids.clone(),
-            OverviewFilter {
-                owner: Some(ConnectingUser),
-                ..f()
-            }
-        )
+        only(OverviewFilter {
+            status: Some(Disconnected),
+            ..all()
+        })
         .await,
-        if l2.id < l4.id {
-            vec![ig.id, p4.id]
-        } else {
-            vec![p4.id, ig.id]
-        }
-    );
-
-    // Another workspace's assets never come back, even when its login ids are passed.
-    assert_eq!(assets(vec![other.id], f()).await, vec![]);
-    assert_eq!(
-        assets(vec![l1.id, other.id], f()).await,
-        vec![p0.id, p1.id, p2.id]
-    );
-    assert!(
-        s.list_overview_assets(other_ws, &[l1.id, l2.id], &f())
-            .await
-            .unwrap()
-            .is_empty()
+        ["Lumen Dental", "login Person erin"]
     );
     assert_eq!(
-        login_ids(&s.list_overview_logins(other_ws, &f()).await.unwrap()),
-        vec![other.id]
-    );
-
-    // The counts beside the list.
-    assert_eq!(
-        s.count_assets_by_owner(ws).await.unwrap(),
-        vec![(ConnectingUser, 2), (AssetAdmin, 1), (Platform, 1)]
-    );
-    assert_eq!(
-        s.count_logins_by_status(ws).await.unwrap(),
-        vec![
-            (Connected, 3),
-            (AtRisk, 1),
-            (ActionRequired, 2),
-            (Pending, 1)
+        only(OverviewFilter {
+            not_green: true,
+            ..all()
+        })
+        .await,
+        [
+            "Lumen Dental",
+            "login Person erin",
+            "Fjord Fitness",
+            "Harbor Bakery",
+            "harborbakery",
+            "Page 9"
         ]
     );
     assert_eq!(
-        s.count_assets_by_owner(other_ws).await.unwrap(),
-        vec![(AssetAdmin, 1)]
+        only(OverviewFilter {
+            owner: Some(AssetAdmin),
+            ..all()
+        })
+        .await,
+        ["Harbor Bakery", "harborbakery"]
     );
     assert_eq!(
-        s.count_logins_by_status(other_ws).await.unwrap(),
-        vec![(ActionRequired, 1)]
+        only(OverviewFilter {
+            owner: Some(ConnectingUser),
+            ..all()
+        })
+        .await,
+        ["Lumen Dental", "login Person erin", "Fjord Fitness"]
     );
-    let empty = s.create_workspace("empty", t(0)).await.unwrap().id;
-    assert!(s.count_assets_by_owner(empty).await.unwrap().is_empty());
-    assert!(s.count_logins_by_status(empty).await.unwrap().is_empty());
+    assert_eq!(
+        only(OverviewFilter {
+            feature: Some(Analytics),
+            ..all()
+        })
+        .await,
+        ["Lumen Dental", "login Person erin", "Fjord Fitness"]
+    );
+    assert_eq!(
+        only(OverviewFilter {
+            network: Some(Network::Instagram),
+            ..all()
+        })
+        .await,
+        ["Page 9"]
+    );
+    assert_eq!(
+        only(OverviewFilter {
+            action: Some(LogIn),
+            ..all()
+        })
+        .await,
+        ["Lumen Dental", "login Person erin"]
+    );
+    assert_eq!(
+        only(OverviewFilter {
+            action: Some(GiveTask),
+            ..all()
+        })
+        .await,
+        ["Harbor Bakery", "harborbakery"]
+    );
+    // The search box: a Page's name or its person's, any case; LIKE's wildcards are literal.
+    for (words, want) in [
+        ("HARBOR", vec!["Harbor Bakery", "harborbakery"]),
+        ("person ivy", vec!["Lumen Dental"]),
+        ("erin", vec!["login Person erin"]),
+        ("%", vec![]),
+        ("_", vec![]),
+    ] {
+        assert_eq!(
+            only(OverviewFilter {
+                search: Some(words.into()),
+                ..all()
+            })
+            .await,
+            want,
+            "{words:?}"
+        );
+    }
+    assert_eq!(
+        only(OverviewFilter {
+            search: Some("harbor".into()),
+            status: Some(Connected),
+            ..all()
+        })
+        .await,
+        Vec::<String>::new(),
+        "filters combine"
+    );
+
+    // Pages of two: every row once, in order; the cursor is the last row of a page.
+    let mut seen = Vec::new();
+    let mut f = OverviewFilter { limit: 2, ..all() };
+    loop {
+        let p = s.list_overview(ws, &f).await.unwrap();
+        assert!(p.items.len() <= 2);
+        seen.extend(names(&p));
+        match p.next {
+            Some(c) => f.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, names(&rows));
     assert!(
-        s.list_overview_logins(empty, &f())
+        s.list_overview(ws, &OverviewFilter { limit: 0, ..all() })
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    // Counts: rows per status; fixes once per key (Harbor and its Instagram account are one
+    // message; Ivy's Page and her login are one log-in).
+    assert_eq!(
+        s.count_overview(ws).await.unwrap(),
+        OverviewCounts {
+            statuses: vec![
+                (Disconnected, 2),
+                (ActionRequired, 3),
+                (Pending, 1),
+                (Connected, 1)
+            ],
+            fixes: vec![(LogIn, 2), (Reconnect, 1), (GiveTask, 1)],
+            networks: vec![Network::Meta, Network::Instagram],
+        }
+    );
+    // A new diagnosis replaces the login's fixes: Alice's admin gave the task.
+    diagnose(
+        s,
+        ws,
+        alice.id,
+        Connected,
+        &[],
+        vec![
+            verdict(harbor, Connected, json!([])),
+            verdict(harbor_ig, Connected, json!([])),
+        ],
+    )
+    .await;
+    assert_eq!(
+        s.count_overview(ws).await.unwrap().fixes,
+        vec![(LogIn, 2), (Reconnect, 1)],
+        "Fjord's fix stands until Fjord is judged again"
+    );
+
+    // A reconnect that renames the person: the search follows.
+    let mut renamed = new_login("ivy", "tok-ivy-2");
+    renamed.person_name = "Ivy Novak".into();
+    s.upsert_login(ws, renamed, t(20)).await.unwrap();
+    assert_eq!(
+        only(OverviewFilter {
+            search: Some("novak".into()),
+            ..all()
+        })
+        .await,
+        ["Lumen Dental"]
+    );
+
+    // One login's assets, worst first.
+    let records = s.list_login_records(ws, alice.id).await.unwrap();
+    let order: Vec<&str> = records.iter().map(|r| r.asset.name.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "Fjord Fitness",
+            "Harbor Bakery",
+            "harborbakery",
+            "summit Outdoor"
+        ]
+    );
+    assert_eq!(
+        s.list_login_records(ws, ben.id).await.unwrap()[0].asset.id,
+        ben_ig.id
+    );
+
+    // Another workspace sees none of it.
+    let other = s.create_workspace("other", t(0)).await.unwrap().id;
+    assert!(
+        s.list_overview(other, &all())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(
+        s.count_overview(other).await.unwrap(),
+        OverviewCounts::default()
+    );
+    assert!(
+        s.list_login_records(other, alice.id)
             .await
             .unwrap()
             .is_empty()

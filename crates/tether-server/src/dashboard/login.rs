@@ -1,0 +1,186 @@
+//! A login's page: the person, their login's status and why, every account it reaches, what to
+//! do, and its history. Where a login broken before its Pages could be listed is explained, and
+//! where a connection started from the overview lands to show which accounts arrived.
+
+use super::asset::{Card, Change, Named, cards_for, change};
+use super::overview::{Row, asset_row, verified};
+use super::words;
+use super::{Chrome, DashResult, Member, actions::load_login, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use jiff::Timestamp;
+use serde::Deserialize;
+use tether_core::remedies::Button;
+use tether_core::{Action, Finding, LoginReport, Report, Status};
+use tether_store::Store;
+use uuid::Uuid;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub login_id: String,
+    pub person: String,
+    pub network: &'static str,
+    pub status: &'static str,
+    pub status_word: &'static str,
+    /// The login's badge next to its worst account, when that is worse.
+    pub note: Option<String>,
+    pub verified: String,
+    pub stale: Option<String>,
+    pub disconnected: Option<String>,
+    /// After Connect from the overview: the accounts that arrived.
+    pub arrived: bool,
+    pub changed: Option<Vec<Change>>,
+    pub cards: Vec<Card>,
+    pub primary: &'static str,
+    pub rows: Vec<Row>,
+    pub token_expires: String,
+    pub data_access_expires: String,
+    pub dead: bool,
+    pub granted: Vec<Named>,
+    pub declined: Vec<Named>,
+    pub expired: Vec<Named>,
+    pub history: Vec<Change>,
+    pub reconnect_link: String,
+    pub link_expires: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    since: Option<i64>,
+    /// `connect`, `reconnect` or `refresh`: the action that brought the person here.
+    #[serde(default)]
+    via: Option<String>,
+}
+
+/// `GET /app/logins/{id}`
+pub async fn page(
+    State(s): State<AppState>,
+    member: Member,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Query(q): Query<LoginQuery>,
+) -> DashResult<Response> {
+    let ws = member.ws();
+    let now = s.clock.now();
+    let login = load_login(&s, ws, id).await?;
+    let person = login.person_name.as_str();
+    let report: Option<LoginReport> = s
+        .store
+        .get_diagnosis(ws, login.id)
+        .await?
+        .and_then(|d| serde_json::from_value::<Report>(d.value).ok())
+        .map(|r| r.login);
+    let records = s.store.list_login_records(ws, login.id).await?;
+    let rows: Vec<Row> = records.iter().map(|r| asset_row(r, &login, now)).collect();
+    let findings: Vec<&Finding> = report.iter().flat_map(|r| &r.findings).collect();
+    let cards = cards_for(&findings, person, None);
+    let primary = findings
+        .iter()
+        .find(|f| !(f.features.is_empty() && f.code.action() == Action::AppReview))
+        .and_then(|f| words::remedies().map(|r| r.action(f.code.action()).button))
+        .map_or("none", |b| match b {
+            Button::Reconnect => "reconnect",
+            Button::Refresh => "refresh",
+            Button::None => "none",
+        });
+    let worst = records
+        .iter()
+        .map(|r| r.asset.status)
+        .filter(|st| *st != Status::Pending)
+        .min_by_key(|st| st.triage());
+    let note = match worst {
+        Some(w) if w.triage() < login.status.triage() => {
+            let n = records
+                .iter()
+                .filter(|r| r.asset.status.triage() < login.status.triage())
+                .count();
+            Some(format!(
+                "The login itself is {}, but {n} of its {} accounts {} {}: see below.",
+                words::status(login.status).to_lowercase(),
+                records.len(),
+                if n == 1 { "is" } else { "are" },
+                words::status(w).to_lowercase(),
+            ))
+        }
+        _ => None,
+    };
+    let mut transitions = s.store.list_transitions(ws, login.id).await?;
+    transitions.reverse();
+    let name_of = |t: &tether_store::Transition| {
+        t.asset_id
+            .and_then(|a| records.iter().find(|r| r.asset.id == a))
+            .map(|r| r.asset.name.clone())
+            .unwrap_or_default()
+    };
+    let since = q.since.and_then(|m| Timestamp::from_microsecond(m).ok());
+    let arrived = q.via.as_deref() == Some("connect");
+    let changed = since.filter(|_| !arrived).map(|since| {
+        transitions
+            .iter()
+            .filter(|t| t.at >= since)
+            .map(|t| change(t, &name_of(t), &login, now))
+            .collect()
+    });
+    let history = transitions
+        .iter()
+        .map(|t| change(t, &name_of(t), &login, now))
+        .collect();
+    let dead = login.status == Status::Disconnected;
+    let known = login.last_verified_at.is_some();
+    let expiry = |t: Option<Timestamp>| match (t, known, dead) {
+        (_, _, true) => "Not in use: this login no longer works".to_owned(),
+        (Some(t), _, _) if t > now => format!("{} ({})", words::date_time(t), words::ago(t, now)),
+        (Some(t), _, _) => format!("{} (passed)", words::date_time(t)),
+        (None, true, _) => "Never".to_owned(),
+        (None, false, _) => "Unknown until the first check".to_owned(),
+    };
+    let perms = report
+        .as_ref()
+        .map(|r| r.permissions.clone())
+        .unwrap_or_default();
+    let named = |p: &String| Named {
+        label: words::permission(p),
+        code: p.clone(),
+    };
+    let (link, link_expires) = crate::links::reconnect_url(&s, &login);
+    let page = LoginPage {
+        chrome: Chrome::new(&member, &headers, "accounts"),
+        login_id: login.id.to_string(),
+        person: login.person_name.clone(),
+        network: words::network(login.network),
+        status: login.status.as_str(),
+        status_word: words::status(login.status),
+        note,
+        verified: verified(login.last_verified_at, now),
+        stale: crate::api::views::stale(&login).then(|| {
+            format!(
+                "The last check could not reach {}; what you see is the last known state.",
+                words::network(login.network)
+            )
+        }),
+        disconnected: login
+            .disconnected_at
+            .map(|t| format!("Disconnected in Tether on {}.", words::date_time(t))),
+        arrived,
+        changed,
+        cards,
+        primary,
+        rows,
+        token_expires: expiry(login.expires_at),
+        data_access_expires: expiry(login.data_access_expires_at),
+        dead,
+        granted: perms.granted.iter().map(named).collect(),
+        declined: perms.declined.iter().map(named).collect(),
+        expired: perms.expired.iter().map(named).collect(),
+        history,
+        reconnect_link: link.to_string(),
+        link_expires: words::date_time(link_expires),
+    };
+    render(&page, &page.chrome)
+}

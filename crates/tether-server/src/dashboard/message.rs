@@ -1,0 +1,115 @@
+//! Messages for the person who makes a fix that is not ours to make: one per Page admin, naming
+//! the access to give, the person and the Page, and the path to Page access. Written for that
+//! admin: no codes, no buttons of ours (the words are data: `[message.*]` in remedies.toml).
+
+use super::words;
+use tether_core::remedies::RemedyContext;
+use tether_core::{Action, Finding};
+
+pub struct Notice {
+    pub subject: String,
+    pub body: String,
+    pub mailto: String,
+}
+
+/// The message for a Page admin of `page_name` about what `person` lacks there, from the
+/// findings of one Page (and of the Instagram account reached through it); `None` if nothing in
+/// them is a Page admin's to fix.
+pub fn for_page_admin(person: &str, page_name: &str, findings: &[&Finding]) -> Option<Notice> {
+    let remedies = words::remedies()?;
+    let (action, mine): (Action, Vec<&Finding>) = [Action::GiveTask, Action::RestoreAccess]
+        .into_iter()
+        .map(|a| {
+            (
+                a,
+                findings
+                    .iter()
+                    .copied()
+                    .filter(|f| f.code.action() == a)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .find(|(_, fs)| !fs.is_empty())?;
+    let mut labels: Vec<String> = Vec::new();
+    for f in &mine {
+        let l = words::task_label(f);
+        if !labels.contains(&l) {
+            labels.push(l);
+        }
+    }
+    // The template quotes {task_label}: several accesses read "Content" and "Insights".
+    let task_label = labels.join("\" and \"");
+    let cx = RemedyContext {
+        task_label: Some(task_label),
+        page_name: Some(page_name),
+        asset_name: Some(page_name),
+        person: Some(person),
+        ..RemedyContext::default()
+    };
+    let (subject, body) = remedies.message(action, &cx)?;
+    // mailto takes percent-encoding, not the form encoding's `+` for spaces.
+    let enc = |s: &str| words::query_escape(s).replace('+', "%20");
+    Some(Notice {
+        mailto: format!("mailto:?subject={}&body={}", enc(&subject), enc(&body)),
+        subject,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tether_core::{Feature, FindingCode, Owner, Remedy};
+
+    fn task(t: &str) -> Finding {
+        Finding {
+            code: FindingCode::TaskMissing,
+            owner: Owner::AssetAdmin,
+            features: vec![Feature::Publish],
+            remedy: Remedy {
+                summary: "Your access … press Refresh".into(),
+                steps: vec!["Then press Refresh next to this connection".into()],
+                link: None,
+            },
+            permission: None,
+            task: Some(t.into()),
+            tasks_any: vec![],
+            role: None,
+            until: None,
+            platform_error: None,
+        }
+    }
+
+    #[test]
+    fn the_admin_reads_what_to_give_to_whom_where_and_nothing_of_ours() {
+        let (content, insights) = (task("CREATE_CONTENT"), task("ANALYZE"));
+        let n = for_page_admin(
+            "Carla Reyes",
+            "Riverside Gym",
+            &[&content, &insights, &content],
+        )
+        .unwrap();
+        assert_eq!(
+            n.subject,
+            "Please give Carla Reyes \"Content\" and \"Insights\" access to Riverside Gym"
+        );
+        for want in [
+            "Carla Reyes",
+            "Riverside Gym",
+            "\"Content\" and \"Insights\"",
+            "Page access",
+        ] {
+            assert!(n.body.contains(want), "{want}: {}", n.body);
+        }
+        for never in [
+            "Refresh",
+            "CREATE_CONTENT",
+            "task_missing",
+            "Reconnect",
+            "Tether",
+        ] {
+            assert!(!n.body.contains(never), "{never}: {}", n.body);
+        }
+        assert!(n.mailto.starts_with("mailto:?subject=Please%20give"));
+    }
+}
