@@ -129,7 +129,14 @@ impl App {
             )
             .route("/metrics", get(metrics_page))
             .route("/healthz", get(|| async { "ok" }))
-            .fallback(|| async { error::ApiError::NotFound { what: "route" } })
+            .fallback(|uri: axum::http::Uri| async move {
+                // People reach /app addresses in a browser: they get the dashboard's page.
+                if uri.path() == "/app" || uri.path().starts_with("/app/") {
+                    dashboard::not_found().await
+                } else {
+                    error::ApiError::NotFound { what: "route" }.into_response()
+                }
+            })
             .layer(DefaultBodyLimit::max(limit))
             .layer(middleware::from_fn(track))
             .with_state(state.clone());

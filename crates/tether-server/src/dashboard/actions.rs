@@ -5,12 +5,12 @@
 
 use super::changes::Before;
 use super::words;
-use super::{Chrome, DashError, DashResult, Flash, Member, render};
+use super::{Chrome, DashError, DashResult, Flash, Member, PathId, render};
 use crate::check;
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -66,7 +66,7 @@ async fn back(
 pub async fn reconnect(
     State(s): State<AppState>,
     member: Member,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     Form(f): Form<BackForm>,
 ) -> DashResult<Response> {
     let login = load_login(&s, member.ws(), id).await?;
@@ -126,7 +126,7 @@ pub async fn connected(
 pub async fn refresh(
     State(s): State<AppState>,
     member: Member,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     Form(f): Form<BackForm>,
 ) -> DashResult<Response> {
     let login = load_login(&s, member.ws(), id).await?;
@@ -165,7 +165,7 @@ pub async fn confirm_disconnect(
     State(s): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     Query(q): Query<HashMap<String, String>>,
 ) -> DashResult<Response> {
     let login = load_login(&s, member.ws(), id).await?;
@@ -194,7 +194,7 @@ pub async fn confirm_disconnect(
 pub async fn disconnect(
     State(s): State<AppState>,
     member: Member,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> DashResult<Response> {
     let ws = member.ws();
     let login = load_login(&s, ws, id).await?;

@@ -5,10 +5,10 @@
 use super::changes::{self, Before, Outcome};
 use super::overview::{Row, asset_row};
 use super::words::{self, FindingView};
-use super::{Chrome, DashError, DashResult, Member, message, render};
+use super::{Chrome, DashError, DashResult, Member, PathId, message, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
@@ -19,7 +19,6 @@ use tether_core::{
     Finding, FindingCode, LoginReport, Remedy, Report, Status,
 };
 use tether_store::{AssetId, AssetRecord, FactsSubject, Login, Store, Transition};
-use uuid::Uuid;
 
 pub struct FeatureRow {
     pub name: String,
@@ -132,7 +131,7 @@ pub async fn diagnostics(
     State(s): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     Query(q): Query<TabQuery>,
 ) -> DashResult<Response> {
     let ws = member.ws();

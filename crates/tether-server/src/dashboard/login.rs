@@ -5,10 +5,10 @@
 use super::asset::{Card, Change, Named, cards_for, change};
 use super::overview::{Row, asset_row, verified};
 use super::words;
-use super::{Chrome, DashResult, Member, actions::load_login, render};
+use super::{Chrome, DashResult, Member, PathId, actions::load_login, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
@@ -16,7 +16,6 @@ use serde::Deserialize;
 use tether_core::remedies::Button;
 use tether_core::{Action, Finding, LoginReport, Report, Status};
 use tether_store::Store;
-use uuid::Uuid;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -63,7 +62,7 @@ pub async fn page(
     State(s): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     Query(q): Query<LoginQuery>,
 ) -> DashResult<Response> {
     let ws = member.ws();

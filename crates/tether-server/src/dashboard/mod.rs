@@ -62,21 +62,25 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/app/settings/endpoints", post(settings::add_endpoint))
         .route(
             "/app/settings/endpoints/{id}/delete",
-            post(settings::delete_endpoint),
+            get(settings::confirm_delete_endpoint).post(settings::delete_endpoint),
         )
         .route(
             "/app/settings/endpoints/{id}/test",
             post(settings::test_endpoint),
         )
         .route("/app/settings/keys", post(settings::create_key))
-        .route("/app/settings/keys/{id}/revoke", post(settings::revoke_key))
+        .route(
+            "/app/settings/keys/{id}/revoke",
+            get(settings::confirm_revoke_key).post(settings::revoke_key),
+        )
         .route("/app/settings/members", post(settings::invite_member))
         .route(
             "/app/settings/members/{id}/remove",
-            post(settings::remove_member),
+            get(settings::confirm_remove_member).post(settings::remove_member),
         )
         .route("/app/static/app.css", get(css))
         .route("/app/static/app.js", get(js))
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::csrf_guard,
@@ -84,6 +88,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/app") }))
         .merge(app)
+}
+
+/// A dashboard address opened with the wrong method (a button's URL typed into the address bar).
+async fn wrong_method() -> Response {
+    DashError::ButtonOnly.into_response()
+}
+
+/// Any other `/app` address: the dashboard's own "not found" page, not the API's JSON.
+pub async fn not_found() -> Response {
+    DashError::NotFound.into_response()
 }
 
 const CSS: &str = include_str!("../../static/app.css");
@@ -108,6 +122,27 @@ fn static_file(kind: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
+/// A dashboard path's id: anything that is not one is simply not found (the dashboard's page),
+/// never the framework's plain-text rejection.
+pub struct PathId(pub uuid::Uuid);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
+    type Rejection = DashError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| DashError::NotFound)?;
+        uuid::Uuid::parse_str(&raw)
+            .map(PathId)
+            .map_err(|_| DashError::NotFound)
+    }
+}
+
 /// Why a dashboard request failed. Each variant is a page a person can act on; internal causes
 /// are logged with a reference and never shown.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +159,9 @@ pub enum DashError {
     BadRequest(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A button's address opened as a page.
+    #[error("use the button")]
+    ButtonOnly,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -193,6 +231,12 @@ impl IntoResponse for DashError {
             DashError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
             DashError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Please check the form", m),
             DashError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "Try again shortly", m),
+            DashError::ButtonOnly => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This address belongs to a button",
+                "Opening it does nothing: it acts only when its button on a page is pressed. Go back to that page and press the button there."
+                    .to_owned(),
+            ),
             DashError::Internal(e) => {
                 let reference = uuid::Uuid::now_v7().simple().to_string();
                 let reference = &reference[reference.len() - 8..];

@@ -249,7 +249,10 @@ pub async fn overview(
         })
         .collect();
     let attention = (not_green > 0).then(|| Count {
-        text: format!("{not_green} need attention"),
+        text: format!(
+            "{not_green} {} attention",
+            if not_green == 1 { "needs" } else { "need" }
+        ),
         href: format!("{base}{}", q.with(&[("status", ATTENTION)])),
         class: "attention",
         current: q.status == ATTENTION,

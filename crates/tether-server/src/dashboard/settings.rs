@@ -23,8 +23,9 @@ const INVITE_TTL: SignedDuration = SignedDuration::from_hours(72);
 
 pub struct ProfileChoice {
     pub name: String,
-    pub description: String,
     pub features: String,
+    /// The profile's name as people read it.
+    pub label: String,
     pub selected: bool,
 }
 
@@ -121,7 +122,7 @@ async fn show(
         .filter_map(|n| profile_named(s, catalog, n).map(|p| (n, p)))
         .map(|(n, p)| ProfileChoice {
             name: n.clone(),
-            description: p.description.clone().unwrap_or_default(),
+            label: profile_label(n),
             features: p
                 .features(catalog)
                 .iter()
@@ -245,6 +246,23 @@ async fn show(
     render(&page, &page.chrome)
 }
 
+/// A profile's name for people: a built-in name capitalised, a file's name without its path.
+fn profile_label(name: &str) -> String {
+    let stem = std::path::Path::new(name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(name);
+    match stem {
+        "all" | "default" => "Every feature".to_owned(),
+        other => {
+            let mut c = other.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
 fn profile_named(s: &AppState, catalog: &Catalog, name: &str) -> Option<Profile> {
     if name == s.checker.profile.name {
         return Some(s.checker.profile.clone());
@@ -353,6 +371,107 @@ pub async fn add_endpoint(
 
 fn parse_id(id: &str) -> DashResult<Uuid> {
     Uuid::parse_str(id).map_err(|_| DashError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub action: String,
+    pub button: &'static str,
+    pub back: &'static str,
+}
+
+/// `GET /app/settings/endpoints/{id}/delete`: asks first.
+pub async fn confirm_delete_endpoint(
+    State(s): State<AppState>,
+    member: Member,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> DashResult<Response> {
+    member.require_owner("remove webhook endpoints")?;
+    let id = EndpointId(parse_id(&id)?);
+    let endpoint = s
+        .store
+        .list_endpoints(member.ws())
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or(DashError::NotFound)?;
+    let page = ConfirmPage {
+        chrome: Chrome::new(&member, &headers, "settings"),
+        title: "Remove this webhook endpoint?".into(),
+        paragraphs: vec![
+            format!(
+                "{} gets no more events once it is removed, and its delivery log goes with it.",
+                endpoint.url
+            ),
+            "Events it has not received yet are not sent.".into(),
+        ],
+        action: format!("/app/settings/endpoints/{}/delete", endpoint.id),
+        button: "Remove endpoint",
+        back: "/app/settings#webhooks",
+    };
+    render(&page, &page.chrome)
+}
+
+/// `GET /app/settings/keys/{id}/revoke`: asks first.
+pub async fn confirm_revoke_key(
+    State(s): State<AppState>,
+    member: Member,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> DashResult<Response> {
+    member.require_owner("revoke API keys")?;
+    let id = ApiKeyId(parse_id(&id)?);
+    let key = s
+        .store
+        .list_api_keys(member.ws())
+        .await?
+        .into_iter()
+        .find(|k| k.id == id && k.revoked_at.is_none())
+        .ok_or(DashError::NotFound)?;
+    let page = ConfirmPage {
+        chrome: Chrome::new(&member, &headers, "settings"),
+        title: format!("Revoke the key {}…?", key.prefix),
+        paragraphs: vec![
+            "Every integration that uses this key is refused from the moment it is revoked. A revoked key cannot be brought back: the integration needs a new key.".into(),
+        ],
+        action: format!("/app/settings/keys/{}/revoke", key.id),
+        button: "Revoke key",
+        back: "/app/settings#keys",
+    };
+    render(&page, &page.chrome)
+}
+
+/// `GET /app/settings/members/{id}/remove`: asks first.
+pub async fn confirm_remove_member(
+    State(s): State<AppState>,
+    member: Member,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> DashResult<Response> {
+    member.require_owner("remove people")?;
+    let id = UserId(parse_id(&id)?);
+    let user = s
+        .store
+        .get_user(member.ws(), id)
+        .await?
+        .ok_or(DashError::NotFound)?;
+    let page = ConfirmPage {
+        chrome: Chrome::new(&member, &headers, "settings"),
+        title: format!("Remove {}?", user.email),
+        paragraphs: vec![format!(
+            "{} is signed out at once and cannot sign in to this workspace again. The accounts they connected stay.",
+            user.email
+        )],
+        action: format!("/app/settings/members/{}/remove", user.id),
+        button: "Remove person",
+        back: "/app/settings#members",
+    };
+    render(&page, &page.chrome)
 }
 
 /// `POST /app/settings/endpoints/{id}/delete`
@@ -505,8 +624,14 @@ pub async fn invite_member(
         ),
         value: link.to_string(),
         hint: format!(
-            "Send it to them: it lets them choose a password and works once, until {}.",
-            words::date_time(expires_at)
+            "Send it to them: it lets them choose a password and works once, until {}.{}",
+            words::date_time(expires_at),
+            // Inviting a pending person again replaces their link (the store keeps one).
+            if user.created_at < now {
+                " The link sent to them before no longer works."
+            } else {
+                ""
+            }
         ),
     };
     show(&s, &member, &headers, Some(revealed)).await

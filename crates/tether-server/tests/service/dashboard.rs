@@ -399,3 +399,203 @@ async fn disconnect_keeps_history_says_no_to_preflight_and_reconnect_works_again
     })
     .await;
 }
+
+#[tokio::test]
+async fn mistyped_addresses_and_button_addresses_get_the_dashboards_own_page() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    let (mut v, _) = signed_in(&t, "owner@example.com").await;
+    for path in [
+        "/app/nothing-here",
+        "/app/assets/not-an-id",
+        "/app/logins/00000000-0000-0000-0000-000000000000",
+    ] {
+        let (status, html, _) = v.get(&t.url(path)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("<h1>Not found</h1>"), "{path}: {html}");
+    }
+    // A button's address opened as a page says so, in the dashboard's frame.
+    let (status, html, _) = v.get(&t.url("/app/connect")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(html.contains("This address belongs to a button"), "{html}");
+    assert!(html.contains("Back to your accounts"), "{html}");
+    // The API keeps its JSON errors.
+    let r = t.http.get(t.url("/api/v1/nothing")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["error"]["code"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn revoking_a_key_removing_an_endpoint_or_a_person_asks_first() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    add_user(&t, ws, "member@example.com", Role::Member).await;
+    let (mut v, _) = signed_in(&t, "owner@example.com").await;
+    let s = &t.app.state;
+    let key = s.store.list_api_keys(ws).await.unwrap()[0].clone();
+    let endpoint = s.store.list_endpoints(ws).await.unwrap()[0].clone();
+    let member = s
+        .store
+        .list_users(ws)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == "member@example.com")
+        .unwrap();
+    let (_, settings, _) = v.get(&t.url("/app/settings")).await;
+    for (path, asks) in [
+        (
+            format!("/app/settings/keys/{}/revoke", key.id),
+            "Revoke the key",
+        ),
+        (
+            format!("/app/settings/endpoints/{}/delete", endpoint.id),
+            "Remove this webhook endpoint?",
+        ),
+        (
+            format!("/app/settings/members/{}/remove", member.id),
+            "Remove member@example.com?",
+        ),
+    ] {
+        // Settings links to the question, not to the act.
+        assert!(settings.contains(&format!("href=\"{path}\"")), "{path}");
+        let (status, html, _) = v.get(&t.url(&path)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains(asks), "{path}: {html}");
+        // Asking changed nothing: the key still works, the endpoint and the person are there.
+        let state = || async {
+            (
+                s.store.list_api_keys(ws).await.unwrap(),
+                s.store.list_endpoints(ws).await.unwrap().len(),
+                s.store.list_users(ws).await.unwrap().len(),
+            )
+        };
+        let before = state().await;
+        let (status, _, _) = v.get(&t.url(&path)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(before, state().await, "{path}");
+        let token = csrf(&html);
+        let (status, _, _) = v.post(&t.url(&path), &[("csrf", &token)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+    }
+    assert!(
+        s.store.list_api_keys(ws).await.unwrap()[0]
+            .revoked_at
+            .is_some()
+    );
+    assert!(s.store.list_endpoints(ws).await.unwrap().is_empty());
+    assert_eq!(s.store.list_users(ws).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bulk_actions_and_the_export_cover_the_filtered_list() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    // Every demo person connected: Erin's password changed, Carla and Hugo lack a Page task.
+    for (_, name, token) in tether_sim::World::demo().newest_user_tokens() {
+        tether_server::connect::connect_token(
+            &t.app.state,
+            ws,
+            SecretString::from(token),
+            tether_server::connect::Expect {
+                name_hint: Some(&name),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let (mut v, _) = signed_in(&t, "owner@example.com").await;
+
+    let (status, html, _) = v.get(&t.url("/app/bulk/links?status=attention")).await;
+    assert_eq!(status, StatusCode::OK);
+    for person in ["Erin Walsh", "Ivy Novak", "Lena Vogt", "Ben Okafor"] {
+        assert!(html.contains(person), "{person} must reconnect: {html}");
+    }
+    assert!(
+        !html.contains("Carla Reyes"),
+        "Carla's fix is a Page admin's, not a reconnect"
+    );
+    assert!(html.contains("/reconnect?"), "signed links: {html}");
+
+    let (status, html, _) = v.get(&t.url("/app/bulk/admins")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Riverside Gym and its Instagram account miss the same task: one message.
+    assert_eq!(html.matches("Please give Carla Reyes").count(), 1, "{html}");
+    assert!(html.contains("Riverside Gym, riversidegym"), "{html}");
+    assert!(!html.contains("CREATE_CONTENT"), "{html}");
+
+    let r = v
+        .http
+        .get(t.url("/app/export.csv?q=harbor"))
+        .header("cookie", v.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("Account,Kind,Network,Status,What to do"),
+        "{csv}"
+    );
+    assert!(
+        lines.len() > 1
+            && lines[1..]
+                .iter()
+                .all(|l| l.to_lowercase().contains("harbor")),
+        "{csv}"
+    );
+}
+
+#[tokio::test]
+async fn a_login_broken_at_connect_has_its_own_page_and_is_counted() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    // Erin changed her password before connecting: nothing of hers can be listed.
+    let erin = tether_server::connect::connect_token(
+        &t.app.state,
+        ws,
+        SecretString::from("EAATdemoErinPasswordChanged05".to_owned()),
+        tether_server::connect::Expect {
+            name_hint: Some("Erin Walsh"),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .login;
+    let (mut v, _) = signed_in(&t, "owner@example.com").await;
+    let (_, html, _) = v.get(&t.url("/app")).await;
+    assert!(html.contains("1 person must log in again"), "{html}");
+    assert!(html.contains("1 disconnected"), "{html}");
+    assert!(html.contains("Erin Walsh&#39;s Facebook login"), "{html}");
+    assert!(
+        html.contains(&format!("why-{}", erin.id)),
+        "a question mark: {html}"
+    );
+    let (_, html, _) = v.get(&t.url("/app?status=disconnected")).await;
+    assert!(
+        !html.contains("No accounts match") && !html.contains("Nothing matches"),
+        "{html}"
+    );
+    let (status, page, _) = v.get(&t.url(&format!("/app/logins/{}", erin.id))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("before its Pages could be listed"), "{page}");
+    assert!(page.contains("Erin Walsh must log in again"), "{page}");
+    assert!(
+        page.contains("Not in use: this login no longer works"),
+        "{page}"
+    );
+}
