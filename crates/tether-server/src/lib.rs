@@ -18,6 +18,7 @@ pub mod error;
 pub mod fixes;
 pub mod html;
 pub mod links;
+pub mod mail;
 pub mod meta_hooks;
 pub mod oauth;
 pub mod preflight;

@@ -27,11 +27,22 @@ pub struct StepReport {
     pub delivered: usize,
     pub delivery_failures: usize,
     pub digests: usize,
+    /// Emails to people: alerts and daily summaries sent, and sends that failed (retried).
+    pub alerts: usize,
+    pub person_digests: usize,
+    pub mail_failures: usize,
 }
 
 impl StepReport {
     pub fn idle(&self) -> bool {
-        self.checked + self.failed + self.delivered + self.delivery_failures + self.digests == 0
+        self.checked
+            + self.failed
+            + self.delivered
+            + self.delivery_failures
+            + self.digests
+            + self.alerts
+            + self.person_digests
+            == 0
     }
 }
 
@@ -67,6 +78,10 @@ impl Worker {
         report.delivered = ok;
         report.delivery_failures = failed;
         report.digests = crate::delivery::send_digests(&self.state).await?;
+        let mail = crate::mail::step(&self.state).await?;
+        report.alerts = mail.alerts;
+        report.person_digests = mail.digests;
+        report.mail_failures = mail.failures;
         self.purge_expired().await?;
         Ok(report)
     }
@@ -110,6 +125,9 @@ impl Worker {
             total.delivered += r.delivered;
             total.delivery_failures += r.delivery_failures;
             total.digests += r.digests;
+            total.alerts += r.alerts;
+            total.person_digests += r.person_digests;
+            total.mail_failures += r.mail_failures;
             total.budget_exhausted |= r.budget_exhausted;
         }
         Ok(total)

@@ -14,11 +14,13 @@
 #![forbid(unsafe_code)]
 
 mod db;
+pub mod mail;
 mod model;
 pub mod seal;
 mod sql;
 
 pub use db::{SqlStore, Timeouts};
+pub use mail::{MailSecurity, MailSettings, MailStore, NewMailSettings, Recipient};
 pub use model::*;
 pub use seal::{EndpointAad, KeyRing, KeyRingError, SealAad, SealError, TokenAad, TokenKind};
 
@@ -55,6 +57,12 @@ pub enum StoreError {
     #[error("signing secret of webhook endpoint {endpoint}: {source}")]
     EndpointSeal {
         endpoint: uuid::Uuid,
+        #[source]
+        source: SealError,
+    },
+    #[error("SMTP password of workspace {workspace}: {source}")]
+    MailSeal {
+        workspace: uuid::Uuid,
         #[source]
         source: SealError,
     },

@@ -506,3 +506,43 @@ pub const LOGINS_MISSING_FIXES: &str = concat!(
            (SELECT 1 FROM fixes f WHERE f.login_id = l.id AND f.asset_id IS NULL)) \
      ORDER BY l.id LIMIT $1"
 );
+
+pub const GET_MAIL_SETTINGS: &str = "SELECT host, port, security, username, from_address, \
+     password_sealed IS NOT NULL, updated_at FROM mail_settings WHERE workspace_id = $1";
+pub const GET_MAIL_PASSWORD: &str =
+    "SELECT password_sealed FROM mail_settings WHERE workspace_id = $1";
+/// `$6` NULL keeps the stored password (and its key id).
+pub const PUT_MAIL_SETTINGS: &str = "INSERT INTO mail_settings (workspace_id, host, port, security, \
+     username, password_sealed, password_key_id, from_address, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (workspace_id) DO UPDATE SET host = excluded.host, port = excluded.port, \
+     security = excluded.security, username = excluded.username, \
+     password_sealed = COALESCE(excluded.password_sealed, mail_settings.password_sealed), \
+     password_key_id = COALESCE(excluded.password_key_id, mail_settings.password_key_id), \
+     from_address = excluded.from_address, updated_at = excluded.updated_at";
+pub const DELETE_MAIL_SETTINGS: &str = "DELETE FROM mail_settings WHERE workspace_id = $1";
+pub const MAIL_WORKSPACES: &str = "SELECT workspace_id FROM mail_settings ORDER BY workspace_id";
+pub const RECIPIENTS: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    ", alerts, digest, alerted_at, alerted_id, digest_at FROM users \
+     WHERE workspace_id = $1 AND active ORDER BY created_at, id"
+);
+pub const SET_MAIL_CHOICE: &str =
+    "UPDATE users SET alerts = $3, digest = $4 WHERE workspace_id = $1 AND id = $2 AND active";
+pub const TRANSITIONS_AFTER: &str = concat!(
+    "SELECT ",
+    transition_cols!(),
+    " FROM transitions WHERE workspace_id = $1 \
+       AND ($2 IS NULL OR at > $2 OR (at = $2 AND id > $3)) ORDER BY at, id LIMIT $4"
+);
+pub const SET_ALERTED: &str =
+    "UPDATE users SET alerted_at = $3, alerted_id = $4 WHERE workspace_id = $1 AND id = $2";
+/// $4 = now - period: the last digest must be at or before it.
+pub const CLAIM_USER_DIGEST: &str = "UPDATE users SET digest_at = $3 \
+     WHERE workspace_id = $1 AND id = $2 AND (digest_at IS NULL OR digest_at <= $4)";
+pub const COUNT_STALE_MAIL: &str = "SELECT COUNT(*) FROM mail_settings WHERE password_key_id <> $1";
+pub const STALE_MAIL: &str = "SELECT workspace_id, password_sealed, password_key_id \
+     FROM mail_settings WHERE password_key_id <> $1 ORDER BY workspace_id LIMIT $2";
+pub const RESEAL_MAIL: &str = "UPDATE mail_settings SET password_sealed = $3, password_key_id = $4 \
+     WHERE workspace_id = $1 AND password_key_id = $2";

@@ -11,6 +11,7 @@ mod actions;
 mod asset;
 mod bulk;
 mod changes;
+mod email;
 mod login;
 mod message;
 pub(crate) mod overview;
@@ -52,6 +53,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/app/logins/{id}/disconnect",
             get(actions::confirm_disconnect).post(actions::disconnect),
         )
+        .route("/app/me", get(email::me).post(email::save_me))
+        .route("/app/settings/mail", post(email::save))
+        .route("/app/settings/mail/test", post(email::test))
+        .route("/app/settings/mail/off", post(email::off))
         .route("/app/bulk/links", get(bulk::links))
         .route("/app/bulk/admins", get(bulk::admins))
         .route("/app/export.csv", get(bulk::export))

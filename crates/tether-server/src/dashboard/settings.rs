@@ -80,6 +80,7 @@ pub struct SettingsPage {
     pub keys: Vec<KeyRow>,
     pub members: Vec<MemberRow>,
     pub revealed: Option<Revealed>,
+    pub mail: super::email::MailForm,
 }
 
 /// `GET /app/settings`
@@ -242,6 +243,7 @@ async fn show(
         keys,
         members,
         revealed,
+        mail: super::email::form(s, member).await?,
     };
     render(&page, &page.chrome)
 }

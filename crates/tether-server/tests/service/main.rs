@@ -7,5 +7,6 @@ mod dashboard;
 mod delivery;
 mod harness;
 mod journey;
+mod mail;
 mod oauth;
 mod signals;

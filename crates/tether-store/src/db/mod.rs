@@ -34,6 +34,7 @@ macro_rules! on_pool {
 mod assets;
 mod connect;
 mod history;
+mod mail;
 mod oauth;
 mod overview;
 mod people;

@@ -1,6 +1,7 @@
 //! Logins' sealed tokens: sealing on connect and reconnect, opening, erasing on disconnect, and
 //! re-sealing on rotation (webhook endpoints' signing secrets too).
 
+use super::mail::MailAad;
 use super::rows::*;
 use super::webhooks::endpoint_aad;
 use super::{BeginWrite, Pool, SqlStore};
@@ -133,7 +134,7 @@ impl SqlStore {
         progress: &mut (dyn FnMut(ResealProgress) + Send),
     ) -> Result<ResealProgress> {
         let active = i64::from(self.keys.active_id());
-        let (tokens, secrets): ((i64,), (i64,)) = on_pool!(&self.pool, |p| {
+        let (tokens, secrets, mail): ((i64,), (i64,), (i64,)) = on_pool!(&self.pool, |p| {
             let tokens = sqlx::query_as(sql::COUNT_STALE_TOKENS)
                 .bind(active)
                 .fetch_one(p)
@@ -142,11 +143,16 @@ impl SqlStore {
                 .bind(active)
                 .fetch_one(p)
                 .await?;
-            Ok::<_, sqlx::Error>((tokens, secrets))
+            let mail = sqlx::query_as(sql::COUNT_STALE_MAIL)
+                .bind(active)
+                .fetch_one(p)
+                .await?;
+            Ok::<_, sqlx::Error>((tokens, secrets, mail))
         })?;
         let mut state = ResealProgress {
             done: 0,
-            total: u64::try_from(tokens.0.saturating_add(secrets.0)).unwrap_or_default(),
+            total: u64::try_from(tokens.0.saturating_add(secrets.0).saturating_add(mail.0))
+                .unwrap_or_default(),
         };
         let batch = i64::from(batch.max(1));
         loop {
@@ -193,6 +199,30 @@ impl SqlStore {
                             .bind(id)
                             .bind(old_key)
                             .bind(self.keys.seal(&secret, &aad))
+                            .bind(active)
+                            .execute(&mut *tx)
+                            .await?;
+                        n += 1;
+                    }
+                }
+                if n == 0 {
+                    let rows: Vec<(Uuid, Vec<u8>, i64)> = sqlx::query_as(sql::STALE_MAIL)
+                        .bind(active)
+                        .bind(batch)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    for (ws, sealed, old_key) in rows {
+                        let aad = MailAad(ws);
+                        let password = self.keys.open(&sealed, &aad).map_err(|source| {
+                            StoreError::MailSeal {
+                                workspace: ws,
+                                source,
+                            }
+                        })?;
+                        sqlx::query(sql::RESEAL_MAIL)
+                            .bind(ws)
+                            .bind(old_key)
+                            .bind(self.keys.seal(&password, &aad))
                             .bind(active)
                             .execute(&mut *tx)
                             .await?;
