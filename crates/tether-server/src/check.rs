@@ -327,6 +327,7 @@ pub async fn record(
     store
         .record_diagnosis(ws, login.id, &diagnosis(login.id, report, verdicts, now))
         .await
+        .inspect(|_| crate::dashboard::overview::forget_counts(ws))
 }
 
 /// What the store keeps of one asset's report: its status and findings for history and events,

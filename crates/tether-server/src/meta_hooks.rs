@@ -93,6 +93,7 @@ pub async fn data_deletion(State(s): State<AppState>, body: Bytes) -> ApiResult<
         .await?;
     for login in &logins {
         if s.store.delete_login(login.workspace_id, login.id).await? {
+            crate::dashboard::overview::forget_counts(login.workspace_id);
             let payload = json!({
                 "login_id": login.id.0,
                 "reason": "data_deletion_request",

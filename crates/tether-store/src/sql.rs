@@ -487,12 +487,12 @@ pub const COUNT_ROWS_BY_TRIAGE: &str = "SELECT triage, CAST(SUM(n) AS BIGINT) FR
 pub const COUNT_FIXES: &str = "SELECT action, COUNT(DISTINCT fix_key) FROM fixes \
      WHERE workspace_id = $1 GROUP BY action";
 pub const LOGIN_NETWORKS: &str = "SELECT DISTINCT network FROM logins WHERE workspace_id = $1";
-/// One account as each of the workspace's logins reaches it.
+/// One account as each of the workspace's logins reaches it. Unordered here (the caller sorts the
+/// few rows): an ORDER BY would tempt SQLite into reading the workspace in triage order.
 pub const ASSETS_BY_PLATFORM_ID: &str = concat!(
     "SELECT ",
     asset_cols!(),
-    ", report FROM assets WHERE workspace_id = $1 AND kind = $2 AND platform_id = $3 \
-     ORDER BY triage, sort_name, id"
+    ", report FROM assets WHERE workspace_id = $1 AND kind = $2 AND platform_id = $3"
 );
 /// Logins recorded before fixes were kept (migration 0005): a non-green asset, or the login's own
 /// non-green status, with no fix row. Every non-green verdict has at least one fix.

@@ -280,6 +280,7 @@ pub async fn disconnect(
         )
         .await?;
     s.index.sync(&s.store).await?;
+    super::overview::forget_counts(ws);
     tracing::info!(login_id = %login.id, user_id = %member.user.id, "login disconnected from the dashboard");
     Ok(Flash::ok(format!(
         "Disconnected {}'s {} login: Tether erased its token and stopped checking it. Its history is kept; Reconnect connects it again.",

@@ -294,7 +294,9 @@ pub async fn diagnostics(
     let known = login.last_verified_at.is_some();
     let expiry = |t: Option<Timestamp>| match (t, known, dead) {
         (_, _, true) => "Not in use: this login no longer works".to_owned(),
-        (Some(t), _, _) if t > now => format!("{} ({})", words::date_time(t), words::ago(t, now)),
+        (Some(t), _, _) if t > now => {
+            format!("{} ({})", words::date_time(t), words::until(t, now))
+        }
         (Some(t), _, _) => format!("{} (passed)", words::date_time(t)),
         (None, true, _) => "Never".to_owned(),
         (None, false, _) => "Unknown until the first check".to_owned(),

@@ -14,10 +14,43 @@ use serde::Deserialize;
 use tether_core::{
     Action, AssetKind, AssetReport, Feature, Finding, LoginReport, Network, Owner, Status,
 };
-use tether_store::{AssetRecord, Login, OverviewCursor, OverviewFilter, OverviewItem, Store};
+use tether_store::{
+    AssetRecord, Login, OverviewCounts, OverviewCursor, OverviewFilter, OverviewItem, Store,
+    WorkspaceId,
+};
 
 /// Rows per page.
 pub const PAGE: u32 = 50;
+
+/// How long a workspace's counts are reused when nothing this process knows of changed them.
+const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The overview's counts per workspace, reused for a few seconds: at 100,000 assets counting
+/// costs more than reading the page of rows. This process forgets a workspace's counts whenever
+/// it records a change there ([`forget_counts`]); a change another process (a separate worker)
+/// records shows within [`COUNTS_TTL`]. The rows themselves are always read fresh.
+static COUNTS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<WorkspaceId, (std::time::Instant, OverviewCounts)>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Something in `ws` changed: its next overview counts again.
+pub fn forget_counts(ws: WorkspaceId) {
+    COUNTS.lock().unwrap_or_else(|e| e.into_inner()).remove(&ws);
+}
+
+async fn counts(s: &AppState, ws: WorkspaceId) -> DashResult<OverviewCounts> {
+    if let Some((at, c)) = COUNTS.lock().unwrap_or_else(|e| e.into_inner()).get(&ws)
+        && at.elapsed() < COUNTS_TTL
+    {
+        return Ok(c.clone());
+    }
+    let c = s.store.count_overview(ws).await?;
+    COUNTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(ws, (std::time::Instant::now(), c.clone()));
+    Ok(c)
+}
 
 /// The overview's query string: the search, the filters and the page. Every link on the page
 /// keeps the ones it does not change.
@@ -215,7 +248,7 @@ pub async fn overview(
     let ws = member.ws();
     let now = s.clock.now();
     let filter = q.filter(PAGE)?;
-    let counts = s.store.count_overview(ws).await?;
+    let counts = counts(&s, ws).await?;
     let page = s.store.list_overview(ws, &filter).await?;
     let features = s
         .checker

@@ -233,6 +233,18 @@ pub fn ago(t: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// "in 37 days", for when something ends.
+pub fn until(t: Timestamp, now: Timestamp) -> String {
+    let secs = t.duration_since(now).as_secs();
+    let (n, unit) = match secs {
+        s if s <= 0 => return "now".to_owned(),
+        0..3600 => ((secs / 60).max(1), "minute"),
+        3600..86400 => (secs / 3600, "hour"),
+        _ => (secs / 86400, "day"),
+    };
+    format!("in {n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 fn plural(n: i64, unit: &str) -> String {
     if n == 1 {
         format!("1 {unit} ago")

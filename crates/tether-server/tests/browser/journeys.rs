@@ -12,8 +12,8 @@ use tether_server::dashboard::hash_password;
 use tether_sim::World;
 use tether_store::{AssetRecord, OverviewFilter, OverviewItem, Role, Store, WorkspaceId};
 
-const OWNER: &str = "owner@northwind.example";
-const PASSWORD: &str = "correct horse battery";
+pub const OWNER: &str = "owner@northwind.example";
+pub const PASSWORD: &str = "correct horse battery";
 
 /// The app with the demo world's people connected, and an owner who can sign in.
 async fn demo_app() -> (TestApp, WorkspaceId) {
@@ -62,7 +62,7 @@ async fn records(t: &TestApp, ws: WorkspaceId) -> Vec<(AssetRecord, AssetReport)
         .collect()
 }
 
-async fn sign_in(b: &Browser, t: &TestApp, email: &str, password: &str) {
+pub async fn sign_in(b: &Browser, t: &TestApp, email: &str, password: &str) {
     b.goto(&t.url("/app")).await;
     // Not signed in: the dashboard sends the browser to the sign-in page.
     let url = b.client.current_url().await.unwrap();
@@ -99,7 +99,7 @@ fn task_label(task: &str) -> String {
         .clone()
 }
 
-async fn click(b: &Browser, at: Locator<'_>) {
+pub async fn click(b: &Browser, at: Locator<'_>) {
     b.client
         .find(at)
         .await
@@ -109,7 +109,7 @@ async fn click(b: &Browser, at: Locator<'_>) {
         .unwrap();
 }
 
-async fn text(b: &Browser, css: &str) -> String {
+pub async fn text(b: &Browser, css: &str) -> String {
     b.client
         .find(Locator::Css(css))
         .await
@@ -119,7 +119,7 @@ async fn text(b: &Browser, css: &str) -> String {
         .unwrap()
 }
 
-async fn js(b: &Browser, script: &str) -> Value {
+pub async fn js(b: &Browser, script: &str) -> Value {
     b.client.execute(script, vec![]).await.unwrap()
 }
 

@@ -8,6 +8,7 @@
 //! Skipped (with a message) when Chromium is not installed, unless BROWSER_TESTS=1 (CI), which
 //! makes a missing browser a failure.
 
+mod agency;
 mod browser;
 #[allow(dead_code)]
 #[path = "../service/harness.rs"]

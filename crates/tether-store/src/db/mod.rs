@@ -584,7 +584,18 @@ impl Store for SqlStore {
                 .bind(platform_id)
                 .fetch_all(p)
                 .await)?;
-        rows.into_iter().map(asset_record).collect()
+        let mut records = rows
+            .into_iter()
+            .map(asset_record)
+            .collect::<Result<Vec<_>>>()?;
+        records.sort_by_cached_key(|r| {
+            (
+                r.asset.status.triage(),
+                sort_name(&r.asset.name),
+                r.asset.id,
+            )
+        });
+        Ok(records)
     }
 
     async fn logins_missing_fixes(&self, limit: u32) -> Result<Vec<Login>> {
