@@ -439,9 +439,33 @@ pub trait Store: Send + Sync {
         ws: WorkspaceId,
         id: UserId,
     ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Adds a person who already signs in (to another workspace) to `ws` with `role`: `None` if
+    /// no active person has this email (invite them instead); [`StoreError::Duplicate`] if they
+    /// are a member already.
+    fn add_existing_user(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        role: Role,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Every workspace a person belongs to, by name.
+    fn list_memberships(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<Membership>>> + Send;
+    /// Points a live session at another workspace of its person's. False (nothing changed) if
+    /// they do not belong to it, or the session is unknown or expired.
+    fn switch_session(
+        &self,
+        secret: &str,
+        ws: WorkspaceId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// The workspace's users, pending ones included, oldest first.
     fn list_users(&self, ws: WorkspaceId) -> impl Future<Output = Result<Vec<User>>> + Send;
-    /// Deletes the user and their sessions. False if there is no such user in `ws`.
+    /// Takes the person out of `ws` and signs them out of it; a person left in no workspace is
+    /// deleted with their sessions. False if there is no such person in `ws`.
     fn delete_user(&self, ws: WorkspaceId, id: UserId)
     -> impl Future<Output = Result<bool>> + Send;
     /// Replaces an active user's password and signs them out everywhere (deletes all their

@@ -131,6 +131,14 @@ pub struct User {
     pub created_at: Timestamp,
 }
 
+/// A workspace a person belongs to, and their role there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub workspace_id: WorkspaceId,
+    pub workspace_name: String,
+    pub role: Role,
+}
+
 /// A live session and who it signs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionUser {

@@ -36,6 +36,12 @@ macro_rules! user_cols {
         "id, workspace_id, email, role, active, invite_expires_at, created_at"
     };
 }
+/// A user as a member of one workspace: that workspace and the role held there.
+macro_rules! member_cols {
+    () => {
+        "u.id, m.workspace_id, u.email, m.role, u.active, u.invite_expires_at, u.created_at"
+    };
+}
 macro_rules! oauth_state_cols {
     () => {
         "id, workspace_id, network, reconnect_login_id, allow_other_person, scopes, rerequest, \
@@ -347,6 +353,12 @@ pub const INSERT_USER: &str = concat!(
     user_cols!()
 );
 pub const USER_BY_EMAIL: &str = "SELECT id, workspace_id, active FROM users WHERE email = $1";
+pub const INSERT_MEMBERSHIP: &str =
+    "INSERT INTO memberships (user_id, workspace_id, role, created_at) VALUES ($1, $2, $3, $4)";
+pub const SET_MEMBERSHIP_ROLE: &str =
+    "UPDATE memberships SET role = $3 WHERE user_id = $1 AND workspace_id = $2";
+pub const HAS_MEMBERSHIP: &str =
+    "SELECT 1 FROM memberships WHERE user_id = $1 AND workspace_id = $2";
 /// A re-invitation of a still-pending user: the old link's hash is replaced, so it stops working.
 pub const REINVITE_USER: &str = concat!(
     "UPDATE users SET role = $2, invite_hash = $3, invite_expires_at = $4 \
@@ -373,29 +385,51 @@ pub const FIND_USER_FOR_SIGN_IN: &str = concat!(
 );
 pub const GET_USER: &str = concat!(
     "SELECT ",
-    user_cols!(),
-    " FROM users WHERE workspace_id = $1 AND id = $2"
+    member_cols!(),
+    " FROM memberships m JOIN users u ON u.id = m.user_id \
+     WHERE m.workspace_id = $1 AND m.user_id = $2"
 );
 pub const LIST_USERS: &str = concat!(
     "SELECT ",
-    user_cols!(),
-    " FROM users WHERE workspace_id = $1 ORDER BY created_at, id"
+    member_cols!(),
+    " FROM memberships m JOIN users u ON u.id = m.user_id \
+     WHERE m.workspace_id = $1 ORDER BY m.created_at, u.id"
 );
-// Sessions cascade from their user (see the 0003 migration).
-pub const DELETE_USER: &str = "DELETE FROM users WHERE workspace_id = $1 AND id = $2";
-pub const SET_USER_PASSWORD: &str =
-    "UPDATE users SET password_hash = $3 WHERE workspace_id = $1 AND id = $2 AND active";
+pub const DELETE_MEMBERSHIP: &str =
+    "DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2";
+pub const DELETE_WORKSPACE_SESSIONS: &str =
+    "DELETE FROM sessions WHERE workspace_id = $1 AND user_id = $2";
+/// A person removed from the workspace a sign-in lands in lands in another they belong to.
+pub const MOVE_HOME: &str = "UPDATE users SET workspace_id = \
+     (SELECT workspace_id FROM memberships WHERE user_id = $2 ORDER BY created_at, workspace_id LIMIT 1) \
+     WHERE id = $2 AND workspace_id = $1 AND EXISTS (SELECT 1 FROM memberships WHERE user_id = $2)";
+/// A person in no workspace any more is gone (sessions cascade, see the 0003 migration).
+pub const DELETE_ORPHAN_USER: &str =
+    "DELETE FROM users WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1)";
+pub const SET_USER_PASSWORD: &str = "UPDATE users SET password_hash = $3 WHERE id = $2 AND active \
+     AND EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.user_id = $2)";
 pub const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
-/// Only for a user that still exists, in its workspace, and is active; the session's workspace
-/// is the user's.
+/// Only for an active user that is a member of the session's workspace.
 pub const INSERT_SESSION: &str = "INSERT INTO sessions \
      (id, user_id, workspace_id, secret_hash, expires_at, created_at) \
-     SELECT $1, id, workspace_id, $3, $4, $5 FROM users \
-     WHERE id = $2 AND workspace_id = $6 AND active";
-pub const GET_SESSION: &str = "SELECT s.id AS session_id, s.expires_at AS session_expires_at, \
-     u.id, u.workspace_id, u.email, u.role, u.active, u.invite_expires_at, u.created_at \
-     FROM sessions s JOIN users u ON u.id = s.user_id \
-     WHERE s.secret_hash = $1 AND s.expires_at > $2 AND u.active";
+     SELECT $1, u.id, m.workspace_id, $3, $4, $5 FROM users u \
+     JOIN memberships m ON m.user_id = u.id \
+     WHERE u.id = $2 AND m.workspace_id = $6 AND u.active";
+/// The session's person as a member of the workspace the session is looking at.
+pub const GET_SESSION: &str = concat!(
+    "SELECT s.id AS session_id, s.expires_at AS session_expires_at, ",
+    member_cols!(),
+    " FROM sessions s JOIN users u ON u.id = s.user_id \
+     JOIN memberships m ON m.user_id = u.id AND m.workspace_id = s.workspace_id \
+     WHERE s.secret_hash = $1 AND s.expires_at > $2 AND u.active"
+);
+/// Every workspace a person belongs to, with its name and their role there.
+pub const LIST_MEMBERSHIPS: &str = "SELECT w.id, w.name, m.role FROM memberships m \
+     JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 ORDER BY w.name, w.id";
+/// Only to a workspace the session's person belongs to.
+pub const SWITCH_SESSION: &str = "UPDATE sessions SET workspace_id = $2 \
+     WHERE secret_hash = $1 AND expires_at > $3 AND EXISTS \
+     (SELECT 1 FROM memberships m WHERE m.user_id = sessions.user_id AND m.workspace_id = $2)";
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE secret_hash = $1";
 pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
 
@@ -524,23 +558,25 @@ pub const DELETE_MAIL_SETTINGS: &str = "DELETE FROM mail_settings WHERE workspac
 pub const MAIL_WORKSPACES: &str = "SELECT workspace_id FROM mail_settings ORDER BY workspace_id";
 pub const RECIPIENTS: &str = concat!(
     "SELECT ",
-    user_cols!(),
-    ", alerts, digest, alerted_at, alerted_id, digest_at FROM users \
-     WHERE workspace_id = $1 AND active ORDER BY created_at, id"
+    member_cols!(),
+    ", m.alerts, m.digest, m.alerted_at, m.alerted_id, m.digest_at \
+     FROM memberships m JOIN users u ON u.id = m.user_id \
+     WHERE m.workspace_id = $1 AND u.active ORDER BY m.created_at, u.id"
 );
-pub const SET_MAIL_CHOICE: &str =
-    "UPDATE users SET alerts = $3, digest = $4 WHERE workspace_id = $1 AND id = $2 AND active";
+pub const SET_MAIL_CHOICE: &str = "UPDATE memberships SET alerts = $3, digest = $4 \
+     WHERE workspace_id = $1 AND user_id = $2 \
+     AND EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.active)";
 pub const TRANSITIONS_AFTER: &str = concat!(
     "SELECT ",
     transition_cols!(),
     " FROM transitions WHERE workspace_id = $1 \
        AND ($2 IS NULL OR at > $2 OR (at = $2 AND id > $3)) ORDER BY at, id LIMIT $4"
 );
-pub const SET_ALERTED: &str =
-    "UPDATE users SET alerted_at = $3, alerted_id = $4 WHERE workspace_id = $1 AND id = $2";
+pub const SET_ALERTED: &str = "UPDATE memberships SET alerted_at = $3, alerted_id = $4 \
+     WHERE workspace_id = $1 AND user_id = $2";
 /// $4 = now - period: the last digest must be at or before it.
-pub const CLAIM_USER_DIGEST: &str = "UPDATE users SET digest_at = $3 \
-     WHERE workspace_id = $1 AND id = $2 AND (digest_at IS NULL OR digest_at <= $4)";
+pub const CLAIM_USER_DIGEST: &str = "UPDATE memberships SET digest_at = $3 \
+     WHERE workspace_id = $1 AND user_id = $2 AND (digest_at IS NULL OR digest_at <= $4)";
 pub const COUNT_STALE_MAIL: &str = "SELECT COUNT(*) FROM mail_settings WHERE password_key_id <> $1";
 pub const STALE_MAIL: &str = "SELECT workspace_id, password_sealed, password_key_id \
      FROM mail_settings WHERE password_key_id <> $1 ORDER BY workspace_id LIMIT $2";

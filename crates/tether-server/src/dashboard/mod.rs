@@ -18,6 +18,7 @@ pub(crate) mod overview;
 pub mod session;
 mod settings;
 pub(crate) mod words;
+mod workspaces;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -54,6 +55,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(actions::confirm_disconnect).post(actions::disconnect),
         )
         .route("/app/me", get(email::me).post(email::save_me))
+        .route("/app/workspaces", get(workspaces::all))
+        .route("/app/workspaces/{id}/open", post(workspaces::open))
         .route("/app/settings/mail", post(email::save))
         .route("/app/settings/mail/test", post(email::test))
         .route("/app/settings/mail/off", post(email::off))
@@ -279,6 +282,8 @@ pub struct Chrome {
 pub struct UserChip {
     pub email: String,
     pub owner: bool,
+    /// The workspace looked at, named when the person belongs to more than one.
+    pub workspace: Option<String>,
 }
 
 impl Chrome {
@@ -296,6 +301,15 @@ impl Chrome {
             user: Some(UserChip {
                 email: member.user.email.clone(),
                 owner: member.is_owner(),
+                workspace: (member.workspaces.len() > 1)
+                    .then(|| {
+                        member
+                            .workspaces
+                            .iter()
+                            .find(|w| w.workspace_id == member.ws())
+                            .map(|w| w.workspace_name.clone())
+                    })
+                    .flatten(),
             }),
             csrf: member.csrf.clone(),
             flash: Flash::read(headers),

@@ -38,7 +38,7 @@ pub fn forget_counts(ws: WorkspaceId) {
     COUNTS.lock().unwrap_or_else(|e| e.into_inner()).remove(&ws);
 }
 
-async fn counts(s: &AppState, ws: WorkspaceId) -> DashResult<OverviewCounts> {
+pub async fn counts(s: &AppState, ws: WorkspaceId) -> DashResult<OverviewCounts> {
     if let Some((at, c)) = COUNTS.lock().unwrap_or_else(|e| e.into_inner()).get(&ws)
         && at.elapsed() < COUNTS_TTL
     {

@@ -139,9 +139,12 @@ fn set_cookie(resp: &mut Response, value: String) {
 /// to the sign-in page.
 #[derive(Debug, Clone)]
 pub struct Member {
+    /// The person as a member of the workspace this session looks at (its id and their role).
     pub user: User,
     /// The token this session's forms carry.
     pub csrf: String,
+    /// Every workspace the person belongs to (one for most people).
+    pub workspaces: Vec<tether_store::Membership>,
 }
 
 impl Member {
@@ -187,9 +190,11 @@ impl FromRequestParts<AppState> for Member {
         let Some(session) = s.store.get_session(secret, s.clock.now()).await? else {
             return Err(sign_in());
         };
+        let workspaces = s.store.list_memberships(session.user.id).await?;
         Ok(Member {
             csrf: csrf_token(s, secret),
             user: session.user,
+            workspaces,
         })
     }
 }

@@ -601,6 +601,29 @@ pub async fn invite_member(
         .parse()
         .map_err(|_| DashError::BadRequest(format!("There is no role called “{}”.", f.role)))?;
     let now = s.clock.now();
+    // Someone who already signs in to another workspace joins this one too: one sign-in, a
+    // switch between them, no second password.
+    match s
+        .store
+        .add_existing_user(member.ws(), email, role, now)
+        .await
+    {
+        Ok(Some(user)) => {
+            return Ok(Flash::ok(format!(
+                "{} already uses Tether: they now see this workspace too, as {}, under “All workspaces”.",
+                user.email,
+                super::session::role_word(role).to_lowercase()
+            ))
+            .redirect("/app/settings#members"));
+        }
+        Ok(None) => {}
+        Err(tether_store::StoreError::Duplicate { .. }) => {
+            return Err(DashError::BadRequest(format!(
+                "{email} is already in this workspace."
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let expires_at = now.saturating_add(INVITE_TTL).unwrap_or(now);
     let (user, secret) = match s
         .store
@@ -610,7 +633,7 @@ pub async fn invite_member(
         Ok(x) => x,
         Err(tether_store::StoreError::Duplicate { .. }) => {
             return Err(DashError::BadRequest(format!(
-                "{email} already has an account. Each person signs in to one workspace."
+                "{email} has a pending invitation to another workspace; once they accept it, invite them here again."
             )));
         }
         Err(e) => return Err(e.into()),

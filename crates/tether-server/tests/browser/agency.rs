@@ -237,6 +237,25 @@ macro_rules! browser_or_skip {
     };
 }
 
+/// Presses the filters' button and waits for the list it asked for (its URL holds `expect`), so
+/// nothing is read from the page being left.
+async fn find(b: &Browser, expect: &str) {
+    click(b, Locator::Css("form.filters button[type=submit]")).await;
+    for _ in 0..200 {
+        let url = b.client.current_url().await.unwrap();
+        if url.query().is_some_and(|q| q.contains(expect)) {
+            b.client
+                .wait()
+                .for_element(Locator::Css("tr.item"))
+                .await
+                .unwrap();
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the list for {expect} did not load");
+}
+
 /// The first row's status, and every row's (in order) on the current page.
 async fn row_statuses(b: &Browser) -> Vec<String> {
     let v = js(

@@ -599,3 +599,101 @@ async fn a_login_broken_at_connect_has_its_own_page_and_is_counted() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_person_in_several_workspaces_sees_them_side_by_side_and_opens_each() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let brand_a = workspace(&t).await;
+    let s = &t.app.state;
+    add_user(&t, brand_a, "owner@example.com", Role::Owner).await;
+    // Brand A's accounts: Erin's login broke before it could list anything.
+    tether_server::connect::connect_token(
+        s,
+        brand_a,
+        SecretString::from("EAATdemoErinPasswordChanged05".to_owned()),
+        tether_server::connect::Expect {
+            name_hint: Some("Erin Walsh"),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let brand_b = s
+        .store
+        .create_workspace("Brand B", s.clock.now())
+        .await
+        .unwrap()
+        .id;
+    let stranger = s
+        .store
+        .create_workspace("Someone else", s.clock.now())
+        .await
+        .unwrap()
+        .id;
+    // Brand B's owner adds the same person from Settings: no new password, one more workspace.
+    add_user(&t, brand_b, "b-owner@example.com", Role::Owner).await;
+    let (mut b_owner, _) = signed_in(&t, "b-owner@example.com").await;
+    let (_, settings, _) = b_owner.get(&t.url("/app/settings")).await;
+    let token = csrf(&settings);
+    let (status, _, _) = b_owner
+        .post(
+            &t.url("/app/settings/members"),
+            &[
+                ("csrf", &token),
+                ("email", "OWNER@example.com"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, settings, _) = b_owner.get(&t.url("/app/settings")).await;
+    assert!(
+        settings.contains("now see this workspace too"),
+        "{settings}"
+    );
+    assert!(settings.contains("owner@example.com"));
+
+    let (mut v, _) = signed_in(&t, "owner@example.com").await;
+    let (status, html, _) = v.get(&t.url("/app/workspaces")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Side by side, what needs attention first: Brand A (Erin) before Brand B (nothing).
+    let a = html
+        .find("<strong>Agency</strong>")
+        .expect("Brand A listed");
+    let b = html
+        .find("<strong>Brand B</strong>")
+        .expect("Brand B listed");
+    assert!(a < b, "{html}");
+    assert!(html.contains("1 need attention"), "{html}");
+    assert!(html.contains("1 person must log in again"), "{html}");
+    assert!(html.contains("All working"), "{html}");
+
+    // Open Brand B: the list is Brand B's; as a member there, no settings.
+    let token = csrf(&html);
+    let (status, _, location) = v
+        .post(
+            &t.url(&format!("/app/workspaces/{brand_b}/open")),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/app?status=attention"));
+    let (_, list, _) = v.get(&t.url("/app")).await;
+    assert!(list.contains("of Brand B"), "{list}");
+    assert!(
+        !list.contains("Erin Walsh"),
+        "Brand A's accounts stay in Brand A: {list}"
+    );
+    let (status, _, _) = v.get(&t.url("/app/settings")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a member in Brand B");
+    // A workspace that is not hers is not found.
+    let (status, _, _) = v
+        .post(
+            &t.url(&format!("/app/workspaces/{stranger}/open")),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list, _) = v.get(&t.url("/app")).await;
+    assert!(list.contains("of Brand B"), "nothing switched: {list}");
+}

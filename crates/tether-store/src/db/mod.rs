@@ -500,6 +500,24 @@ impl Store for SqlStore {
         self.user_row(ws, id).await
     }
 
+    async fn add_existing_user(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        role: Role,
+        now: Timestamp,
+    ) -> Result<Option<User>> {
+        self.add_existing(ws, email, role, now).await
+    }
+
+    async fn list_memberships(&self, user: UserId) -> Result<Vec<Membership>> {
+        self.memberships(user).await
+    }
+
+    async fn switch_session(&self, secret: &str, ws: WorkspaceId, now: Timestamp) -> Result<bool> {
+        self.switch(secret, ws, now).await
+    }
+
     async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<User>> {
         self.users(ws).await
     }

@@ -40,19 +40,31 @@ impl SqlStore {
         now: Timestamp,
     ) -> Result<User> {
         let email = normalize(email);
-        let row: UserRow = on_pool!(&self.pool, |p| sqlx::query_as(sql::INSERT_USER)
-            .bind(Uuid::now_v7())
-            .bind(ws.0)
-            .bind(&email)
-            .bind(role.as_str())
-            .bind(true)
-            .bind(password_hash)
-            .bind(None::<Vec<u8>>)
-            .bind(None::<i64>)
-            .bind(us(now))
-            .fetch_one(p)
-            .await
-            .map_err(|e| taken(e, &email)))?;
+        let row: UserRow = on_pool!(&self.pool, |p| {
+            let mut tx = p.begin_write().await?;
+            let row: UserRow = sqlx::query_as(sql::INSERT_USER)
+                .bind(Uuid::now_v7())
+                .bind(ws.0)
+                .bind(&email)
+                .bind(role.as_str())
+                .bind(true)
+                .bind(password_hash)
+                .bind(None::<Vec<u8>>)
+                .bind(None::<i64>)
+                .bind(us(now))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| taken(e, &email))?;
+            sqlx::query(sql::INSERT_MEMBERSHIP)
+                .bind(row.id())
+                .bind(ws.0)
+                .bind(role.as_str())
+                .bind(us(now))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(row)
+        })?;
         user(row)
     }
 
@@ -74,21 +86,37 @@ impl SqlStore {
                 .fetch_optional(&mut *tx)
                 .await?;
             let row: UserRow = match existing {
-                None => sqlx::query_as(sql::INSERT_USER)
-                    .bind(Uuid::now_v7())
-                    .bind(ws.0)
-                    .bind(&email)
-                    .bind(role.as_str())
-                    .bind(false)
-                    .bind(None::<String>)
-                    .bind(&hash)
-                    .bind(us(expires_at))
-                    .bind(us(now))
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| taken(e, &email))?,
+                None => {
+                    let row: UserRow = sqlx::query_as(sql::INSERT_USER)
+                        .bind(Uuid::now_v7())
+                        .bind(ws.0)
+                        .bind(&email)
+                        .bind(role.as_str())
+                        .bind(false)
+                        .bind(None::<String>)
+                        .bind(&hash)
+                        .bind(us(expires_at))
+                        .bind(us(now))
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| taken(e, &email))?;
+                    sqlx::query(sql::INSERT_MEMBERSHIP)
+                        .bind(row.id())
+                        .bind(ws.0)
+                        .bind(role.as_str())
+                        .bind(us(now))
+                        .execute(&mut *tx)
+                        .await?;
+                    row
+                }
                 // Sending the invitation again: the same person, a fresh link.
                 Some((id, of_ws, false)) if of_ws == ws.0 => {
+                    sqlx::query(sql::SET_MEMBERSHIP_ROLE)
+                        .bind(id)
+                        .bind(ws.0)
+                        .bind(role.as_str())
+                        .execute(&mut *tx)
+                        .await?;
                     sqlx::query_as(sql::REINVITE_USER)
                         .bind(id)
                         .bind(role.as_str())
@@ -156,10 +184,107 @@ impl SqlStore {
         rows.into_iter().map(user).collect()
     }
 
+    /// Out of this workspace (signed out of it at once); a person left in no workspace is gone.
     pub(super) async fn remove_user(&self, ws: WorkspaceId, id: UserId) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| sqlx::query(sql::DELETE_USER)
+        on_pool!(&self.pool, |p| {
+            let mut tx = p.begin_write().await?;
+            let n = sqlx::query(sql::DELETE_MEMBERSHIP)
+                .bind(ws.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            for q in [sql::DELETE_WORKSPACE_SESSIONS, sql::MOVE_HOME] {
+                sqlx::query(q)
+                    .bind(ws.0)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(sql::DELETE_ORPHAN_USER)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(true)
+        })
+    }
+
+    /// Adds a person who already signs in elsewhere to `ws`: `None` if no active person has this
+    /// email (invite them instead), [`StoreError::Duplicate`] if they are already a member.
+    pub(super) async fn add_existing(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        role: Role,
+        now: Timestamp,
+    ) -> Result<Option<User>> {
+        let email = normalize(email);
+        let row: Option<UserRow> = on_pool!(&self.pool, |p| {
+            let mut tx = p.begin_write().await?;
+            let existing: Option<(Uuid, Uuid, bool)> = sqlx::query_as(sql::USER_BY_EMAIL)
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((id, _, true)) = existing else {
+                return Ok(None);
+            };
+            let member: Option<(i32,)> = sqlx::query_as(sql::HAS_MEMBERSHIP)
+                .bind(id)
+                .bind(ws.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if member.is_some() {
+                return Err(duplicate(&email));
+            }
+            sqlx::query(sql::INSERT_MEMBERSHIP)
+                .bind(id)
+                .bind(ws.0)
+                .bind(role.as_str())
+                .bind(us(now))
+                .execute(&mut *tx)
+                .await?;
+            let row: UserRow = sqlx::query_as(sql::GET_USER)
+                .bind(ws.0)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(Some(row))
+        })?;
+        row.map(user).transpose()
+    }
+
+    pub(super) async fn memberships(&self, id: UserId) -> Result<Vec<Membership>> {
+        let rows: Vec<(Uuid, String, String)> =
+            on_pool!(&self.pool, |p| sqlx::query_as(sql::LIST_MEMBERSHIPS)
+                .bind(id.0)
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter()
+            .map(|(ws, name, role)| {
+                Ok(Membership {
+                    workspace_id: WorkspaceId(ws),
+                    workspace_name: name,
+                    role: word("memberships.role", &role)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn switch(
+        &self,
+        secret: &str,
+        ws: WorkspaceId,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| sqlx::query(sql::SWITCH_SESSION)
+            .bind(hash_secret(secret))
             .bind(ws.0)
-            .bind(id.0)
+            .bind(us(now))
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;

@@ -337,6 +337,12 @@ pub(super) struct UserRow {
     created_at: i64,
 }
 
+impl UserRow {
+    pub(super) fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
 pub(super) fn user(r: UserRow) -> Result<User> {
     Ok(User {
         id: UserId(r.id),

@@ -345,3 +345,141 @@ async fn sessions(db: TestDb) {
     };
     assert!(s.create_session(&forged, t(500), t(6)).await.is_err());
 }
+
+#[tokio::test]
+async fn a_person_belongs_to_several_workspaces_with_one_sign_in() {
+    for_each_engine(several).await;
+}
+
+async fn several(db: TestDb) {
+    use tether_store::MailStore;
+    let s = &db.store;
+    let brand_a = s.create_workspace("Brand A", t(0)).await.unwrap().id;
+    let brand_b = s.create_workspace("Brand B", t(0)).await.unwrap().id;
+    let other = s.create_workspace("Other agency", t(0)).await.unwrap().id;
+    let ann = s
+        .create_user(brand_a, "ann@agency.example", Role::Owner, HASH, t(1))
+        .await
+        .unwrap();
+    // Not someone who does not sign in yet: they are invited instead.
+    assert!(
+        s.add_existing_user(brand_b, "new@agency.example", Role::Member, t(2))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let in_b = s
+        .add_existing_user(brand_b, " ANN@agency.example", Role::Member, t(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (in_b.id, in_b.workspace_id, in_b.role),
+        (ann.id, brand_b, Role::Member),
+        "{}",
+        db.engine()
+    );
+    assert!(matches!(
+        s.add_existing_user(brand_b, "ann@agency.example", Role::Owner, t(3))
+            .await,
+        Err(StoreError::Duplicate { .. })
+    ));
+    let names: Vec<(String, Role)> = s
+        .list_memberships(ann.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.workspace_name, m.role))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Brand A".to_owned(), Role::Owner),
+            ("Brand B".to_owned(), Role::Member)
+        ]
+    );
+    assert_eq!(s.list_users(brand_b).await.unwrap().len(), 1);
+    assert_eq!(
+        s.get_user(brand_b, ann.id).await.unwrap().unwrap().role,
+        Role::Member
+    );
+
+    // One sign-in lands in the first workspace; the session switches to the others she is in.
+    let (found, _) = s
+        .find_user_for_sign_in("ann@agency.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.workspace_id, brand_a);
+    let cookie = s.create_session(&found, t(100), t(4)).await.unwrap();
+    let secret = cookie.expose_secret();
+    let here = |u: &SessionUser| (u.user.workspace_id, u.user.role);
+    assert_eq!(
+        here(&s.get_session(secret, t(5)).await.unwrap().unwrap()),
+        (brand_a, Role::Owner)
+    );
+    assert!(s.switch_session(secret, brand_b, t(5)).await.unwrap());
+    assert_eq!(
+        here(&s.get_session(secret, t(5)).await.unwrap().unwrap()),
+        (brand_b, Role::Member),
+        "the role is the one held there"
+    );
+    assert!(
+        !s.switch_session(secret, other, t(5)).await.unwrap(),
+        "not hers"
+    );
+    assert!(
+        !s.switch_session("no-such-session", brand_a, t(5))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.get_session(secret, t(5))
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .workspace_id,
+        brand_b
+    );
+
+    // Email choices are per workspace.
+    s.set_mail_choice(brand_b, ann.id, false, false)
+        .await
+        .unwrap();
+    let choice = |ws| async move {
+        let r = s.recipients(ws).await.unwrap();
+        (r[0].alerts, r[0].digest)
+    };
+    assert_eq!(choice(brand_a).await, (true, true));
+    assert_eq!(choice(brand_b).await, (false, false));
+
+    // Out of Brand A, where sign-in landed: signed out of it, she lands in Brand B from now on.
+    let in_a = s.create_session(&found, t(100), t(6)).await.unwrap();
+    assert!(s.delete_user(brand_a, ann.id).await.unwrap());
+    assert!(
+        s.get_session(in_a.expose_secret(), t(7))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.get_session(secret, t(7)).await.unwrap().is_some(),
+        "Brand B's session stays"
+    );
+    let (found, _) = s
+        .find_user_for_sign_in("ann@agency.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.workspace_id, brand_b);
+    // Out of her last workspace: gone.
+    assert!(s.delete_user(brand_b, ann.id).await.unwrap());
+    assert!(
+        s.find_user_for_sign_in("ann@agency.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.list_memberships(ann.id).await.unwrap().is_empty());
+}
