@@ -338,12 +338,7 @@ async fn the_morning_list_puts_the_worst_first_and_tells_who_must_act() {
         .select_by_value("attention")
         .await
         .unwrap();
-    click(&b, Locator::Css("form.filters button[type=submit]")).await;
-    b.client
-        .wait()
-        .for_element(Locator::Css("tr.item"))
-        .await
-        .unwrap();
+    find(&b, "status=attention").await;
     let statuses = row_statuses(&b).await;
     assert!(
         !statuses.is_empty() && statuses.iter().all(|s| s != "connected"),
@@ -355,12 +350,7 @@ async fn the_morning_list_puts_the_worst_first_and_tells_who_must_act() {
     b.goto(&t.url("/app")).await;
     let q = b.client.find(Locator::Id("f-q")).await.unwrap();
     q.send_keys(&wanted.to_uppercase()).await.unwrap();
-    click(&b, Locator::Css("form.filters button[type=submit]")).await;
-    b.client
-        .wait()
-        .for_element(Locator::Css("tr.item"))
-        .await
-        .unwrap();
+    find(&b, "q=").await;
     let found = text(&b, "table.rows tbody").await;
     assert!(found.contains(&wanted), "{wanted}: {found}");
     assert!(found.contains(&person(10)), "with its person: {found}");
