@@ -28,23 +28,9 @@ fn status_of(rank: i64) -> Result<Status> {
         })
 }
 
-/// `words` as a LIKE pattern matching them anywhere, case-insensitively (the searched columns
-/// are stored lowercased); `!` escapes LIKE's own wildcards.
-fn like_pattern(words: &str) -> Option<String> {
-    let words = words.trim().to_lowercase();
-    if words.is_empty() {
-        return None;
-    }
-    let mut p = String::with_capacity(words.len() + 2);
-    p.push('%');
-    for c in words.chars() {
-        if matches!(c, '%' | '_' | '!') {
-            p.push('!');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    Some(p)
+/// The words a row's text must contain, as the searched columns are stored: lowercased.
+fn search_words(words: &str) -> Option<String> {
+    Some(sort_name(words.trim())).filter(|w| !w.is_empty())
 }
 
 impl SqlStore {
@@ -60,12 +46,13 @@ impl SqlStore {
                 next: None,
             });
         }
-        let q = if f.after.is_some() {
-            sql::OVERVIEW_ROWS_AFTER
-        } else {
-            sql::OVERVIEW_ROWS
+        let q = match (f.after.is_some(), &self.pool) {
+            (false, Pool::Sqlite(_)) => sql::OVERVIEW_ROWS_SQLITE,
+            (true, Pool::Sqlite(_)) => sql::OVERVIEW_ROWS_AFTER_SQLITE,
+            (false, Pool::Postgres(_)) => sql::OVERVIEW_ROWS_PG,
+            (true, Pool::Postgres(_)) => sql::OVERVIEW_ROWS_AFTER_PG,
         };
-        let search = f.search.as_deref().and_then(like_pattern);
+        let search = f.search.as_deref().and_then(search_words);
         // One more than asked, to know whether a next page exists.
         let mut refs: Vec<RowRef> = on_pool!(&self.pool, |p| sqlx::query_as(q)
             .bind(ws.0)
@@ -252,10 +239,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_words_become_an_escaped_case_insensitive_pattern() {
-        assert_eq!(like_pattern("  Harbor "), Some("%harbor%".into()));
-        assert_eq!(like_pattern("50%_off!"), Some("%50!%!_off!!%".into()));
-        assert_eq!(like_pattern("   "), None);
+    fn search_words_are_trimmed_and_lowercased_as_the_rows_are() {
+        assert_eq!(search_words("  Harbor Bakery "), Some("harbor bakery".into()));
+        assert_eq!(search_words("50%_off!"), Some("50%_off!".into()));
+        assert_eq!(search_words("   "), None);
     }
 
     #[test]
