@@ -383,7 +383,11 @@ pub fn why(findings: &[Finding], person: &str) -> Vec<String> {
             if let Some(until) = &f.until {
                 line.push_str(&format!(" from {until}"));
             }
-            line.push_str(&format!(". {} must act.", f.owner_word));
+            if f.owner == Owner::Platform.as_str() {
+                line.push_str(". Nothing can fix it.");
+            } else {
+                line.push_str(&format!(". {} must act.", f.owner_word));
+            }
             line
         })
         .collect()

@@ -39,7 +39,7 @@ pub fn owner(o: Owner, person: &str) -> String {
         Owner::BusinessAdmin => "A Business Manager admin".to_owned(),
         Owner::AccountOwner => "The account's owner".to_owned(),
         Owner::AppOwner => "The app's developers".to_owned(),
-        Owner::Platform => "Nobody can: the platform no longer offers it".to_owned(),
+        Owner::Platform => "Nobody: the platform no longer offers it".to_owned(),
     }
 }
 

@@ -131,3 +131,48 @@ async fn a_reconnect_link_needs_no_account_and_cannot_be_altered() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_cancelled_reconnect_changes_nothing_and_a_checkpoint_is_named_as_such() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    t.connect(ALICE, &[], &[], json!({})).await;
+    let (_, listed) = t.get("/api/v1/logins").await;
+    let login_id = listed[0]["id"].as_str().unwrap().to_owned();
+    // Cancelling a reconnect: the connection stays as it was, and the page says so.
+    let url = reconnect_url(&t, &login_id).await;
+    let back = t.consent(&url, ALICE, &[], &[], "cancel").await;
+    let html = t
+        .http
+        .get(&back)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Nothing was changed"), "{html}");
+    assert!(html.contains("stays exactly as it was"), "{html}");
+    assert!(
+        !html.contains("stored nothing"),
+        "not for an existing connection: {html}"
+    );
+
+    // Facebook put a security check on Alice: the page names it, not a spent code.
+    t.admin.checkpoint(ALICE, true).await.unwrap();
+    let url = reconnect_url(&t, &login_id).await;
+    let back = t.consent(&url, ALICE, &[], &[], "allow").await;
+    let r = t.http.get(&back).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("security check"), "{html}");
+    assert!(!html.contains("already used"), "{html}");
+    assert_eq!(logins(&t).await, 1, "nothing stored");
+}
+
+/// A reconnect of `login_id` started through the API: the dialog's URL.
+async fn reconnect_url(t: &TestApp, login_id: &str) -> String {
+    let (_, started) = t
+        .post("/api/v1/connect/meta", json!({ "login_id": login_id }))
+        .await;
+    started["authorization_url"].as_str().unwrap().to_owned()
+}

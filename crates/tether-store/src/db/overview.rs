@@ -240,7 +240,10 @@ mod tests {
 
     #[test]
     fn search_words_are_trimmed_and_lowercased_as_the_rows_are() {
-        assert_eq!(search_words("  Harbor Bakery "), Some("harbor bakery".into()));
+        assert_eq!(
+            search_words("  Harbor Bakery "),
+            Some("harbor bakery".into())
+        );
         assert_eq!(search_words("50%_off!"), Some("50%_off!".into()));
         assert_eq!(search_words("   "), None);
     }
