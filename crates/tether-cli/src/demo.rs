@@ -125,7 +125,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         sim.base_url(),
         args.profile
     );
-    let mut tally: Vec<(Status, usize)> = Vec::new();
     // A login to point the reconnect example at, and a healthy one to break by hand.
     let mut example_login = None;
     let mut healthy: Option<(String, tether_store::Login, String)> = None;
@@ -136,12 +135,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         };
         match connect_token(&s, ws.id, SecretString::from(token), expect).await {
             Ok(c) => {
-                for a in &c.report.assets {
-                    match tally.iter_mut().find(|(st, _)| *st == a.status) {
-                        Some((_, n)) => *n += 1,
-                        None => tally.push((a.status, 1)),
-                    }
-                }
                 if example_login.is_none() && c.report.login.status == Status::ActionRequired {
                     example_login = Some(c.login.clone());
                 }
@@ -172,12 +165,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let drained = app.worker.drain().await?;
-    tally.sort_by_key(|(st, _)| std::cmp::Reverse(st.rank()));
-    let counts: Vec<String> = tally
+    // The dashboard's counts: accounts, and logins broken before they could list any.
+    let overview = s.store.count_overview(ws.id).await?;
+    let counts: Vec<String> = overview
+        .statuses
         .iter()
         .map(|(st, n)| format!("{n} {}", text::status_label(*st)))
         .collect();
-    println!("Assets: {}.", counts.join(", "));
+    println!(
+        "Accounts (and logins that reach none): {}.",
+        counts.join(", ")
+    );
+    let remedies = tether_core::Remedies::builtin()?;
+    let todo: Vec<String> = overview
+        .fixes
+        .iter()
+        .map(|(a, n)| remedies.action_count(*a, *n))
+        .collect();
+    if !todo.is_empty() {
+        println!("To do: {}.", todo.join("; "));
+    }
     println!(
         "Webhooks: {} events delivered to the demo receiver ({} delivery attempts failed).",
         received.load(Ordering::SeqCst),
