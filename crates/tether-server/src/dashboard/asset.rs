@@ -99,12 +99,7 @@ pub struct DiagnosticsPage {
     pub escalation: Option<Remedy>,
     /// Status changes since the action that brought the person here.
     pub changed: Option<Vec<Change>>,
-    pub token_expires: String,
-    pub data_access_expires: String,
-    pub dead: bool,
-    pub granted: Vec<Named>,
-    pub declined: Vec<Named>,
-    pub expired: Vec<Named>,
+    pub access: Access,
     pub tasks: Vec<Named>,
     pub shows_tasks: bool,
     pub history: Vec<Change>,
@@ -290,25 +285,6 @@ pub async fn diagnostics(
         .map(|t| change(t, &asset.name, &login, now))
         .collect();
 
-    let dead = login.status == Status::Disconnected;
-    let known = login.last_verified_at.is_some();
-    let expiry = |t: Option<Timestamp>| match (t, known, dead) {
-        (_, _, true) => "Not in use: this login no longer works".to_owned(),
-        (Some(t), _, _) if t > now => {
-            format!("{} ({})", words::date_time(t), words::until(t, now))
-        }
-        (Some(t), _, _) => format!("{} (passed)", words::date_time(t)),
-        (None, true, _) => "Never".to_owned(),
-        (None, false, _) => "Unknown until the first check".to_owned(),
-    };
-    let perms = login_report
-        .as_ref()
-        .map(|l| l.permissions.clone())
-        .unwrap_or_default();
-    let named_permission = |p: &String| Named {
-        label: words::permission(p),
-        code: p.clone(),
-    };
     let (link, link_expires) = crate::links::reconnect_url(&s, &login);
     let login_note = login_note(&login, asset.status);
     let page = DiagnosticsPage {
@@ -342,12 +318,7 @@ pub async fn diagnostics(
         outcome,
         escalation,
         changed,
-        token_expires: expiry(login.expires_at),
-        data_access_expires: expiry(login.data_access_expires_at),
-        dead,
-        granted: perms.granted.iter().map(named_permission).collect(),
-        declined: perms.declined.iter().map(named_permission).collect(),
-        expired: perms.expired.iter().map(named_permission).collect(),
+        access: access(&login, login_report.as_ref(), now),
         shows_tasks: asset.kind == AssetKind::FacebookPage,
         tasks: facts
             .map(|f| {
@@ -366,6 +337,44 @@ pub async fn diagnostics(
         notice,
     };
     render(&page, &page.chrome)
+}
+
+/// What a login holds, as the login's page and each account's tab show it.
+pub struct Access {
+    pub token_expires: String,
+    pub data_access_expires: String,
+    /// The login no longer works: what follows is what it held when it last did.
+    pub dead: bool,
+    pub granted: Vec<Named>,
+    pub declined: Vec<Named>,
+    pub expired: Vec<Named>,
+}
+
+pub fn access(login: &Login, report: Option<&LoginReport>, now: Timestamp) -> Access {
+    let dead = login.status == Status::Disconnected;
+    let known = login.last_verified_at.is_some();
+    let expiry = |t: Option<Timestamp>| match (t, known, dead) {
+        (_, _, true) => "Not in use: this login no longer works".to_owned(),
+        (Some(t), _, _) if t > now => {
+            format!("{} ({})", words::date_time(t), words::until(t, now))
+        }
+        (Some(t), _, _) => format!("{} (passed)", words::date_time(t)),
+        (None, true, _) => "Never".to_owned(),
+        (None, false, _) => "Unknown until the first check".to_owned(),
+    };
+    let perms = report.map(|r| r.permissions.clone()).unwrap_or_default();
+    let named = |p: &String| Named {
+        label: words::permission(p),
+        code: p.clone(),
+    };
+    Access {
+        token_expires: expiry(login.expires_at),
+        data_access_expires: expiry(login.data_access_expires_at),
+        dead,
+        granted: perms.granted.iter().map(named).collect(),
+        declined: perms.declined.iter().map(named).collect(),
+        expired: perms.expired.iter().map(named).collect(),
+    }
 }
 
 /// A login's badge never reads better than its account without saying why.

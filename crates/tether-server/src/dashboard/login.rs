@@ -2,7 +2,7 @@
 //! do, and its history. Where a login broken before its Pages could be listed is explained, and
 //! where a connection started from the overview lands to show which accounts arrived.
 
-use super::asset::{Card, Change, Named, cards_for, change};
+use super::asset::{Access, Card, Change, access, cards_for, change};
 use super::overview::{Row, asset_row, verified};
 use super::words;
 use super::{Chrome, DashResult, Member, PathId, actions::load_login, render};
@@ -37,12 +37,7 @@ pub struct LoginPage {
     pub cards: Vec<Card>,
     pub primary: &'static str,
     pub rows: Vec<Row>,
-    pub token_expires: String,
-    pub data_access_expires: String,
-    pub dead: bool,
-    pub granted: Vec<Named>,
-    pub declined: Vec<Named>,
-    pub expired: Vec<Named>,
+    pub access: Access,
     pub history: Vec<Change>,
     pub reconnect_link: String,
     pub link_expires: String,
@@ -130,25 +125,6 @@ pub async fn page(
         .iter()
         .map(|t| change(t, &name_of(t), &login, now))
         .collect();
-    let dead = login.status == Status::Disconnected;
-    let known = login.last_verified_at.is_some();
-    let expiry = |t: Option<Timestamp>| match (t, known, dead) {
-        (_, _, true) => "Not in use: this login no longer works".to_owned(),
-        (Some(t), _, _) if t > now => {
-            format!("{} ({})", words::date_time(t), words::until(t, now))
-        }
-        (Some(t), _, _) => format!("{} (passed)", words::date_time(t)),
-        (None, true, _) => "Never".to_owned(),
-        (None, false, _) => "Unknown until the first check".to_owned(),
-    };
-    let perms = report
-        .as_ref()
-        .map(|r| r.permissions.clone())
-        .unwrap_or_default();
-    let named = |p: &String| Named {
-        label: words::permission(p),
-        code: p.clone(),
-    };
     let (link, link_expires) = crate::links::reconnect_url(&s, &login);
     let page = LoginPage {
         chrome: Chrome::new(&member, &headers, "accounts"),
@@ -173,12 +149,7 @@ pub async fn page(
         cards,
         primary,
         rows,
-        token_expires: expiry(login.expires_at),
-        data_access_expires: expiry(login.data_access_expires_at),
-        dead,
-        granted: perms.granted.iter().map(named).collect(),
-        declined: perms.declined.iter().map(named).collect(),
-        expired: perms.expired.iter().map(named).collect(),
+        access: access(&login, report.as_ref(), now),
         history,
         reconnect_link: link.to_string(),
         link_expires: words::date_time(link_expires),

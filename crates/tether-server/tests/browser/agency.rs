@@ -4,16 +4,13 @@
 //! codes, Refresh saying which features dropped, every page usable at 390 px, axe-core clean.
 
 use crate::browser::Browser;
-use crate::harness::{Engine, TestApp};
-use crate::journeys::{OWNER, PASSWORD, click, js, sign_in, text};
+use crate::harness::TestApp;
+use crate::journeys::{OWNER, PASSWORD, app_with, click, js, sign_in, text};
 use fantoccini::Locator;
-use secrecy::SecretString;
 use serde_json::Value;
 use std::fmt::Write as _;
-use tether_server::connect::{Expect, connect_token};
-use tether_server::dashboard::hash_password;
 use tether_sim::World;
-use tether_store::{Role, Store, WorkspaceId};
+use tether_store::{Store, WorkspaceId};
 
 const PEOPLE: usize = 64;
 const FIRST: &[&str] = &[
@@ -208,24 +205,7 @@ frozen = true
 
 /// The app with every person of the agency world connected, and an owner who can sign in.
 async fn agency_app() -> (TestApp, WorkspaceId) {
-    let t = TestApp::spawn_with(Engine::Sqlite, world(), "scheduler").await;
-    let s = &t.app.state;
-    let ws = s.store.list_workspaces().await.unwrap()[0].id;
-    for (_, name, token) in world().newest_user_tokens() {
-        let expect = Expect {
-            name_hint: Some(&name),
-            ..Expect::default()
-        };
-        connect_token(s, ws, SecretString::from(token), expect)
-            .await
-            .expect("an agency login connects");
-    }
-    let phc = hash_password(&SecretString::from(PASSWORD.to_owned())).unwrap();
-    s.store
-        .create_user(ws, OWNER, Role::Owner, &phc, s.clock.now())
-        .await
-        .unwrap();
-    (t, ws)
+    app_with(world()).await
 }
 
 macro_rules! browser_or_skip {

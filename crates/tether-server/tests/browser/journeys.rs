@@ -17,17 +17,24 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// The app with the demo world's people connected, and an owner who can sign in.
 async fn demo_app() -> (TestApp, WorkspaceId) {
-    let t = TestApp::spawn_with(Engine::Sqlite, World::demo(), "scheduler").await;
+    app_with(World::demo()).await
+}
+
+/// The app with every person of `world` connected (their newest token), and an owner who can
+/// sign in.
+pub async fn app_with(world: World) -> (TestApp, WorkspaceId) {
+    let tokens = world.newest_user_tokens();
+    let t = TestApp::spawn_with(Engine::Sqlite, world, "scheduler").await;
     let s = &t.app.state;
     let ws = s.store.list_workspaces().await.unwrap()[0].id;
-    for (_, name, token) in World::demo().newest_user_tokens() {
+    for (_, name, token) in tokens {
         let expect = Expect {
             name_hint: Some(&name),
             ..Expect::default()
         };
         connect_token(s, ws, SecretString::from(token), expect)
             .await
-            .expect("demo login connects");
+            .expect("a login connects");
     }
     let phc = hash_password(&SecretString::from(PASSWORD.to_owned())).unwrap();
     s.store
