@@ -95,6 +95,8 @@ pub struct DiagnosticsPage {
     pub primary: &'static str,
     pub needs: Vec<Need>,
     pub reach: Vec<Reach>,
+    /// The page of this account across every login.
+    pub reach_href: String,
     pub outcome: Option<Outcome>,
     pub escalation: Option<Remedy>,
     /// Status changes since the action that brought the person here.
@@ -315,6 +317,7 @@ pub async fn diagnostics(
         primary,
         needs,
         reach: others,
+        reach_href: format!("/app/accounts/{}/{}", asset.kind, asset.platform_id),
         outcome,
         escalation,
         changed,

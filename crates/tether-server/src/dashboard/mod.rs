@@ -15,6 +15,7 @@ mod email;
 mod login;
 mod message;
 pub(crate) mod overview;
+mod reach;
 pub mod session;
 mod settings;
 pub(crate) mod words;
@@ -48,6 +49,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/app/connected", get(actions::connected))
         .route("/app/assets/{id}", get(asset::diagnostics))
         .route("/app/logins/{id}", get(login::page))
+        .route("/app/accounts/{kind}/{platform_id}", get(reach::page))
         .route("/app/logins/{id}/reconnect", post(actions::reconnect))
         .route("/app/logins/{id}/refresh", post(actions::refresh))
         .route(

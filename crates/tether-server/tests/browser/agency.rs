@@ -588,6 +588,8 @@ async fn every_page_fits_a_phone_and_its_explanations_open_on_screen() {
         "/app/bulk/admins".to_owned(),
         format!("/app/logins/{}/disconnect", login.id),
         "/app/nothing-here".to_owned(),
+        "/app/workspaces".to_owned(),
+        format!("/app/accounts/facebook_page/{}", page_id(8, 0)),
     ];
     if let Some(a) = asset.first() {
         paths.push(format!("/app/assets/{}", a.asset.id));

@@ -697,3 +697,58 @@ async fn a_person_in_several_workspaces_sees_them_side_by_side_and_opens_each() 
     let (_, list, _) = v.get(&t.url("/app")).await;
     assert!(list.contains("of Brand B"), "nothing switched: {list}");
 }
+
+#[tokio::test]
+async fn a_page_across_logins_and_a_closed_data_access_window_read_right() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    for (_, name, token) in tether_sim::World::demo().newest_user_tokens() {
+        tether_server::connect::connect_token(
+            &t.app.state,
+            ws,
+            SecretString::from(token),
+            tether_server::connect::Expect {
+                name_hint: Some(&name),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let (mut v, _) = signed_in(&t, "owner@example.com").await;
+    // Summit Outdoor Co: Alice's login works; Farid's expires in five days.
+    let (status, html, _) = v
+        .get(&t.url("/app/accounts/facebook_page/300000000000002"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("works through Alice Moreau&#39;s login"),
+        "{html}"
+    );
+    assert!(
+        html.contains("at risk, through Farid Haddad&#39;s login (until 28 Nov 2026)"),
+        "{html}"
+    );
+    let (status, _, _) = v.get(&t.url("/app/accounts/facebook_page/nothing")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = v.get(&t.url("/app/accounts/no_such_kind/1")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Lena has not used the app for 90 days: her login page says so, and what to do.
+    let lena = t
+        .app
+        .state
+        .store
+        .find_logins_by_platform_user(tether_core::Network::Meta, "100000000000012")
+        .await
+        .unwrap()
+        .remove(0);
+    let (_, page, _) = v.get(&t.url(&format!("/app/logins/{}", lena.id))).await;
+    assert!(page.contains("Lena Vogt must log in again"), "{page}");
+    assert!(page.contains("has not used the app for 90 days"), "{page}");
+    assert!(
+        page.contains("data_access_expired"),
+        "the code, for support: {page}"
+    );
+}
