@@ -3,7 +3,7 @@
 //! the dashboard's words and without codes. Sent over SMTP with the workspace's own settings; a
 //! workspace whose owner set none gets no email.
 
-use crate::dashboard::{overview, words};
+use crate::dashboard::{rows, words};
 use crate::state::AppState;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
@@ -273,7 +273,7 @@ async fn alert_email(
         return Ok(None);
     };
     let asset_ref = asset.as_ref().map(|(n, k)| (n.as_str(), *k));
-    let (todo, more) = overview::todo(&findings, person, asset_ref);
+    let (todo, more) = rows::todo(&findings, person, asset_ref);
     let status = words::status(group[0].new_status);
     let subject = match (lines.len(), &todo) {
         (1, Some(t)) => format!("{name} is {status}: {t}"),

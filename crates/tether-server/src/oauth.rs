@@ -3,7 +3,7 @@
 //! Whatever goes wrong before the login is stored leaves nothing behind and says so on the page.
 
 use crate::connect::{ConnectError, Expect, connect_token};
-use crate::dashboard::{overview, words};
+use crate::dashboard::{rows, words};
 use crate::error::{ApiError, ApiResult};
 use crate::html::{Account, Page};
 use crate::links::{self, LinkError};
@@ -310,7 +310,7 @@ async fn render_result(s: &AppState, p: &HashMap<String, String>) -> ApiResult<R
                 kind: words::kind(r.asset.kind).to_owned(),
                 status: r.asset.status.as_str(),
                 status_word: words::status(r.asset.status),
-                todo: overview::todo(&findings, person, Some((&r.asset.name, r.asset.kind))).0,
+                todo: rows::todo(&findings, person, Some((&r.asset.name, r.asset.kind))).0,
             }
         })
         .collect::<Vec<_>>();

@@ -3,9 +3,9 @@
 //! what the last Refresh or Reconnect changed, the message for a Page admin, and the history.
 
 use super::changes::{self, Before, Outcome};
-use super::overview::{Row, asset_row};
+use super::rows::{Row, asset_row};
 use super::words::{self, FindingView};
-use super::{Chrome, DashError, DashResult, Member, PathId, message, render};
+use super::{Chrome, DashError, DashResult, Member, PathId, message, needs, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -15,8 +15,8 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use tether_core::remedies::{Button, RemedyContext};
 use tether_core::{
-    Action, AssetFacts, AssetKind, AssetReport, Catalog, Condition, Feature, FeatureVerdict,
-    Finding, FindingCode, LoginReport, Remedy, Report, Status,
+    Action, AssetFacts, AssetKind, AssetReport, Feature, FeatureVerdict, Finding, LoginReport,
+    Remedy, Report, Status,
 };
 use tether_store::{AssetId, AssetRecord, FactsSubject, Login, Store, Transition};
 
@@ -51,16 +51,6 @@ pub struct Card {
     pub raw_errors: Vec<String>,
 }
 
-/// One requirement of the workspace's features on this kind of account, and whether it is held.
-pub struct Need {
-    pub what: String,
-    pub code: String,
-    pub kind: &'static str,
-    pub needed_for: String,
-    pub held: &'static str,
-    pub ok: bool,
-}
-
 /// The same account through another login.
 pub struct Reach {
     pub person: String,
@@ -93,7 +83,7 @@ pub struct DiagnosticsPage {
     pub cards: Vec<Card>,
     /// `reconnect`, `refresh` or `none`: the button that fixes the first card.
     pub primary: &'static str,
-    pub needs: Vec<Need>,
+    pub needs: Vec<needs::Need>,
     pub reach: Vec<Reach>,
     /// The page of this account across every login.
     pub reach_href: String,
@@ -231,7 +221,7 @@ pub async fn diagnostics(
     let notice = message::for_page_admin(person, &page_name, &all);
 
     let judge = s.checker.judge_for(&s.store, ws).await?;
-    let needs = needs(
+    let needs = needs::needs(
         judge.engine.catalog(),
         judge.engine.features(),
         asset.kind,
@@ -486,150 +476,6 @@ pub fn cards_for(
                     .iter()
                     .filter_map(|f| FindingView::new(f, person).raw_error)
                     .collect(),
-            }
-        })
-        .collect()
-}
-
-/// Every permission, Page access and condition the workspace's features need on this kind of
-/// account, what each is for, and whether this login holds it here.
-fn needs(
-    catalog: &Catalog,
-    features: &[Feature],
-    kind: AssetKind,
-    login: Option<&LoginReport>,
-    facts: Option<&AssetFacts>,
-    findings: &[Finding],
-) -> Vec<Need> {
-    #[derive(PartialEq)]
-    enum Req {
-        Permission(Vec<String>),
-        Task(Vec<String>),
-        Condition(Condition),
-    }
-    let mut reqs: Vec<(Req, Vec<Feature>)> = Vec::new();
-    let mut add = |req: Req, f: Feature| match reqs.iter_mut().find(|(r, _)| *r == req) {
-        Some((_, fs)) => {
-            if !fs.contains(&f) {
-                fs.push(f)
-            }
-        }
-        None => reqs.push((req, vec![f])),
-    };
-    for rule in catalog
-        .rules
-        .iter()
-        .filter(|r| r.asset_kind == kind && features.contains(&r.feature))
-    {
-        for p in &rule.permissions {
-            add(Req::Permission(vec![p.clone()]), rule.feature);
-        }
-        if !rule.permissions_any.is_empty() {
-            add(Req::Permission(rule.permissions_any.clone()), rule.feature);
-        }
-        for t in &rule.tasks {
-            add(Req::Task(vec![t.clone()]), rule.feature);
-        }
-        if !rule.tasks_any.is_empty() {
-            add(Req::Task(rule.tasks_any.clone()), rule.feature);
-        }
-        for c in &rule.conditions {
-            add(Req::Condition(*c), rule.feature);
-        }
-    }
-    let perms = login.map(|l| &l.permissions);
-    let not_here = |p: &str| {
-        findings.iter().any(|f| {
-            f.code == FindingCode::PermissionNotGrantedForAsset
-                && f.permission.as_deref() == Some(p)
-        })
-    };
-    let failed = |c: Condition| {
-        let code = match c {
-            Condition::InstagramLinked => FindingCode::InstagramNotLinked,
-            Condition::InstagramProfessional => FindingCode::InstagramNotProfessional,
-            Condition::InstagramProductTagEligible => FindingCode::InstagramShoppingIneligible,
-        };
-        findings.iter().any(|f| f.code == code)
-    };
-    reqs.into_iter()
-        .map(|(req, fs)| {
-            let needed_for = words::features(&fs);
-            match req {
-                Req::Permission(names) => {
-                    let state = |p: &String| -> (&'static str, bool) {
-                        let Some(perms) = perms else {
-                            return ("Not known yet", false);
-                        };
-                        if perms.granted.contains(p) {
-                            if not_here(p) {
-                                ("Given, but not for this account", false)
-                            } else {
-                                ("Given", true)
-                            }
-                        } else if perms.declined.contains(p) {
-                            ("Switched off", false)
-                        } else if perms.expired.contains(p) {
-                            ("Expired", false)
-                        } else {
-                            ("Not given", false)
-                        }
-                    };
-                    let held = names
-                        .iter()
-                        .map(state)
-                        .find(|(_, ok)| *ok)
-                        .unwrap_or_else(|| state(&names[0]));
-                    Need {
-                        what: names
-                            .iter()
-                            .map(|p| words::permission(p))
-                            .collect::<Vec<_>>()
-                            .join(" or "),
-                        code: names.join(" | "),
-                        kind: "Permission",
-                        needed_for,
-                        held: held.0,
-                        ok: held.1,
-                    }
-                }
-                Req::Task(names) => {
-                    let tasks = facts.map(|f| &f.tasks);
-                    let ok = tasks.is_some_and(|ts| names.iter().any(|n| ts.contains(n)));
-                    Need {
-                        what: names
-                            .iter()
-                            .map(|t| words::task(t))
-                            .collect::<Vec<_>>()
-                            .join(" or "),
-                        code: names.join(" | "),
-                        kind: "Page access",
-                        needed_for,
-                        held: match (tasks, ok) {
-                            (None, _) => "Not known yet",
-                            (_, true) => "Held",
-                            (_, false) => "Missing",
-                        },
-                        ok,
-                    }
-                }
-                Req::Condition(c) => {
-                    let ok = facts.is_some() && !failed(c);
-                    Need {
-                        what: words::condition(c).to_owned(),
-                        code: c.as_str().to_owned(),
-                        kind: "Account",
-                        needed_for,
-                        held: if facts.is_none() {
-                            "Not known yet"
-                        } else if ok {
-                            "Yes"
-                        } else {
-                            "No"
-                        },
-                        ok,
-                    }
-                }
             }
         })
         .collect()

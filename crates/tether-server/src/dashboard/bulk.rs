@@ -2,7 +2,8 @@
 //! for a Page admin (one per person and Page, however many accounts it repairs), and a CSV export.
 
 use super::message::{self, Notice};
-use super::overview::{ListQuery, todo};
+use super::overview::ListQuery;
+use super::rows::todo;
 use super::words;
 use super::{Chrome, DashResult, Member, render};
 use crate::state::AppState;

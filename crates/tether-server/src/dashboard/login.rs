@@ -3,7 +3,7 @@
 //! where a connection started from the overview lands to show which accounts arrived.
 
 use super::asset::{Access, Card, Change, access, cards_for, change};
-use super::overview::{Row, asset_row, verified};
+use super::rows::{Row, asset_row, verified};
 use super::words;
 use super::{Chrome, DashResult, Member, PathId, actions::load_login, render};
 use crate::state::AppState;

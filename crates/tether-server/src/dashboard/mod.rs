@@ -11,11 +11,14 @@ mod actions;
 mod asset;
 mod bulk;
 mod changes;
+mod confirm;
 mod email;
 mod login;
 mod message;
+mod needs;
 pub(crate) mod overview;
 mod reach;
+pub(crate) mod rows;
 pub mod session;
 mod settings;
 pub(crate) mod words;
@@ -72,7 +75,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/app/settings/endpoints", post(settings::add_endpoint))
         .route(
             "/app/settings/endpoints/{id}/delete",
-            get(settings::confirm_delete_endpoint).post(settings::delete_endpoint),
+            get(confirm::delete_endpoint).post(settings::delete_endpoint),
         )
         .route(
             "/app/settings/endpoints/{id}/test",
@@ -81,12 +84,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/app/settings/keys", post(settings::create_key))
         .route(
             "/app/settings/keys/{id}/revoke",
-            get(settings::confirm_revoke_key).post(settings::revoke_key),
+            get(confirm::revoke_key).post(settings::revoke_key),
         )
         .route("/app/settings/members", post(settings::invite_member))
         .route(
             "/app/settings/members/{id}/remove",
-            get(settings::confirm_remove_member).post(settings::remove_member),
+            get(confirm::remove_member).post(settings::remove_member),
         )
         .route("/app/static/app.css", get(css))
         .route("/app/static/app.js", get(js))
