@@ -119,6 +119,9 @@ pub struct ServiceArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 256 * 1024)]
     pub body_limit: usize,
+    /// Let workspaces' mail servers be loopback or private addresses (a relay on this host).
+    #[arg(long, env = "TETHER_ALLOW_PRIVATE_HOSTS")]
+    pub allow_private_hosts: bool,
 }
 
 impl ServiceArgs {
@@ -141,6 +144,7 @@ impl ServiceArgs {
                 calls_per_hour: self.calls_per_hour,
                 ..WorkerConfig::default()
             },
+            allow_private_hosts: self.allow_private_hosts,
         }
     }
 }

@@ -220,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
                 .max(20_000),
             ..WorkerConfig::default()
         },
+        allow_private_hosts: false,
     };
     let clock = FollowClock::default();
     let app = App::build(config, store, Arc::new(clock.clone())).await?;

@@ -21,6 +21,12 @@ use uuid::Uuid;
 /// Why a message could not be sent. Never holds the password.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
+    #[error(
+        "{host} is a private or local address ({ip}); Tether does not send there unless its operator allows private hosts"
+    )]
+    PrivateHost { host: String, ip: std::net::IpAddr },
+    #[error("the mail server {host} could not be found: {reason}")]
+    Resolve { host: String, reason: String },
     #[error("“{0}” is not an email address")]
     Address(String),
     #[error("the SMTP server {host}:{port} refused or failed: {reason}")]
@@ -88,11 +94,13 @@ impl Mailer {
         })
     }
 
-    /// The mailer of a workspace, if its owner set one up.
+    /// The mailer of a workspace, if its owner set one up. Its server is looked up again each
+    /// time (DNS can change since it was saved) and refused if private, unless allowed.
     pub async fn of(s: &AppState, ws: WorkspaceId) -> anyhow::Result<Option<Mailer>> {
         let Some(settings) = s.store.mail_settings(ws).await? else {
             return Ok(None);
         };
+        public_host(&settings.host, settings.port, s.config.allow_private_hosts).await?;
         let password = s.store.mail_password(ws).await?;
         Ok(Some(Mailer::new(&settings, password)?))
     }
@@ -117,6 +125,56 @@ impl Mailer {
                 port: self.port,
                 reason: e.to_string(),
             })
+    }
+}
+
+/// Refuses a server that resolves to a loopback, private, link-local, shared or unspecified
+/// address, unless `allowed`.
+pub async fn public_host(host: &str, port: u16, allowed: bool) -> Result<(), MailError> {
+    if allowed {
+        return Ok(());
+    }
+    let addrs = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| MailError::Resolve {
+            host: host.to_owned(),
+            reason: e.to_string(),
+        })?;
+    for a in addrs {
+        if is_private(a.ip()) {
+            return Err(MailError::PrivateHost {
+                host: host.to_owned(),
+                ip: a.ip(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn is_private(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                // 100.64.0.0/10, carrier-grade NAT
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    // fc00::/7 unique local, fe80::/10 link-local
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+            }
+        },
     }
 }
 
@@ -442,4 +500,47 @@ async fn change_subject(s: &AppState, ws: WorkspaceId, t: &Transition) -> anyhow
             None => "A login".to_owned(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_local_addresses_are_told_apart_from_public_ones() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "93.184.216.34",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "100.128.0.1",
+        ] {
+            assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_private_mail_server_is_refused_unless_the_operator_allows_it() {
+        let err = public_host("127.0.0.1", 25, false).await.unwrap_err();
+        assert!(matches!(err, MailError::PrivateHost { .. }), "{err}");
+        assert!(
+            err.to_string().contains("unless its operator allows"),
+            "{err}"
+        );
+        assert!(public_host("127.0.0.1", 25, true).await.is_ok());
+    }
 }

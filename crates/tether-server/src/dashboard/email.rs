@@ -90,6 +90,9 @@ pub async fn save(
             f.security
         ))
     })?;
+    if let Err(e) = crate::mail::public_host(host, port, s.config.allow_private_hosts).await {
+        return Err(DashError::BadRequest(format!("{e}.")));
+    }
     let from = f.from_address.trim();
     if !address_ok(from) {
         return Err(DashError::BadRequest(format!(

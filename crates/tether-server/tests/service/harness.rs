@@ -205,6 +205,8 @@ impl TestApp {
                 owner: "test-worker".into(),
                 ..WorkerConfig::default()
             },
+            // The SMTP receiver of the mail tests is on 127.0.0.1.
+            allow_private_hosts: true,
         };
         let clock = ManualClock::new(start);
         let app = App::build(config, store, Arc::new(clock.clone()))
