@@ -1,4 +1,4 @@
-//! Every real Meta response in /work/shared/fixtures, parsed with the right parser and checked
+//! Every real Meta response in ../shared/fixtures, parsed with the right parser and checked
 //! for what it must mean. A fixture the table does not name fails the test, so new samples
 //! cannot be skipped silently.
 
