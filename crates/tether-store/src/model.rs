@@ -463,6 +463,17 @@ pub struct Delivery {
     /// Given up: no further attempts.
     pub dead: bool,
     pub created_at: Timestamp,
+    /// What the event was about, so a log of thirty status changes says whose.
+    pub about: EventAbout,
+}
+
+/// The subject of an event, read from its payload; empty for a test ping or a digest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventAbout {
+    pub login: Option<LoginId>,
+    pub asset: Option<AssetId>,
+    /// The status it changed to, for a status change.
+    pub new_status: Option<Status>,
 }
 
 /// An OAuth flow to start; [`crate::Store::create_oauth_state`] returns the secret for its URL.

@@ -330,7 +330,7 @@ pub const DELIVERY_FAILED: &str = "UPDATE deliveries SET attempts = attempts + 1
      WHERE id = $1 AND lease_owner = $2 AND next_attempt_at IS NOT NULL";
 pub const LIST_DELIVERIES: &str = "SELECT d.id, d.event_id, d.endpoint_id, o.event_type, \
      d.attempts, d.last_status, d.last_error, d.next_attempt_at, d.delivered_at, d.dead_at, \
-     d.created_at \
+     d.created_at, o.payload \
      FROM deliveries d JOIN outbox o ON o.id = d.event_id \
      WHERE d.workspace_id = $1 AND ($2 IS NULL OR d.endpoint_id = $2) \
      ORDER BY d.created_at DESC, d.id DESC LIMIT $3";

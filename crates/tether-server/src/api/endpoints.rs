@@ -136,6 +136,10 @@ pub struct DeliveryView {
     pub delivered_at: Option<jiff::Timestamp>,
     /// Given up after the last attempt.
     pub dead: bool,
+    /// The login the event was about, if any.
+    pub login_id: Option<Uuid>,
+    /// The asset the event was about, if any.
+    pub asset_id: Option<Uuid>,
 }
 
 /// The delivery log, newest first.
@@ -164,6 +168,8 @@ pub async fn list_deliveries(
                 next_attempt_at: d.next_attempt_at,
                 delivered_at: d.delivered_at,
                 dead: d.dead,
+                login_id: d.about.login.map(|l| l.0),
+                asset_id: d.about.asset.map(|a| a.0),
             })
             .collect(),
     ))

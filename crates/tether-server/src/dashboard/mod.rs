@@ -12,6 +12,7 @@ mod asset;
 mod bulk;
 mod changes;
 mod confirm;
+mod deliveries;
 mod email;
 mod login;
 mod message;

@@ -36,15 +36,6 @@ pub struct EndpointRow {
     pub created: String,
 }
 
-pub struct DeliveryRow {
-    pub event_type: String,
-    pub endpoint: String,
-    pub when: String,
-    pub outcome: String,
-    pub ok: bool,
-    pub attempts: u32,
-}
-
 pub struct KeyRow {
     pub id: String,
     pub prefix: String,
@@ -76,7 +67,7 @@ pub struct SettingsPage {
     pub warning_days: u32,
     pub warning_is_default: bool,
     pub endpoints: Vec<EndpointRow>,
-    pub deliveries: Vec<DeliveryRow>,
+    pub deliveries: Vec<super::deliveries::DeliveryRow>,
     pub keys: Vec<KeyRow>,
     pub members: Vec<MemberRow>,
     pub revealed: Option<Revealed>,
@@ -135,59 +126,7 @@ async fn show(
         .collect();
     let effective = s.checker.judge(&workspace)?;
     let endpoints = s.store.list_endpoints(ws).await?;
-    let deliveries = s
-        .store
-        .list_deliveries(ws, None, 30)
-        .await?
-        .into_iter()
-        .map(|d| {
-            let endpoint = endpoints
-                .iter()
-                .find(|e| e.id == d.endpoint_id)
-                .map(|e| e.url.clone())
-                .unwrap_or_default();
-            let (outcome, ok) = if d.delivered_at.is_some() {
-                (
-                    format!(
-                        "Delivered{}",
-                        d.last_status
-                            .map(|c| format!(" (HTTP {c})"))
-                            .unwrap_or_default()
-                    ),
-                    true,
-                )
-            } else if d.dead {
-                (
-                    format!(
-                        "Given up: {}",
-                        d.last_error.clone().unwrap_or_else(|| "no answer".into())
-                    ),
-                    false,
-                )
-            } else if d.attempts == 0 {
-                ("Waiting to be sent".to_owned(), true)
-            } else {
-                (
-                    format!(
-                        "Failed, will retry{}: {}",
-                        d.next_attempt_at
-                            .map(|t| format!(" at {}", words::date_time(t)))
-                            .unwrap_or_default(),
-                        d.last_error.clone().unwrap_or_else(|| "no answer".into())
-                    ),
-                    false,
-                )
-            };
-            DeliveryRow {
-                event_type: d.event_type,
-                endpoint,
-                when: words::date_time(d.created_at),
-                outcome,
-                ok,
-                attempts: d.attempts,
-            }
-        })
-        .collect();
+    let deliveries = super::deliveries::log(s, ws, &endpoints, 30).await?;
     let endpoints = endpoints
         .into_iter()
         .map(|e| EndpointRow {

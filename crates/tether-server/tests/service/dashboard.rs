@@ -376,6 +376,16 @@ async fn disconnect_keeps_history_says_no_to_preflight_and_reconnect_works_again
                     || e.to_string().contains("disconnected_in_tether")),
             "a webhook announced it"
         );
+        // The delivery log says whose status changed and to what, linked to the account.
+        let name = assets[0]["name"].as_str().unwrap();
+        let (_, settings, _) = v.get(&t.url("/app/settings")).await;
+        let log = &settings[settings.find("Delivery log").expect("a delivery log")..];
+        assert!(
+            log.contains(&format!(
+                "<a href=\"/app/assets/{asset}\">{name} (Facebook Page): Disconnected</a>"
+            )),
+            "{log}"
+        );
         // The worker never checks it again; the token is gone from the database.
         let report = t.step().await;
         assert_eq!(report.checked, 0);

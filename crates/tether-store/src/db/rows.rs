@@ -261,9 +261,11 @@ pub(super) struct DeliveryRow {
     delivered_at: Option<i64>,
     dead_at: Option<i64>,
     created_at: i64,
+    payload: Json<Value>,
 }
 
 pub(super) fn delivery(r: DeliveryRow) -> Result<Delivery> {
+    let about = about(&r.payload.0)?;
     Ok(Delivery {
         id: DeliveryId(r.id),
         event_id: EventId(r.event_id),
@@ -276,6 +278,28 @@ pub(super) fn delivery(r: DeliveryRow) -> Result<Delivery> {
         delivered_at: opt_ts("deliveries.delivered_at", r.delivered_at)?,
         dead: r.dead_at.is_some(),
         created_at: ts("deliveries.created_at", r.created_at)?,
+        about,
+    })
+}
+
+/// Reads the subject of an event written by this crate or the server (`login_id`, `asset_id`,
+/// `new_status`); a payload without them (a ping, a digest) is about nothing in particular.
+fn about(payload: &Value) -> Result<EventAbout> {
+    let id = |key: &'static str| -> Result<Option<Uuid>> {
+        payload
+            .get(key)
+            .and_then(Value::as_str)
+            .map(|v| word::<Uuid>("outbox.payload", v))
+            .transpose()
+    };
+    Ok(EventAbout {
+        login: id("login_id")?.map(LoginId),
+        asset: id("asset_id")?.map(AssetId),
+        new_status: payload
+            .get("new_status")
+            .and_then(Value::as_str)
+            .map(|v| word("outbox.payload", v))
+            .transpose()?,
     })
 }
 

@@ -8,7 +8,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tether_core::vocab::Status;
-use tether_store::{DeliveryId, Diagnosis, EndpointId, Store};
+use tether_store::{DeliveryId, Diagnosis, EndpointId, EventAbout, Store};
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -161,6 +161,11 @@ async fn fan_out(db: TestDb) {
     assert_eq!(delivered.event_id, event);
     assert_eq!(delivered.event_type, "asset.status_changed");
     assert_eq!(delivered.created_at, t(1));
+    assert_eq!(
+        delivered.about,
+        EventAbout::default(),
+        "a payload naming nothing"
+    );
     let dead = log.iter().find(|d| d.id == to_two).unwrap();
     assert_eq!(
         (
@@ -214,6 +219,18 @@ async fn fan_out(db: TestDb) {
     );
     assert!(log.iter().all(|d| d.next_attempt_at == Some(t(300))));
     assert!(log[0].id > log[1].id, "newest first");
+    // Each entry says what it was about, read from its event.
+    let abouts: BTreeSet<_> = log
+        .iter()
+        .map(|d| (d.about.login, d.about.asset, d.about.new_status))
+        .collect();
+    assert_eq!(
+        abouts,
+        BTreeSet::from([
+            (Some(login.id), None, Some(Status::Connected)),
+            (Some(login.id), Some(asset.id), Some(Status::Connected)),
+        ])
+    );
     let jobs = s.claim_deliveries("d5", t(300), LEASE, 10).await.unwrap();
     assert_eq!(jobs.len(), 2);
     assert!(jobs.iter().all(|j| j.endpoint.id == hook.id));
