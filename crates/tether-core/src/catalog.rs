@@ -9,7 +9,7 @@ mod tests;
 pub use error::CatalogError;
 
 use crate::remedies::Remedies;
-use crate::vocab::{AssetKind, Feature, Network};
+use crate::vocab::{AssetKind, Feature, FindingCode, Network};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -47,6 +47,15 @@ impl Condition {
 
     pub(crate) fn bit(self) -> u8 {
         1 << (self as u8)
+    }
+
+    /// The finding an account that fails this condition gets.
+    pub fn finding(self) -> FindingCode {
+        match self {
+            Condition::InstagramLinked => FindingCode::InstagramNotLinked,
+            Condition::InstagramProfessional => FindingCode::InstagramNotProfessional,
+            Condition::InstagramProductTagEligible => FindingCode::InstagramShoppingIneligible,
+        }
     }
 }
 

@@ -74,6 +74,8 @@ pub enum Button {
 #[serde(deny_unknown_fields)]
 pub struct ActionWords {
     pub button: Button,
+    /// The fix in a few words, for nobody in particular: "Log in again".
+    pub short: String,
     /// A count of one: "{n} person must log in again".
     pub one: String,
     /// A count of several: "{n} people must log in again".
@@ -202,6 +204,7 @@ impl Remedies {
             for count in [&words.one, &words.many] {
                 check_placeholders(count, COUNT_PLACEHOLDERS).map_err(&bad)?;
             }
+            check_placeholders(&words.short, &[]).map_err(&bad)?;
             actions.insert(action, words);
         }
         if let Some(missing) = Action::ALL.iter().find(|a| !actions.contains_key(a)) {

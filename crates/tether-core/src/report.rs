@@ -1,7 +1,9 @@
 //! The diagnosis report: REPORT.md's stable JSON contract. Field names here are that contract.
 
 use crate::facts::PlatformError;
-use crate::vocab::{AssetKind, Feature, FeatureVerdict, FindingCode, Network, Owner, Status};
+use crate::vocab::{
+    Action, AssetKind, Feature, FeatureVerdict, FindingCode, Network, Owner, Status,
+};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -82,6 +84,15 @@ pub struct Remedy {
     pub steps: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+}
+
+impl Finding {
+    /// The fix this finding asks someone to make; `None` for a note to the app's team that breaks
+    /// nothing (a retired scope still held), which no one has to act on.
+    pub fn fix(&self) -> Option<Action> {
+        let action = self.code.action();
+        (!(self.features.is_empty() && action == Action::AppReview)).then_some(action)
+    }
 }
 
 impl Report {

@@ -71,23 +71,24 @@ pub async fn connect_token(
     };
     // A token that no longer works cannot say whose it is by name: the name this person had
     // here stays rather than turning into their id.
-    let known_name = match &target {
-        Some(l) if l.platform_user_id == user_id => Some(l.person_name.clone()),
-        _ => s
-            .store
-            .find_logins_by_platform_user(Network::Meta, &user_id)
-            .await?
-            .into_iter()
-            .find(|l| l.workspace_id == ws)
-            .map(|l| l.person_name),
+    let person_name = match snapshot.login.user_name.clone() {
+        Some(name) => name,
+        None => {
+            let known = match &target {
+                Some(l) if l.platform_user_id == user_id => Some(l.person_name.clone()),
+                _ => s
+                    .store
+                    .find_logins_by_platform_user(Network::Meta, &user_id)
+                    .await?
+                    .into_iter()
+                    .find(|l| l.workspace_id == ws)
+                    .map(|l| l.person_name),
+            };
+            known
+                .or_else(|| name_hint.map(str::to_owned))
+                .unwrap_or_else(|| user_id.clone())
+        }
     };
-    let person_name = snapshot
-        .login
-        .user_name
-        .clone()
-        .or(known_name)
-        .or_else(|| name_hint.map(str::to_owned))
-        .unwrap_or_else(|| user_id.clone());
     if let Some(existing) = target
         && existing.platform_user_id != user_id
         && !allow_other_person

@@ -2,7 +2,7 @@
 //! asset of a broken login is one log-in, a Page and its Instagram account missing one task are one
 //! message to one Page admin. The overview counts these keys; bulk actions send one message each.
 
-use tether_core::{Action, AssetFacts, AssetReport, Finding, FixScope};
+use tether_core::{AssetFacts, AssetReport, Finding, FixScope};
 use tether_store::{Fix, LoginId};
 
 /// What the asset's fixes are keyed on besides the login: the Page whose access applies (an
@@ -41,12 +41,7 @@ pub fn fixes(login: LoginId, subject: Option<&Subject<'_>>, findings: &[Finding]
 }
 
 fn fix(login: LoginId, subject: Option<&Subject<'_>>, f: &Finding) -> Option<Fix> {
-    let action = f.code.action();
-    // A note for the app's team that breaks nothing (a retired scope still held) is not a fix
-    // anyone must make.
-    if f.features.is_empty() && action == Action::AppReview {
-        return None;
-    }
+    let action = f.fix()?;
     // A finding on the login itself has no Page or account: its fix is the login's.
     let key = match (action.scope(), subject) {
         (FixScope::App, _) => app_key(f),

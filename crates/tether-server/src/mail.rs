@@ -307,7 +307,7 @@ async fn alert_email(
             // A login's own change is news only when it reaches no account to tell it through.
             None if login_reaches_accounts(s, login).await? => continue,
             None => (
-                format!("{person}'s {} login", words::network(login.network)),
+                words::login_name(login),
                 format!("{} login", words::network(login.network)),
                 format!("app/logins/{}", login.id),
                 None,
@@ -403,12 +403,7 @@ async fn digest(
         return Ok(());
     }
     let counts = s.store.count_overview(ws).await?;
-    let attention: u64 = counts
-        .statuses
-        .iter()
-        .filter(|(st, _)| *st != Status::Connected)
-        .map(|(_, n)| n)
-        .sum();
+    let attention = counts.not_green();
     // An account that arrived healthy is no news; every other change is.
     let changes: Vec<Transition> = s
         .store
@@ -496,7 +491,7 @@ async fn change_subject(s: &AppState, ws: WorkspaceId, t: &Transition) -> anyhow
             .map(|a| a.name)
             .unwrap_or_else(|| "An account".to_owned()),
         None => match s.store.get_login(ws, t.login_id).await? {
-            Some(l) => format!("{}'s {} login", l.person_name, words::network(l.network)),
+            Some(l) => words::login_name(&l),
             None => "A login".to_owned(),
         },
     })

@@ -321,6 +321,22 @@ pub struct OverviewCounts {
     pub networks: Vec<Network>,
 }
 
+impl OverviewCounts {
+    /// Every row of the overview.
+    pub fn total(&self) -> u64 {
+        self.statuses.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The rows that are not green (the overview's "anything not green").
+    pub fn not_green(&self) -> u64 {
+        self.statuses
+            .iter()
+            .filter(|(s, _)| *s != Status::Connected)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
 /// One fix a finding calls for. Findings whose fixes share action and key are one fix: the
 /// overview counts them once and a bulk action sends one message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -540,7 +540,8 @@ pub const LOGIN_NETWORKS: &str = "SELECT DISTINCT network FROM logins WHERE work
 pub const ASSETS_BY_PLATFORM_ID: &str = concat!(
     "SELECT ",
     asset_cols!(),
-    ", report FROM assets WHERE workspace_id = $1 AND kind = $2 AND platform_id = $3"
+    ", report FROM assets WHERE workspace_id = $1 AND kind = $2 AND platform_id = $3 \
+     ORDER BY triage, sort_name, id"
 );
 /// Logins recorded before fixes were kept (migration 0005): a non-green asset, or the login's own
 /// non-green status, with no fix row. Every non-green verdict has at least one fix.

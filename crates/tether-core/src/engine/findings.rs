@@ -124,14 +124,6 @@ pub(crate) fn severity(code: FindingCode) -> Status {
     }
 }
 
-fn condition_code(c: Condition) -> FindingCode {
-    match c {
-        Condition::InstagramLinked => FindingCode::InstagramNotLinked,
-        Condition::InstagramProfessional => FindingCode::InstagramNotProfessional,
-        Condition::InstagramProductTagEligible => FindingCode::InstagramShoppingIneligible,
-    }
-}
-
 impl Engine {
     /// The code for a permission that is not usable. `excluded`: the login holds it, but its
     /// per-asset grant leaves this asset out.
@@ -354,7 +346,7 @@ impl Engine {
                 }
                 for c in Condition::ALL {
                     if g.conditions & c.bit() != 0 {
-                        add(&mut drafts, condition_code(*c), Subject::None, rule.bit);
+                        add(&mut drafts, c.finding(), Subject::None, rule.bit);
                     }
                 }
             }

@@ -175,16 +175,7 @@ pub async fn diagnostics(
         .unwrap_or_default();
     let all: Vec<&Finding> = findings.iter().chain(&extra).collect();
     let cards = cards_for(&all, person, Some((&asset.name, asset.kind)));
-    let primary = findings
-        .iter()
-        .chain(&extra)
-        .find(|f| !(f.features.is_empty() && f.code.action() == Action::AppReview))
-        .and_then(|f| words::remedies().map(|r| r.action(f.code.action()).button))
-        .map_or("none", |b| match b {
-            Button::Reconnect => "reconnect",
-            Button::Refresh => "refresh",
-            Button::None => "none",
-        });
+    let primary = primary_button(all.iter().copied());
 
     let features = report
         .as_ref()
@@ -204,20 +195,7 @@ pub async fn diagnostics(
         })
         .unwrap_or_default();
 
-    // The linked Page an Instagram account's access comes from, by name when this login has it.
-    let records = s.store.list_login_records(ws, login.id).await?;
-    let page_name = match facts
-        .as_ref()
-        .and_then(|f| f.instagram.as_ref())
-        .and_then(|ig| ig.linked_page_id.as_deref())
-    {
-        Some(page) => records
-            .iter()
-            .find(|r| r.asset.kind == AssetKind::FacebookPage && r.asset.platform_id == page)
-            .map(|r| r.asset.name.clone())
-            .unwrap_or_else(|| format!("the Facebook Page linked to {}", asset.name)),
-        None => asset.name.clone(),
-    };
+    let (_, page_name) = message::access_page(&s, &asset, facts.as_ref()).await?;
     let notice = message::for_page_admin(person, &page_name, &all);
 
     let judge = s.checker.judge_for(&s.store, ws).await?;
@@ -413,6 +391,20 @@ fn reach_of(r: &AssetRecord, login: &Login) -> Reach {
     }
 }
 
+/// `reconnect`, `refresh` or `none`: the button that fixes the first finding a person can fix
+/// (an app review that breaks nothing yet is only information).
+pub fn primary_button<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> &'static str {
+    findings
+        .into_iter()
+        .find_map(Finding::fix)
+        .and_then(|a| words::remedies().map(|r| r.action(a).button))
+        .map_or("none", |b| match b {
+            Button::Reconnect => "reconnect",
+            Button::Refresh => "refresh",
+            Button::None => "none",
+        })
+}
+
 /// One card per fix, in the order of the findings (worst first). `asset` is the account they are
 /// about (none for a login's own findings).
 pub fn cards_for(
@@ -432,8 +424,11 @@ pub fn cards_for(
         .into_iter()
         .map(|(_, fs)| {
             let first = fs[0];
-            let view = FindingView::new(first, person);
-            let many = fs.len() > 1;
+            let mut views = fs.iter().map(|f| FindingView::new(f, person));
+            let view = views.next().expect("a group holds at least one finding");
+            let rest: Vec<FindingView> = views.collect();
+            let views = || std::iter::once(&view).chain(&rest);
+            let many = !rest.is_empty();
             let mut steps: Vec<String> = Vec::new();
             for st in fs.iter().flat_map(|f| &f.remedy.steps) {
                 if !steps.contains(st) {
@@ -449,12 +444,8 @@ pub fn cards_for(
                 } else {
                     words::todo(first, person, asset)
                 },
-                owner: view.owner,
-                owner_word: view.owner_word,
                 items: if many {
-                    fs.iter()
-                        .map(|f| FindingView::new(f, person).title)
-                        .collect()
+                    views().map(|v| v.title.clone()).collect()
                 } else {
                     Vec::new()
                 },
@@ -466,16 +457,14 @@ pub fn cards_for(
                 steps,
                 link: fs.iter().find_map(|f| f.remedy.link.clone()),
                 breaks: words::features(&features),
-                until: view.until,
-                codes: fs
-                    .iter()
-                    .map(|f| FindingView::new(f, person).code)
+                codes: views()
+                    .map(|v| v.code.as_str())
                     .collect::<Vec<_>>()
                     .join("; "),
-                raw_errors: fs
-                    .iter()
-                    .filter_map(|f| FindingView::new(f, person).raw_error)
-                    .collect(),
+                raw_errors: views().filter_map(|v| v.raw_error.clone()).collect(),
+                owner: view.owner,
+                owner_word: view.owner_word.clone(),
+                until: view.until.clone(),
             }
         })
         .collect()
@@ -488,11 +477,7 @@ pub fn change(t: &Transition, asset_name: &str, login: &Login, now: Timestamp) -
         what: if t.asset_id.is_some() {
             asset_name.to_owned()
         } else {
-            format!(
-                "{}'s {} login",
-                login.person_name,
-                words::network(login.network)
-            )
+            words::login_name(login)
         },
         from: t.old_status.map(|s| (s.as_str(), words::status(s))),
         to: (t.new_status.as_str(), words::status(t.new_status)),

@@ -21,8 +21,19 @@ const CHUNK: u32 = 500;
 /// One matching row with its findings and its login.
 struct Item {
     login: Login,
-    asset: Option<(tether_store::AssetRecord, Vec<Finding>)>,
+    /// `None` for a login that reaches no account.
+    asset: Option<tether_store::AssetRecord>,
+    /// The account's findings, or the login's own.
     findings: Vec<Finding>,
+}
+
+impl Item {
+    /// The account's name and kind, as the words of a fix name it.
+    fn account(&self) -> Option<(&str, AssetKind)> {
+        self.asset
+            .as_ref()
+            .map(|r| (r.asset.name.as_str(), r.asset.kind))
+    }
 }
 
 /// Every row the filters match (up to [`MAX_ROWS`]), in the overview's order; true if cut short.
@@ -41,7 +52,7 @@ async fn matching(s: &AppState, ws: WorkspaceId, q: &ListQuery) -> DashResult<(V
                         .and_then(|v| serde_json::from_value::<AssetReport>(v.clone()).ok())
                         .map(|rep| rep.findings)
                         .unwrap_or_default();
-                    (r.asset.login_id, Some((r, findings.clone())), findings)
+                    (r.asset.login_id, Some(r), findings)
                 }
                 OverviewItem::Login { login_id, report } => {
                     let findings = report
@@ -112,10 +123,7 @@ pub async fn links(
             row.accounts += usize::from(it.asset.is_some());
             continue;
         }
-        let asset = it
-            .asset
-            .as_ref()
-            .map(|(r, _)| (r.asset.name.as_str(), r.asset.kind));
+        let asset = it.account();
         let (url, expires) = crate::links::reconnect_url(&s, &it.login);
         links.push((
             it.login.id,
@@ -179,10 +187,11 @@ pub async fn admins(
     let (items, cut) = matching(&s, ws, &q).await?;
     let mut groups: Vec<PageGroup> = Vec::new();
     for it in &items {
-        let Some((r, findings)) = &it.asset else {
+        let Some(r) = &it.asset else {
             continue;
         };
-        let theirs: Vec<Finding> = findings
+        let theirs: Vec<Finding> = it
+            .findings
             .iter()
             .filter(|f| matches!(f.code.action(), Action::GiveTask | Action::RestoreAccess))
             .cloned()
@@ -190,30 +199,16 @@ pub async fn admins(
         if theirs.is_empty() {
             continue;
         }
-        let (page_id, page_name) = if r.asset.kind == AssetKind::InstagramAccount {
-            let linked = s
-                .store
+        // Only an Instagram account's access comes from another Page: a Page needs no facts.
+        let facts = if r.asset.kind == AssetKind::InstagramAccount {
+            s.store
                 .get_facts(ws, FactsSubject::Asset(r.asset.id))
                 .await?
                 .and_then(|f| serde_json::from_value::<AssetFacts>(f.value).ok())
-                .and_then(|f| f.instagram.and_then(|ig| ig.linked_page_id));
-            match linked {
-                Some(id) => {
-                    let name = s
-                        .store
-                        .list_account_reach(ws, AssetKind::FacebookPage, &id)
-                        .await?
-                        .into_iter()
-                        .find(|p| p.asset.login_id == it.login.id)
-                        .map(|p| p.asset.name)
-                        .unwrap_or_else(|| format!("the Facebook Page linked to {}", r.asset.name));
-                    (id, name)
-                }
-                None => (r.asset.platform_id.clone(), r.asset.name.clone()),
-            }
         } else {
-            (r.asset.platform_id.clone(), r.asset.name.clone())
+            None
         };
+        let (page_id, page_name) = message::access_page(&s, &r.asset, facts.as_ref()).await?;
         let key = (it.login.id, page_id);
         match groups.iter_mut().find(|g| g.0 == key) {
             Some(g) => {
@@ -282,7 +277,7 @@ pub async fn export(
     for it in &items {
         let person = &it.login.person_name;
         let (name, kind, status, verified, href) = match &it.asset {
-            Some((r, _)) => (
+            Some(r) => (
                 r.asset.name.clone(),
                 words::kind(r.asset.kind).to_owned(),
                 r.asset.status,
@@ -290,18 +285,14 @@ pub async fn export(
                 format!("{base}/app/assets/{}", r.asset.id),
             ),
             None => (
-                format!("{person}'s {} login", words::network(it.login.network)),
+                words::login_name(&it.login),
                 format!("{} login", words::network(it.login.network)),
                 it.login.status,
                 it.login.last_verified_at,
                 format!("{base}/app/logins/{}", it.login.id),
             ),
         };
-        let asset = it
-            .asset
-            .as_ref()
-            .map(|(r, _)| (r.asset.name.as_str(), r.asset.kind));
-        let (what, more) = todo(&it.findings, person, asset);
+        let (what, more) = todo(&it.findings, person, it.account());
         let what = match (what, more) {
             (Some(w), 0) => w,
             (Some(w), n) => format!("{w} (and {n} more)"),

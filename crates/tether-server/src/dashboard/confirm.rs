@@ -1,11 +1,10 @@
 //! Settings' destructive buttons ask first: revoking an API key (an integration using it is
 //! refused from then on), removing a webhook endpoint, removing a person.
 
-use super::settings::parse_id;
-use super::{Chrome, DashError, DashResult, Member, render};
+use super::{Chrome, DashError, DashResult, Member, PathId, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use tether_store::{ApiKeyId, EndpointId, Store, UserId};
@@ -26,10 +25,10 @@ pub async fn delete_endpoint(
     State(s): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> DashResult<Response> {
     member.require_owner("remove webhook endpoints")?;
-    let id = EndpointId(parse_id(&id)?);
+    let id = EndpointId(id);
     let endpoint = s
         .store
         .list_endpoints(member.ws())
@@ -59,10 +58,10 @@ pub async fn revoke_key(
     State(s): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> DashResult<Response> {
     member.require_owner("revoke API keys")?;
-    let id = ApiKeyId(parse_id(&id)?);
+    let id = ApiKeyId(id);
     let key = s
         .store
         .list_api_keys(member.ws())
@@ -88,10 +87,10 @@ pub async fn remove_member(
     State(s): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> DashResult<Response> {
     member.require_owner("remove people")?;
-    let id = UserId(parse_id(&id)?);
+    let id = UserId(id);
     let user = s
         .store
         .get_user(member.ws(), id)

@@ -2,7 +2,7 @@
 //! do, and its history. Where a login broken before its Pages could be listed is explained, and
 //! where a connection started from the overview lands to show which accounts arrived.
 
-use super::asset::{Access, Card, Change, access, cards_for, change};
+use super::asset::{Access, Card, Change, access, cards_for, change, primary_button};
 use super::rows::{Row, asset_row, verified};
 use super::words;
 use super::{Chrome, DashResult, Member, PathId, actions::load_login, render};
@@ -13,8 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::Deserialize;
-use tether_core::remedies::Button;
-use tether_core::{Action, Finding, LoginReport, Report, Status};
+use tether_core::{Finding, LoginReport, Report, Status};
 use tether_store::Store;
 
 #[derive(Template)]
@@ -74,15 +73,7 @@ pub async fn page(
     let rows: Vec<Row> = records.iter().map(|r| asset_row(r, &login, now)).collect();
     let findings: Vec<&Finding> = report.iter().flat_map(|r| &r.findings).collect();
     let cards = cards_for(&findings, person, None);
-    let primary = findings
-        .iter()
-        .find(|f| !(f.features.is_empty() && f.code.action() == Action::AppReview))
-        .and_then(|f| words::remedies().map(|r| r.action(f.code.action()).button))
-        .map_or("none", |b| match b {
-            Button::Reconnect => "reconnect",
-            Button::Refresh => "refresh",
-            Button::None => "none",
-        });
+    let primary = primary_button(findings.iter().copied());
     let worst = records
         .iter()
         .map(|r| r.asset.status)

@@ -3,13 +3,44 @@
 //! admin: no codes, no buttons of ours (the words are data: `[message.*]` in remedies.toml).
 
 use super::words;
+use crate::state::AppState;
 use tether_core::remedies::RemedyContext;
-use tether_core::{Action, Finding};
+use tether_core::{Action, AssetFacts, Finding};
+use tether_store::{Asset, Store, StoreError};
 
 pub struct Notice {
     pub subject: String,
     pub body: String,
     pub mailto: String,
+}
+
+/// The Page whose admin gives access for an account, as (platform id, name): the account itself,
+/// or for an Instagram account the Page it is linked to (Page tasks are granted on the Page),
+/// named as the same login reaches it.
+pub async fn access_page(
+    s: &AppState,
+    asset: &Asset,
+    facts: Option<&AssetFacts>,
+) -> Result<(String, String), StoreError> {
+    let linked = facts
+        .and_then(|f| f.instagram.as_ref())
+        .and_then(|ig| ig.linked_page_id.as_deref());
+    let Some(page) = linked else {
+        return Ok((asset.platform_id.clone(), asset.name.clone()));
+    };
+    let name = s
+        .store
+        .list_account_reach(
+            asset.workspace_id,
+            tether_core::AssetKind::FacebookPage,
+            page,
+        )
+        .await?
+        .into_iter()
+        .find(|p| p.asset.login_id == asset.login_id)
+        .map(|p| p.asset.name)
+        .unwrap_or_else(|| format!("the Facebook Page linked to {}", asset.name));
+    Ok((page.to_owned(), name))
 }
 
 /// The message for a Page admin of `page_name` about what `person` lacks there, from the

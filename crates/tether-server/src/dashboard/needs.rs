@@ -71,14 +71,7 @@ pub fn needs(
                 && f.permission.as_deref() == Some(p)
         })
     };
-    let failed = |c: Condition| {
-        let code = match c {
-            Condition::InstagramLinked => FindingCode::InstagramNotLinked,
-            Condition::InstagramProfessional => FindingCode::InstagramNotProfessional,
-            Condition::InstagramProductTagEligible => FindingCode::InstagramShoppingIneligible,
-        };
-        findings.iter().any(|f| f.code == code)
-    };
+    let failed = |c: Condition| findings.iter().any(|f| f.code == c.finding());
     reqs.into_iter()
         .map(|(req, fs)| {
             let needed_for = words::features(&fs);

@@ -239,13 +239,8 @@ pub async fn overview(
         .filter_map(|item| row(item, &page.logins, now))
         .collect();
     let base = "/app";
-    let total: u64 = counts.statuses.iter().map(|(_, n)| n).sum();
-    let not_green: u64 = counts
-        .statuses
-        .iter()
-        .filter(|(s, _)| *s != Status::Connected)
-        .map(|(_, n)| n)
-        .sum();
+    let total = counts.total();
+    let not_green = counts.not_green();
     let statuses = counts
         .statuses
         .iter()
@@ -311,12 +306,7 @@ pub async fn overview(
             |v| words::owner_short(v).to_owned(),
             &q.owner,
         ),
-        todos: choices(
-            Action::ALL,
-            Action::as_str,
-            |a| words::action_short(a).to_owned(),
-            &q.todo,
-        ),
+        todos: choices(Action::ALL, Action::as_str, words::action_short, &q.todo),
         filtered: q.filtered(),
         rows,
         query: q.with(&[]),

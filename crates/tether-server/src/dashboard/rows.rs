@@ -4,7 +4,7 @@
 
 use super::words::{self, FindingView};
 use jiff::Timestamp;
-use tether_core::{Action, AssetKind, AssetReport, Finding, LoginReport, Owner, Status};
+use tether_core::{AssetKind, AssetReport, Finding, LoginReport, Owner, Status};
 use tether_store::{AssetRecord, Login, OverviewItem};
 
 /// One row of the list: an account, or a login that reaches none.
@@ -78,8 +78,7 @@ pub fn todo(
 ) -> (Option<String>, usize) {
     let mut lines: Vec<String> = Vec::new();
     for f in findings {
-        // A note for the app's team that breaks nothing is no one's fix.
-        if f.features.is_empty() && f.code.action() == Action::AppReview {
+        if f.fix().is_none() {
             continue;
         }
         let line = words::todo(f, person, asset);
@@ -159,11 +158,7 @@ pub fn login_row(login: &Login, report: Option<&LoginReport>, now: Timestamp) ->
     Row {
         id: login.id.to_string(),
         href: format!("/app/logins/{}", login.id),
-        name: format!(
-            "{}'s {} login",
-            login.person_name,
-            words::network(login.network)
-        ),
+        name: words::login_name(login),
         kind: format!(
             "{} login · {reaches_nothing}",
             words::network(login.network)

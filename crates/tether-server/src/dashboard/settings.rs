@@ -4,11 +4,11 @@
 //! invitation link) are shown once, in the response to the form that created them.
 
 use super::words;
-use super::{Chrome, DashError, DashResult, Flash, Member, render};
+use super::{Chrome, DashError, DashResult, Flash, Member, PathId, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::SignedDuration;
@@ -16,7 +16,6 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use tether_core::{Catalog, Profile};
 use tether_store::{ApiKeyId, EndpointId, Role, Store, UserId, WorkspaceId};
-use uuid::Uuid;
 
 /// How long an invitation link works.
 const INVITE_TTL: SignedDuration = SignedDuration::from_hours(72);
@@ -195,12 +194,7 @@ fn profile_label(name: &str) -> String {
         .unwrap_or(name);
     match stem {
         "all" | "default" => "Every feature".to_owned(),
-        other => {
-            let mut c = other.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default()
-        }
+        other => words::capitalise(other),
     }
 }
 
@@ -310,18 +304,14 @@ pub async fn add_endpoint(
     show(&s, &member, &headers, Some(revealed)).await
 }
 
-pub(super) fn parse_id(id: &str) -> DashResult<Uuid> {
-    Uuid::parse_str(id).map_err(|_| DashError::NotFound)
-}
-
 /// `POST /app/settings/endpoints/{id}/delete`
 pub async fn delete_endpoint(
     State(s): State<AppState>,
     member: Member,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> DashResult<Response> {
     member.require_owner("remove webhook endpoints")?;
-    let id = EndpointId(parse_id(&id)?);
+    let id = EndpointId(id);
     if !s.store.delete_endpoint(member.ws(), id).await? {
         return Err(DashError::NotFound);
     }
@@ -333,11 +323,11 @@ pub async fn delete_endpoint(
 pub async fn test_endpoint(
     State(s): State<AppState>,
     member: Member,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> DashResult<Response> {
     member.require_owner("send test events")?;
     let ws = member.ws();
-    let id = EndpointId(parse_id(&id)?);
+    let id = EndpointId(id);
     let payload = serde_json::json!({
         "message": "A test event from Tether's dashboard. Nothing changed.",
         "sent_by": member.user.email,
@@ -395,10 +385,10 @@ pub async fn create_key(
 pub async fn revoke_key(
     State(s): State<AppState>,
     member: Member,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> DashResult<Response> {
     member.require_owner("revoke API keys")?;
-    let id = ApiKeyId(parse_id(&id)?);
+    let id = ApiKeyId(id);
     if !s
         .store
         .revoke_api_key(member.ws(), id, s.clock.now())
@@ -504,10 +494,10 @@ pub async fn invite_member(
 pub async fn remove_member(
     State(s): State<AppState>,
     member: Member,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> DashResult<Response> {
     member.require_owner("remove people")?;
-    let id = UserId(parse_id(&id)?);
+    let id = UserId(id);
     if id == member.user.id {
         return Err(DashError::BadRequest(
             "You cannot remove yourself. Make someone else an owner and ask them to remove you."

@@ -63,23 +63,10 @@ pub fn action_count(a: Action, n: u64) -> String {
 }
 
 /// For the "what to do" filter: the fix in a few words, for nobody in particular.
-pub fn action_short(a: Action) -> &'static str {
-    match a {
-        Action::LogIn => "Log in again",
-        Action::ClearCheckpoint => "Clear a security check",
-        Action::Reconnect => "Reconnect to allow what is missing",
-        Action::TickAccount => "Reconnect and tick a Page",
-        Action::ConnectAgain => "Disconnected in Tether",
-        Action::Renew => "Log in again before it expires",
-        Action::GiveTask => "A Page admin gives access",
-        Action::RestoreAccess => "A Page admin restores access",
-        Action::LinkInstagram => "Link Instagram to its Page",
-        Action::LiftRestriction => "Lift a restriction",
-        Action::GoProfessional => "Switch Instagram to professional",
-        Action::ShopApproval => "Shopping approval",
-        Action::AppReview => "The app's developers",
-        Action::DropUnsupported => "No longer supported",
-    }
+pub fn action_short(a: Action) -> String {
+    remedies()
+        .map(|r| r.action(a).short.clone())
+        .unwrap_or_else(|| a.to_string())
 }
 
 /// What one account needs, who must do it: "A Page admin of Riverside Gym must give Carla Reyes
@@ -181,6 +168,11 @@ pub fn network(n: Network) -> &'static str {
     }
 }
 
+/// A login as people name it: "Carla Reyes's Facebook login".
+pub fn login_name(login: &tether_store::Login) -> String {
+    format!("{}'s {} login", login.person_name, network(login.network))
+}
+
 pub fn kind(k: AssetKind) -> &'static str {
     match k {
         AssetKind::FacebookPage => "Facebook Page",
@@ -253,7 +245,7 @@ fn plural(n: i64, unit: &str) -> String {
     }
 }
 
-fn capitalise(s: &str) -> String {
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(first) => first.to_uppercase().chain(c).collect(),

@@ -9,7 +9,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use tether_core::Status;
 use tether_store::{Store, WorkspaceId};
 
 pub struct WorkspaceRow {
@@ -41,12 +40,7 @@ pub async fn all(
     let mut rows = Vec::with_capacity(member.workspaces.len());
     for w in &member.workspaces {
         let c = counts(&s, w.workspace_id).await?;
-        let attention = c
-            .statuses
-            .iter()
-            .filter(|(st, _)| *st != Status::Connected)
-            .map(|(_, n)| n)
-            .sum();
+        let attention = c.not_green();
         let fixes: Vec<String> = c
             .fixes
             .iter()

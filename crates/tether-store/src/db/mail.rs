@@ -135,10 +135,10 @@ impl MailStore for SqlStore {
                     alerts: r.alerts,
                     digest: r.digest,
                     alerted: match (r.alerted_at, r.alerted_id) {
-                        (Some(at), Some(id)) => Some((ts("users.alerted_at", at)?, id)),
+                        (Some(at), Some(id)) => Some((ts("memberships.alerted_at", at)?, id)),
                         _ => None,
                     },
-                    digest_at: opt_ts("users.digest_at", r.digest_at)?,
+                    digest_at: opt_ts("memberships.digest_at", r.digest_at)?,
                 })
             })
             .collect()

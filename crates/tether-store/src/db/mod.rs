@@ -595,25 +595,7 @@ impl Store for SqlStore {
         kind: AssetKind,
         platform_id: &str,
     ) -> Result<Vec<AssetRecord>> {
-        let rows: Vec<AssetRecordRow> =
-            on_pool!(&self.pool, |p| sqlx::query_as(sql::ASSETS_BY_PLATFORM_ID)
-                .bind(ws.0)
-                .bind(kind.as_str())
-                .bind(platform_id)
-                .fetch_all(p)
-                .await)?;
-        let mut records = rows
-            .into_iter()
-            .map(asset_record)
-            .collect::<Result<Vec<_>>>()?;
-        records.sort_by_cached_key(|r| {
-            (
-                r.asset.status.triage(),
-                sort_name(&r.asset.name),
-                r.asset.id,
-            )
-        });
-        Ok(records)
+        self.account_reach(ws, kind, platform_id).await
     }
 
     async fn logins_missing_fixes(&self, limit: u32) -> Result<Vec<Login>> {

@@ -232,6 +232,22 @@ impl SqlStore {
                 .await)?;
         rows.into_iter().map(asset_record).collect()
     }
+
+    pub(super) async fn account_reach(
+        &self,
+        ws: WorkspaceId,
+        kind: AssetKind,
+        platform_id: &str,
+    ) -> Result<Vec<AssetRecord>> {
+        let rows: Vec<AssetRecordRow> =
+            on_pool!(&self.pool, |p| sqlx::query_as(sql::ASSETS_BY_PLATFORM_ID)
+                .bind(ws.0)
+                .bind(kind.as_str())
+                .bind(platform_id)
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter().map(asset_record).collect()
+    }
 }
 
 #[cfg(test)]

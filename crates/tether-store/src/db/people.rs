@@ -23,6 +23,20 @@ fn taken(e: sqlx::Error, email: &str) -> StoreError {
     }
 }
 
+/// Makes `user` a member of `ws` with `role`, inside the caller's transaction (a macro: the
+/// connection's type differs per engine).
+macro_rules! insert_membership {
+    ($conn:expr, $user:expr, $ws:expr, $role:expr, $now:expr) => {
+        sqlx::query(sql::INSERT_MEMBERSHIP)
+            .bind($user)
+            .bind($ws.0)
+            .bind($role.as_str())
+            .bind(us($now))
+            .execute($conn)
+            .await?
+    };
+}
+
 fn duplicate(email: &str) -> StoreError {
     StoreError::Duplicate {
         what: "user",
@@ -55,13 +69,7 @@ impl SqlStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| taken(e, &email))?;
-            sqlx::query(sql::INSERT_MEMBERSHIP)
-                .bind(row.id())
-                .bind(ws.0)
-                .bind(role.as_str())
-                .bind(us(now))
-                .execute(&mut *tx)
-                .await?;
+            insert_membership!(&mut *tx, row.id(), ws, role, now);
             tx.commit().await?;
             Ok::<_, StoreError>(row)
         })?;
@@ -100,13 +108,7 @@ impl SqlStore {
                         .fetch_one(&mut *tx)
                         .await
                         .map_err(|e| taken(e, &email))?;
-                    sqlx::query(sql::INSERT_MEMBERSHIP)
-                        .bind(row.id())
-                        .bind(ws.0)
-                        .bind(role.as_str())
-                        .bind(us(now))
-                        .execute(&mut *tx)
-                        .await?;
+                    insert_membership!(&mut *tx, row.id(), ws, role, now);
                     row
                 }
                 // Sending the invitation again: the same person, a fresh link.
@@ -240,13 +242,7 @@ impl SqlStore {
             if member.is_some() {
                 return Err(duplicate(&email));
             }
-            sqlx::query(sql::INSERT_MEMBERSHIP)
-                .bind(id)
-                .bind(ws.0)
-                .bind(role.as_str())
-                .bind(us(now))
-                .execute(&mut *tx)
-                .await?;
+            insert_membership!(&mut *tx, id, ws, role, now);
             let row: UserRow = sqlx::query_as(sql::GET_USER)
                 .bind(ws.0)
                 .bind(id)
