@@ -1,4 +1,4 @@
-//! `tether diagnose meta`: REPORT.md's one-shot check, plus `--tokens-from` for many tokens.
+//! `tether diagnose meta`: docs/REPORT.md's one-shot check, plus `--tokens-from` for many tokens.
 
 use crate::text::{self, Style};
 use anyhow::{Context, bail};

@@ -1,6 +1,6 @@
 //! `tether`: diagnose a login against a platform (or the simulator), run the simulator, run the demo.
 //!
-//! Exit statuses (REPORT.md): 0 every asset connected, 1 something needs action, 2 the check
+//! Exit statuses (docs/REPORT.md): 0 every asset connected, 1 something needs action, 2 the check
 //! itself could not run (bad arguments, platform unreachable, the checker's own app rejected).
 #![forbid(unsafe_code)]
 

@@ -6,7 +6,7 @@ use crate::vocab::{AssetKind, Feature};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// The platform's own error, kept verbatim for support (`platform_error` in REPORT.md).
+/// The platform's own error, kept verbatim for support (`platform_error` in docs/REPORT.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlatformError {
     pub code: i64,
@@ -81,7 +81,7 @@ pub struct PermissionGrant {
 }
 
 /// One `granular_scopes` entry. `target_ids: None` means the grant is not restricted to assets
-/// (PLATFORMS.md 1.2: entries without `target_ids` are observed; we read them as unrestricted).
+/// (docs/PLATFORMS.md 1.2: entries without `target_ids` are observed; we read them as unrestricted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GranularScope {
     pub scope: String,

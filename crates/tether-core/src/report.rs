@@ -1,4 +1,4 @@
-//! The diagnosis report: REPORT.md's stable JSON contract. Field names here are that contract.
+//! The diagnosis report: docs/REPORT.md's stable JSON contract. Field names here are that contract.
 
 use crate::facts::PlatformError;
 use crate::vocab::{

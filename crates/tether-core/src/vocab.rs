@@ -1,4 +1,4 @@
-//! The words every surface shares (PRODUCT.md "Vocabulary"). Serialized names are the REPORT.md
+//! The words every surface shares (docs/PRODUCT.md "Vocabulary"). Serialized names are the docs/REPORT.md
 //! contract: they change only with a report version bump.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Invariants of the diagnosis over generated facts (PRODUCT.md: "never cry wolf", "a real break
+//! Invariants of the diagnosis over generated facts (docs/PRODUCT.md: "never cry wolf", "a real break
 //! is never shown green").
 
 mod common;

@@ -1,4 +1,4 @@
-//! What a Graph error means for connection health (PLATFORMS.md 1.7), decided by code and
+//! What a Graph error means for connection health (docs/PLATFORMS.md 1.7), decided by code and
 //! subcode first and by message where recorded responses carry no subcode.
 //!
 //! The guiding rule: only an error that is unambiguously about the user's token may turn a login
@@ -36,7 +36,7 @@ pub enum RateBucket {
 }
 
 impl RateBucket {
-    /// The BUC type name Meta uses for a code (secondary sources, PLATFORMS.md 1.7).
+    /// The BUC type name Meta uses for a code (secondary sources, docs/PLATFORMS.md 1.7).
     pub fn business_use_case_type(self) -> Option<&'static str> {
         let RateBucket::BusinessUseCase { code } = self else {
             return None;
@@ -219,7 +219,7 @@ fn classify_100(err: &GraphError, msg: &str) -> Classification {
     }
 }
 
-/// Permission names that may appear in error messages (PLATFORMS.md 1.5).
+/// Permission names that may appear in error messages (docs/PLATFORMS.md 1.5).
 const KNOWN_PERMISSIONS: &[&str] = &[
     "pages_show_list",
     "pages_read_engagement",

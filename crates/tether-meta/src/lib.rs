@@ -1,5 +1,5 @@
 //! The Meta Graph API client: token inspection, asset discovery, batching, error
-//! classification (docs/GRAPH_CALLS.md, PLATFORMS.md section 1).
+//! classification (docs/GRAPH_CALLS.md, docs/PLATFORMS.md section 1).
 //!
 //! One login costs two Graph calls (`debug_token` + `me` with field expansion) sent inside batch
 //! requests of up to 25 logins, plus one call per extra 100 Pages. A routine check of a login

@@ -1,5 +1,5 @@
 //! Facebook Login: the dialog URL, and the exchanges of a code for a short-lived user token and
-//! of that for a long-lived one (PLATFORMS.md 1.1, docs/GRAPH_CALLS.md "Facebook Login").
+//! of that for a long-lived one (docs/PLATFORMS.md 1.1, docs/GRAPH_CALLS.md "Facebook Login").
 //!
 //! The exchanges carry `client_secret` in the query string, as Meta documents them, so their URL
 //! is never logged and never put in an error: errors are built from the platform's reply only.

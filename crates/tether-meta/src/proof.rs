@@ -1,4 +1,4 @@
-//! `appsecret_proof` (PLATFORMS.md 1.2): proves a call comes from the app's server.
+//! `appsecret_proof` (docs/PLATFORMS.md 1.2): proves a call comes from the app's server.
 
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};

@@ -1,5 +1,5 @@
 //! `signed_request`: what Meta POSTs to the deauthorize and data-deletion callbacks
-//! (PLATFORMS.md 1.10): `base64url(signature) "." base64url(payload)`, the signature being
+//! (docs/PLATFORMS.md 1.10): `base64url(signature) "." base64url(payload)`, the signature being
 //! HMAC-SHA256 over the payload part exactly as sent, keyed with the app secret.
 //!
 //! Meta sends both parts without padding; Facebook's own PHP SDK test vector keeps the `=`

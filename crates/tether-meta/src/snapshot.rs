@@ -37,7 +37,7 @@ pub enum MeOutcome {
     Observed(ObservedProblem),
 }
 
-/// Retired group scopes whose `target_ids` name groups (PLATFORMS.md 1.12).
+/// Retired group scopes whose `target_ids` name groups (docs/PLATFORMS.md 1.12).
 const GROUP_SCOPES: &[&str] = &["publish_to_groups", "groups_access_member_info"];
 
 /// Unix seconds → timestamp; `0` is Meta's "never".

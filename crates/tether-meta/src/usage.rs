@@ -1,4 +1,4 @@
-//! Rate-limit usage headers (PLATFORMS.md 1.8): `X-App-Usage`, `X-Business-Use-Case-Usage`,
+//! Rate-limit usage headers (docs/PLATFORMS.md 1.8): `X-App-Usage`, `X-Business-Use-Case-Usage`,
 //! `X-Ad-Account-Usage`. Figures are percent of budget; `estimated_time_to_regain_access` is in
 //! minutes and `reset_time_duration` in seconds.
 

@@ -1,4 +1,4 @@
-//! Webhooks from Meta (PLATFORMS.md 1.11): the verification handshake, the
+//! Webhooks from Meta (docs/PLATFORMS.md 1.11): the verification handshake, the
 //! `X-Hub-Signature-256` check over the raw body, and the `permissions` object's changes.
 
 use hmac::{Hmac, KeyInit, Mac};

@@ -43,7 +43,7 @@ pub struct Preflight {
     /// `available`, `at_risk`, `unavailable`, or `not_applicable` for a feature this kind of
     /// asset does not have.
     pub verdict: String,
-    /// The findings that affect this feature (REPORT.md `Finding`).
+    /// The findings that affect this feature (docs/REPORT.md `Finding`).
     #[schema(value_type = Vec<Object>)]
     pub findings: Vec<Value>,
     /// When the platform last confirmed this verdict.

@@ -1,5 +1,5 @@
 //! What Meta pushes to the app's own server: the deauthorize and data-deletion callbacks
-//! (`signed_request`, PLATFORMS.md 1.10) and the `permissions` webhook with its verification
+//! (`signed_request`, docs/PLATFORMS.md 1.10) and the `permissions` webhook with its verification
 //! handshake and `X-Hub-Signature-256` (1.11).
 //!
 //! Deliveries are prepared under the state lock and sent after it is released, inside the request

@@ -50,7 +50,7 @@ impl Usage {
     }
 
     /// `{"call_count":p,"total_cputime":p,"total_time":p}` in percent of the platform budget of
-    /// 200 calls per person per hour (PLATFORMS.md 1.8).
+    /// 200 calls per person per hour (docs/PLATFORMS.md 1.8).
     pub fn header(&self, now_hour: i64, people: usize) -> String {
         let calls = if now_hour == self.hour { self.calls } else { 0 };
         let budget = 200 * people.max(1) as u64;

@@ -177,7 +177,7 @@ pub trait Store: Send + Sync {
         &self,
         ws: WorkspaceId,
     ) -> impl Future<Output = Result<Vec<(Status, u64)>>> + Send;
-    /// The asset's latest report (REPORT.md `AssetReport`) and when it was diagnosed.
+    /// The asset's latest report (docs/REPORT.md `AssetReport`) and when it was diagnosed.
     fn get_asset_report(
         &self,
         ws: WorkspaceId,

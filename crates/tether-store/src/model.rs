@@ -379,7 +379,7 @@ pub struct Stamped<T> {
 /// The outcome of diagnosing one login, to record with [`crate::Store::record_diagnosis`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnosis {
-    /// The login's report (REPORT.md `LoginReport`).
+    /// The login's report (docs/REPORT.md `LoginReport`).
     pub report: Value,
     pub login_status: Status,
     /// The login-level findings, kept with a login transition.
@@ -398,9 +398,9 @@ pub struct Diagnosis {
 pub struct AssetVerdict {
     pub asset_id: AssetId,
     pub status: Status,
-    /// The asset's findings (REPORT.md `Finding` list), kept with its transition.
+    /// The asset's findings (docs/REPORT.md `Finding` list), kept with its transition.
     pub findings: Value,
-    /// The asset's report (REPORT.md `AssetReport`), stored on every diagnosis.
+    /// The asset's report (docs/REPORT.md `AssetReport`), stored on every diagnosis.
     pub report: Value,
     /// Who must act on the findings.
     pub owners: Vec<Owner>,

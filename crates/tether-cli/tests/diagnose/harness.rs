@@ -2,7 +2,7 @@
 //! and readers for the JSON report it prints.
 //!
 //! Every run checks, whatever the scenario, that neither stdout nor stderr carries a token, the
-//! app secret or an `appsecret_proof`: REPORT.md promises that of every output.
+//! app secret or an `appsecret_proof`: docs/REPORT.md promises that of every output.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -366,7 +366,7 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// What REPORT.md promises of every report, whatever the scenario.
+/// What docs/REPORT.md promises of every report, whatever the scenario.
 fn check_contract(r: &Value) {
     assert_eq!(r["report_version"], 1, "{r:#}");
     assert_eq!(r["network"], "meta", "{r:#}");

@@ -1,6 +1,6 @@
 //! End-to-end scenarios for `tether diagnose meta` and the service commands: the simulator runs in
 //! this process on 127.0.0.1, the real `tether` binary runs as a child process against it, and
-//! each test asserts the exit status and what the binary prints (REPORT.md) or serves.
+//! each test asserts the exit status and what the binary prints (docs/REPORT.md) or serves.
 //!
 //! Layout: `harness` (simulator + binary + report readers), `access` (permissions, tasks,
 //! per-Page grants, Instagram, groups), `broken` (dead and expiring tokens), `faults` (transient

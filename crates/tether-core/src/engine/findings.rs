@@ -86,7 +86,7 @@ pub(crate) fn broken_code(reason: BrokenReason) -> FindingCode {
     }
 }
 
-/// Who must act (PRODUCT.md finding table).
+/// Who must act (docs/PRODUCT.md finding table).
 pub(crate) fn owner(code: FindingCode) -> Owner {
     use FindingCode::*;
     match code {

@@ -1,4 +1,4 @@
-//! Assembling the REPORT.md document from verdicts and findings.
+//! Assembling the docs/REPORT.md document from verdicts and findings.
 
 use super::Engine;
 use super::compiled::{FeatureVerdicts, features_of};

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 pub const APP_ID: &str = "1234";
 pub const SECRET: &str = "sekret";
-pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/meta");
 
 pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()

@@ -95,7 +95,7 @@ async fn load(s: &AppState, ws: Workspace, id: Uuid) -> ApiResult<Asset> {
 pub struct AssetDetail {
     #[serde(flatten)]
     pub asset: AssetView,
-    /// REPORT.md `AssetReport`: every feature's verdict and every finding with its remedy.
+    /// docs/REPORT.md `AssetReport`: every feature's verdict and every finding with its remedy.
     #[schema(value_type = Option<Object>)]
     pub report: Option<Value>,
     /// Why the last check failed, when the verdict is stale.

@@ -35,7 +35,7 @@ pub async fn list_logins(
 pub struct LoginDetail {
     #[serde(flatten)]
     pub login: LoginView,
-    /// The latest full report (REPORT.md), `null` before the first check.
+    /// The latest full report (docs/REPORT.md), `null` before the first check.
     #[schema(value_type = Option<Object>)]
     pub report: Option<Value>,
 }

@@ -114,7 +114,7 @@ pub struct TransitionView {
     pub asset_id: Option<Uuid>,
     pub old_status: Option<String>,
     pub new_status: String,
-    /// The findings at the time (REPORT.md `Finding` list).
+    /// The findings at the time (docs/REPORT.md `Finding` list).
     #[schema(value_type = Vec<Object>)]
     pub findings: Value,
     #[schema(value_type = String)]

@@ -1,4 +1,4 @@
-//! Graph API error envelopes with the wording the real API uses (see ../shared/fixtures).
+//! Graph API error envelopes with the wording the real API uses (see fixtures/meta at the repository root).
 //! Where no real sample exists the wording is the simulator's own and says so.
 
 use rand::Rng;

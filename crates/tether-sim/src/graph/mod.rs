@@ -169,7 +169,7 @@ pub fn apply_fault(effect: Effect, app_id: &str, real: impl FnOnce() -> Reply) -
     }
 }
 
-/// BUC type names per error code (PLATFORMS.md 1.7).
+/// BUC type names per error code (docs/PLATFORMS.md 1.7).
 fn buc_kind(code: u32) -> &'static str {
     match code {
         80000 => "ads_insights",

@@ -277,7 +277,7 @@ impl<'w> Render<'w> {
     }
 
     /// The Page token a user token gets for `page`: reused while it works, minted otherwise.
-    /// Derived from a long-lived login it never expires (PLATFORMS.md 1.1).
+    /// Derived from a long-lived login it never expires (docs/PLATFORMS.md 1.1).
     fn page_token(&mut self, page: &Page) -> Option<String> {
         let user_token = match self.viewer {
             Viewer::User { token } => token,

@@ -18,7 +18,7 @@ use crate::push::{self, Delivery};
 use crate::state::{Inner, SimState};
 use crate::world::{App, Grant, Permission, PermissionStatus, TokenState, World};
 
-/// Re-login renews data access for 90 days (PLATFORMS.md 1.1).
+/// Re-login renews data access for 90 days (docs/PLATFORMS.md 1.1).
 const DATA_ACCESS: SignedDuration = SignedDuration::from_hours(90 * 24);
 
 /// The dialog's parameters, checked the way Facebook checks them before showing anything.

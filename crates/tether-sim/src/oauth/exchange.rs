@@ -4,7 +4,7 @@
 //! Wording: "Error validating client secret." (code 1) and the code errors ("This authorization
 //! code has been used.", "... has expired.", "Error validating verification code ...") are the
 //! messages apps report from the real endpoint; their subcodes 36007 / 36008 / 36009 are not in
-//! PLATFORMS.md and are **unconfirmed**. Missing-parameter errors use the simulator's own wording.
+//! docs/PLATFORMS.md and are **unconfirmed**. Missing-parameter errors use the simulator's own wording.
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};

@@ -23,10 +23,10 @@ use crate::world::{Token, TokenKind, TokenState, World};
 const CODE_TTL: SignedDuration = SignedDuration::from_mins(10);
 /// Codes older than this are forgotten, so a long-running simulator does not grow.
 const CODE_FORGET: SignedDuration = SignedDuration::from_hours(24);
-/// The code exchange yields a short-lived user token (PLATFORMS.md 1.1: about an hour). Under the
+/// The code exchange yields a short-lived user token (docs/PLATFORMS.md 1.1: about an hour). Under the
 /// 2 hours that make a Page token derived from it expire with it.
 pub const SHORT_LIVED_SECS: i64 = 5_400;
-/// `fb_exchange_token` yields about 60 days (PLATFORMS.md 1.1).
+/// `fb_exchange_token` yields about 60 days (docs/PLATFORMS.md 1.1).
 pub const LONG_LIVED_SECS: i64 = 5_183_999;
 
 #[derive(Debug, Clone)]

@@ -170,7 +170,7 @@ pub(crate) fn parse_duration(text: &str) -> Option<SignedDuration> {
     Some(SignedDuration::from_secs(if neg { -secs } else { secs }))
 }
 
-/// Classic Page roles → the tasks the API reports for them (PLATFORMS.md 1.4).
+/// Classic Page roles → the tasks the API reports for them (docs/PLATFORMS.md 1.4).
 fn role_tasks(role: &str) -> Option<Vec<String>> {
     let tasks: &[&str] = match role {
         "admin" => super::ALL_TASKS,
@@ -523,7 +523,7 @@ fn build_token(cx: &Ctx, parts: &Parts, app_id: &str, t: TokenFile) -> Result<To
         (Some(s), None) => Some(cx.instant(format!("{who}.expires_at"), s)?),
         (None, Some(s)) if s == "never" => None,
         (None, Some(s)) => Some(cx.offset(format!("{who}.expires_in"), s)?),
-        // Long-lived user tokens last about 60 days (PLATFORMS.md 1.1).
+        // Long-lived user tokens last about 60 days (docs/PLATFORMS.md 1.1).
         (None, None) => Some(issued_at + SignedDuration::from_hours(60 * 24)),
     };
     let state = match t.state.as_deref().unwrap_or("valid") {

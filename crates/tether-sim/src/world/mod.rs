@@ -15,7 +15,7 @@ use serde::Serialize;
 
 pub use file::WorldError;
 
-/// The page tasks the Graph API is known to return (PLATFORMS.md 1.4). The last three are seen in
+/// The page tasks the Graph API is known to return (docs/PLATFORMS.md 1.4). The last three are seen in
 /// public code but not documented; they are accepted so worlds can carry them.
 pub const KNOWN_TASKS: &[&str] = &[
     "MANAGE",
