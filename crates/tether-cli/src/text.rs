@@ -280,11 +280,10 @@ pub fn render(report: &Report, style: Style) -> String {
                 let _ = writeln!(out, "    link: {link}");
             }
             if let Some(e) = &f.platform_error {
-                let sub = e.subcode.map(|s| format!("/{s}")).unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "    {}",
-                    style.dim(&format!("platform said ({}{}): {}", e.code, sub, e.message))
+                    style.dim(&format!("platform said ({}): {}", e.code_text(), e.message))
                 );
             }
         }

@@ -7,12 +7,75 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// The platform's own error, kept verbatim for support (`platform_error` in docs/REPORT.md).
+/// Codes are text because networks disagree on their type: Meta's `190`/`463` are numbers,
+/// LinkedIn's `REVOKED_ACCESS_TOKEN` and TikTok's `access_token_invalid` are words. Facts stored
+/// before report version 2 hold numbers; they still read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlatformError {
-    pub code: i64,
+    #[serde(deserialize_with = "code_text")]
+    pub code: String,
+    #[serde(
+        default,
+        deserialize_with = "optional_code_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subcode: Option<String>,
+    /// The HTTP status the error came with, when the client saw one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subcode: Option<i64>,
+    pub http_status: Option<u16>,
     pub message: String,
+}
+
+impl PlatformError {
+    pub fn new(
+        code: impl ToString,
+        subcode: Option<impl ToString>,
+        message: impl Into<String>,
+    ) -> PlatformError {
+        PlatformError {
+            code: code.to_string(),
+            subcode: subcode.map(|s| s.to_string()),
+            http_status: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn with_status(mut self, status: u16) -> PlatformError {
+        self.http_status = Some(status);
+        self
+    }
+
+    /// `190/463`, `REVOKED_ACCESS_TOKEN`: how support reads it.
+    pub fn code_text(&self) -> String {
+        match &self.subcode {
+            Some(s) => format!("{}/{s}", self.code),
+            None => self.code.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CodeText {
+    Number(i64),
+    Text(String),
+}
+
+impl From<CodeText> for String {
+    fn from(c: CodeText) -> String {
+        match c {
+            CodeText::Number(n) => n.to_string(),
+            CodeText::Text(s) => s,
+        }
+    }
+}
+
+fn code_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    CodeText::deserialize(d).map(String::from)
+}
+
+fn optional_code_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<CodeText>::deserialize(d).map(|c| c.map(String::from))
 }
 
 /// Why a login's token no longer works. Each maps to exactly one finding code.
@@ -168,5 +231,31 @@ impl AssetFacts {
                 .as_ref()
                 .and_then(|ig| ig.linked_page_id.as_deref()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PlatformError;
+
+    #[test]
+    fn numeric_codes_stored_before_version_2_still_read() {
+        let old: PlatformError =
+            serde_json::from_str(r#"{"code":190,"subcode":463,"message":"Session has expired"}"#)
+                .unwrap();
+        assert_eq!(
+            old,
+            PlatformError::new(190, Some(463), "Session has expired")
+        );
+        assert_eq!(old.code_text(), "190/463");
+        let word: PlatformError = serde_json::from_str(
+            r#"{"code":"REVOKED_ACCESS_TOKEN","subcode":"65601","http_status":401,"message":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(word.http_status, Some(401));
+        assert_eq!(
+            serde_json::to_value(&word).unwrap()["code"],
+            "REVOKED_ACCESS_TOKEN"
+        );
     }
 }

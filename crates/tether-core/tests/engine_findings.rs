@@ -10,7 +10,7 @@ use tether_core::*;
 fn healthy_admin_is_connected_everywhere() {
     let e = engine("default");
     let r = e.diagnose(&healthy_login(), &[admin_page(), admin_instagram()], now());
-    assert_eq!(r.report_version, 1);
+    assert_eq!(r.report_version, 2);
     assert_eq!(r.checked_at, now());
     assert_eq!(r.network, Network::Meta);
     assert_eq!(r.login.status, Status::Connected);
@@ -433,11 +433,11 @@ fn a_page_left_out_of_the_grant_is_the_connecting_persons_to_tick() {
 fn observed_problems_become_findings_with_the_platform_error() {
     let e = engine("default");
     let mut login = healthy_login();
-    let code3 = PlatformError {
-        code: 3,
-        subcode: None,
-        message: "(#3) Application does not have the capability".into(),
-    };
+    let code3 = PlatformError::new(
+        3,
+        None::<u8>,
+        "(#3) Application does not have the capability",
+    );
     login.observed.push(ObservedProblem {
         kind: ObservedKind::AppFeatureMissing,
         features: vec![Feature::Inbox],
@@ -447,11 +447,7 @@ fn observed_problems_become_findings_with_the_platform_error() {
     restricted.observed.push(ObservedProblem {
         kind: ObservedKind::AccountRestricted,
         features: vec![],
-        platform_error: Some(PlatformError {
-            code: 368,
-            subcode: None,
-            message: "blocked".into(),
-        }),
+        platform_error: Some(PlatformError::new(368, None::<u8>, "blocked")),
     });
     let mut perm = admin_page();
     perm.id = "2".into();
@@ -475,7 +471,7 @@ fn observed_problems_become_findings_with_the_platform_error() {
     let f = one(&a.findings, FindingCode::AccountRestricted);
     assert_eq!(f.owner, Owner::AssetAdmin);
     assert_eq!(f.features.len(), a.features.len());
-    assert_eq!(f.platform_error.as_ref().unwrap().code, 368);
+    assert_eq!(f.platform_error.as_ref().unwrap().code, "368");
     assert!(
         a.features
             .values()

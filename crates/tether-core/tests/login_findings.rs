@@ -105,11 +105,7 @@ fn broken_token_disconnects_everything_with_the_reason_on_each_asset() {
     ];
     for (reason, code) in cases {
         let mut login = healthy_login();
-        let error = PlatformError {
-            code: 190,
-            subcode: Some(460),
-            message: "Error validating access token".into(),
-        };
+        let error = PlatformError::new(190, Some(460), "Error validating access token");
         login.token.validity = TokenValidity::Broken {
             reason,
             platform_error: Some(error.clone()),

@@ -173,20 +173,14 @@ impl GraphClient {
                     None => policy.delay(attempt),
                 },
                 Classification::CheckerMisconfigured => {
-                    return Err(BatchFailure::Misconfigured(error.unwrap_or(
-                        PlatformError {
-                            code: 0,
-                            subcode: None,
-                            message: detail,
-                        },
-                    )));
+                    return Err(BatchFailure::Misconfigured(
+                        error.unwrap_or(PlatformError::new(0, None::<u8>, detail)),
+                    ));
                 }
                 _ => {
-                    return Err(BatchFailure::Unrecognized(error.unwrap_or(PlatformError {
-                        code: 0,
-                        subcode: None,
-                        message: detail,
-                    })));
+                    return Err(BatchFailure::Unrecognized(
+                        error.unwrap_or(PlatformError::new(0, None::<u8>, detail)),
+                    ));
                 }
             };
             tokio::time::sleep(wait).await;
@@ -241,7 +235,7 @@ impl GraphClient {
             Ok(GraphResponse::Error(err)) => Attempt::Failed {
                 class: classify(&err, TokenUsed::App, Some(&usage)),
                 detail: format!("HTTP {status}, Graph error {}: {}", err.code, err.message),
-                error: Some(err.to_platform_error()),
+                error: Some(err.to_platform_error().with_status(status)),
             },
             // No Graph envelope: a proxy page, a truncated body, a 5xx. Retrying is the only
             // move that cannot blame anyone wrongly.

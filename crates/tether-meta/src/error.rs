@@ -19,8 +19,7 @@ pub enum CheckError {
     #[error("the checker's Meta app credentials were rejected (code {}: {}); fix the app id/secret", platform_error.code, platform_error.message)]
     CheckerMisconfigured { platform_error: PlatformError },
     /// The `me` call failed with an error Tether does not know how to read; kept verbatim.
-    #[error("unrecognized Graph error (code {}{}): {}", platform_error.code,
-        platform_error.subcode.map(|s| format!("/{s}")).unwrap_or_default(), platform_error.message)]
+    #[error("unrecognized Graph error (code {}): {}", platform_error.code_text(), platform_error.message)]
     UnrecognizedPlatformError { platform_error: PlatformError },
     /// A valid token that is not a user (or system-user) token: Page and app tokens list no
     /// Pages and carry no tasks, so there is nothing to diagnose with them.

@@ -309,11 +309,7 @@ mod tests {
         assert_eq!(k.after_me(Some(&same), &pages[..1], true), AfterMe::Ask);
         let broken = MeOutcome::Broken {
             reason: tether_core::BrokenReason::PasswordChanged,
-            error: tether_core::PlatformError {
-                code: 190,
-                subcode: Some(460),
-                message: "m".into(),
-            },
+            error: tether_core::PlatformError::new(190, Some(460), "m"),
         };
         assert_eq!(k.after_me(Some(&broken), &pages, true), AfterMe::Ask);
         assert_eq!(k.after_me(None, &pages, false), AfterMe::Wait);

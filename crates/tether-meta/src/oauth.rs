@@ -52,8 +52,7 @@ pub enum OAuthError {
         platform_error: PlatformError,
     },
     /// An error Tether does not know how to read, kept verbatim.
-    #[error("unrecognized Graph error on the token exchange (code {}{}): {}", platform_error.code,
-        platform_error.subcode.map(|s| format!("/{s}")).unwrap_or_default(), platform_error.message)]
+    #[error("unrecognized Graph error on the token exchange (code {}): {}", platform_error.code_text(), platform_error.message)]
     Unrecognized { platform_error: PlatformError },
 }
 
@@ -217,11 +216,11 @@ impl GraphClient {
 fn issued(reply: TokenReply) -> Result<IssuedToken, Failure> {
     let Some(token) = reply.access_token.filter(|t| !t.is_empty()) else {
         return Err(Failure::Final(OAuthError::Unrecognized {
-            platform_error: PlatformError {
-                code: 0,
-                subcode: None,
-                message: "the token reply carried no access_token".into(),
-            },
+            platform_error: PlatformError::new(
+                0,
+                None::<u8>,
+                "the token reply carried no access_token",
+            ),
         }));
     };
     let secs = match reply.expires_in {

@@ -53,13 +53,13 @@ fn validity(our_app_id: &str, debug: &DebugTokenData, me: &MeOutcome) -> TokenVa
         // for this app. A dead one keeps the reason the platform gave for its death.
         return TokenValidity::Broken {
             reason: BrokenReason::Unreadable,
-            platform_error: Some(PlatformError {
-                code: debug.error.as_ref().map_or(190, |e| e.code),
-                subcode: None,
-                message: format!(
+            platform_error: Some(PlatformError::new(
+                debug.error.as_ref().map_or(190, |e| e.code),
+                None::<u8>,
+                format!(
                     "debug_token: the token belongs to app {app_id}, not to this app ({our_app_id})"
                 ),
-            }),
+            )),
         };
     }
     let from_debug = (!debug.is_valid).then(|| match &debug.error {
@@ -368,11 +368,7 @@ mod tests {
     fn broken_me_wins_over_a_valid_debug_token() {
         let me = MeOutcome::Broken {
             reason: BrokenReason::PasswordChanged,
-            error: PlatformError {
-                code: 190,
-                subcode: Some(460),
-                message: "m".into(),
-            },
+            error: PlatformError::new(190, Some(460), "m"),
         };
         let snap = build_snapshot("1", &debug(true), &me, &[]);
         assert!(matches!(
@@ -413,11 +409,7 @@ mod tests {
         });
         let me = MeOutcome::Broken {
             reason: BrokenReason::Unknown,
-            error: PlatformError {
-                code: 190,
-                subcode: None,
-                message: "x".into(),
-            },
+            error: PlatformError::new(190, None::<u8>, "x"),
         };
         let snap = build_snapshot("1", &d, &me, &[]);
         assert!(matches!(

@@ -48,11 +48,7 @@ pub struct GraphError {
 
 impl GraphError {
     pub fn to_platform_error(&self) -> PlatformError {
-        PlatformError {
-            code: self.code,
-            subcode: self.error_subcode,
-            message: self.message.clone(),
-        }
+        PlatformError::new(self.code, self.error_subcode, self.message.clone())
     }
 }
 

@@ -702,7 +702,7 @@ fn debug_broken(body: &str, reason: BrokenReason, subcode: Option<i64>) {
         panic!("snapshot must be broken")
     };
     assert_eq!(got, reason);
-    assert_eq!(platform_error.unwrap().code, 190);
+    assert_eq!(platform_error.unwrap().code, "190");
 }
 
 fn our_app(d: &DebugTokenData) -> String {
@@ -722,11 +722,7 @@ fn valid_snapshot(d: &DebugTokenData) -> LoginSnapshot {
 fn broken_snapshot(d: &DebugTokenData) -> LoginSnapshot {
     let me = MeOutcome::Broken {
         reason: BrokenReason::Unknown,
-        error: tether_core::PlatformError {
-            code: 190,
-            subcode: None,
-            message: "x".into(),
-        },
+        error: tether_core::PlatformError::new(190, None::<u8>, "x"),
     };
     build_snapshot(&our_app(d), d, &me, &[])
 }

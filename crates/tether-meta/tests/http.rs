@@ -199,7 +199,7 @@ async fn broken_tokens_are_read_from_recorded_responses_without_touching_others(
         panic!("a must be broken")
     };
     assert_eq!(*reason, BrokenReason::PasswordChanged);
-    assert_eq!(platform_error.as_ref().unwrap().code, 190);
+    assert_eq!(platform_error.as_ref().unwrap().code, "190");
     // No listing: the token's scopes stand in as granted.
     assert_eq!(a.login.permissions.len(), 6);
     assert!(
@@ -467,7 +467,7 @@ async fn a_wrong_app_secret_is_the_checkers_problem_for_every_login() {
         let Err(CheckError::CheckerMisconfigured { platform_error }) = res else {
             panic!("expected CheckerMisconfigured, got {res:?}")
         };
-        assert_eq!(platform_error.code, 190);
+        assert_eq!(platform_error.code, "190");
     }
     assert_eq!(
         client.stats().http_requests,
@@ -543,7 +543,10 @@ async fn login_wide_problems_are_observed_not_broken() {
     let f = r[0].as_ref().unwrap();
     assert_eq!(f.login.token.validity, TokenValidity::Valid);
     assert_eq!(f.login.observed[0].kind, ObservedKind::AppFeatureMissing);
-    assert_eq!(f.login.observed[0].platform_error.as_ref().unwrap().code, 3);
+    assert_eq!(
+        f.login.observed[0].platform_error.as_ref().unwrap().code,
+        "3"
+    );
     let p = r[1].as_ref().unwrap();
     assert_eq!(
         p.login.observed[0].kind,
@@ -587,7 +590,7 @@ async fn a_refusal_the_closed_data_access_window_explains_is_data_access_expired
         panic!("expected broken: {:?}", snap.login.token)
     };
     assert_eq!(*reason, BrokenReason::DataAccessExpired);
-    assert_eq!(platform_error.as_ref().unwrap().code, 200);
+    assert_eq!(platform_error.as_ref().unwrap().code, "200");
 
     // The same refusal while the window is open is explained by nothing: no verdict.
     let before = InspectOptions {
@@ -619,8 +622,11 @@ async fn unrecognized_me_errors_are_kept_verbatim() {
         panic!("expected UnrecognizedPlatformError, got {r:?}")
     };
     assert_eq!(
-        (platform_error.code, platform_error.subcode),
-        (9007, Some(77))
+        (
+            platform_error.code.as_str(),
+            platform_error.subcode.as_deref()
+        ),
+        ("9007", Some("77"))
     );
     assert_eq!(platform_error.message, "Something new");
 }

@@ -368,7 +368,7 @@ impl std::fmt::Display for Outcome {
 
 /// What docs/REPORT.md promises of every report, whatever the scenario.
 fn check_contract(r: &Value) {
-    assert_eq!(r["report_version"], 1, "{r:#}");
+    assert_eq!(r["report_version"], 2, "{r:#}");
     assert_eq!(r["network"], "meta", "{r:#}");
     let statuses = [
         "connected",

@@ -204,7 +204,7 @@ async fn a_changed_password_is_still_diagnosed_with_its_reason() {
             TokenValidity::Broken {
                 reason: BrokenReason::PasswordChanged,
                 platform_error: Some(pe),
-            } if pe.code == 190 && pe.subcode == Some(460)
+            } if pe.code == "190" && pe.subcode.as_deref() == Some("460")
         ),
         "{:?}",
         snap.login.token.validity

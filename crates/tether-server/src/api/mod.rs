@@ -23,8 +23,8 @@ use utoipa_axum::routes;
 #[openapi(
     info(
         title = "Tether API",
-        description = "Connection health for social media accounts: what each connected account can still do, who must fix what, and whether a feature works right now.",
-        version = "1"
+        description = "Connection health for social media accounts: what each connected account can still do, who must fix what, and whether a feature works right now. Reports follow docs/REPORT.md, report_version 2: a finding's platform_error carries code and subcode as text (Meta's 190, LinkedIn's REVOKED_ACCESS_TOKEN) and the HTTP status when known.",
+        version = "2"
     ),
     modifiers(&ApiKeyAuth),
     security(("api_key" = [])),

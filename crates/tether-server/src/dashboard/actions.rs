@@ -255,7 +255,10 @@ pub async fn disconnect(
         assets.push(report);
     }
     let report = Report {
-        report_version: previous.as_ref().map(|p| p.report_version).unwrap_or(1),
+        report_version: previous
+            .as_ref()
+            .map(|p| p.report_version)
+            .unwrap_or(tether_core::REPORT_VERSION),
         checked_at: now,
         network: login.network,
         login: LoginReport {

@@ -300,5 +300,5 @@ async fn a_closed_data_access_window_reads_data_access_expired_not_a_failed_chec
     let f = &findings(&login["report"]["login"])[0];
     assert_eq!(f["code"], "data_access_expired", "{login}");
     assert_eq!(f["owner"], "connecting_user");
-    assert_eq!(f["platform_error"]["code"], 200, "{f}");
+    assert_eq!(f["platform_error"]["code"], "200", "{f}");
 }
