@@ -178,7 +178,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "Accounts (and logins that reach none): {}.",
         counts.join(", ")
     );
-    let remedies = tether_core::Remedies::builtin()?;
+    let remedies = tether_core::Remedies::builtin(tether_core::Network::Meta)?;
     let todo: Vec<String> = overview
         .fixes
         .iter()

@@ -1,8 +1,10 @@
-//! `tether diagnose meta`: docs/REPORT.md's one-shot check, plus `--tokens-from` for many tokens.
+//! `tether diagnose NETWORK`: docs/REPORT.md's one-shot check, plus `--tokens-from` for many
+//! tokens. Every registered network speaks the same options; the network is reached only
+//! through `tether_platform::Network`.
 
 use crate::text::{self, Style};
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 use secrecy::SecretString;
@@ -10,16 +12,10 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tether_core::Report;
-use tether_meta::{CheckError, InspectOptions, Progress};
-use tether_server::MetaApp;
-use tether_server::check::Checker;
-
-#[derive(Debug, Subcommand)]
-pub enum Network {
-    /// Facebook Pages and Instagram accounts reached through a Facebook Login user token.
-    Meta(MetaArgs),
-}
+use tether_core::{Engine, EngineOptions, Report};
+use tether_platform::{AppConfig, CheckError, LoginToCheck, Needs, Progress};
+use tether_server::check::load_profile;
+use tether_server::networks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -27,29 +23,32 @@ pub enum Format {
     Text,
 }
 
+fn network_names() -> Vec<&'static str> {
+    networks::REGISTERED.iter().map(|r| r.id.as_str()).collect()
+}
+
 #[derive(Debug, Args)]
-pub struct MetaArgs {
-    /// The user access token to check (or set TETHER_META_TOKEN, which keeps it out of `ps`).
-    #[arg(
-        long,
-        env = "TETHER_META_TOKEN",
-        hide_env_values = true,
-        required_unless_present = "tokens_from",
-        conflicts_with = "tokens_from"
-    )]
+pub struct DiagnoseArgs {
+    /// The network the token belongs to.
+    #[arg(value_name = "NETWORK", value_parser = clap::builder::PossibleValuesParser::new(network_names()))]
+    network: String,
+    /// The user access token to check (or set TETHER_<NETWORK>_TOKEN, e.g. TETHER_META_TOKEN,
+    /// which keeps it out of `ps`).
+    #[arg(long, conflicts_with = "tokens_from")]
     token: Option<String>,
     /// A file with one token per line; prints one JSON report per line, in the file's order.
     #[arg(long, value_name = "FILE")]
     tokens_from: Option<PathBuf>,
-    /// Your Meta app's id.
-    #[arg(long, env = "TETHER_META_APP_ID")]
-    app_id: String,
-    /// Your Meta app's secret (or set TETHER_META_APP_SECRET).
-    #[arg(long, env = "TETHER_META_APP_SECRET", hide_env_values = true)]
-    app_secret: String,
-    /// Graph API base URL; tests and the demo pass the simulator's.
-    #[arg(long, default_value = "https://graph.facebook.com")]
-    graph_url: url::Url,
+    /// Your app's id on the network (its client id), or TETHER_<NETWORK>_APP_ID.
+    #[arg(long)]
+    app_id: Option<String>,
+    /// Your app's secret (its client secret), or TETHER_<NETWORK>_APP_SECRET.
+    #[arg(long)]
+    app_secret: Option<String>,
+    /// One base URL standing for every host of the network (the real hosts by default); tests
+    /// and the demo pass the simulator's. `--graph-url` is its old name for Meta.
+    #[arg(long, visible_alias = "graph-url", value_name = "URL")]
+    api_url: Option<url::Url>,
     /// Which features matter: a built-in profile name (default, scheduler, listening,
     /// messenger) or a profile file.
     #[arg(long, value_name = "NAME|FILE")]
@@ -60,14 +59,22 @@ pub struct MetaArgs {
     /// Output format: text on a terminal, json otherwise.
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// How many batch requests may be in flight at once.
+    /// How many requests may be in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
 }
 
-pub async fn run(network: Network) -> anyhow::Result<ExitCode> {
-    match network {
-        Network::Meta(args) => run_meta(args).await,
+/// `--name`, else `TETHER_<NETWORK>_<SUFFIX>` (kept out of `ps`), else a clear error.
+fn from_env(
+    given: Option<String>,
+    network: &str,
+    suffix: &str,
+    flag: &str,
+) -> anyhow::Result<String> {
+    let var = format!("TETHER_{}_{suffix}", network.to_ascii_uppercase());
+    match given.or_else(|| std::env::var(&var).ok()) {
+        Some(v) => Ok(v),
+        None => bail!("{flag} is required (or set {var})"),
     }
 }
 
@@ -92,49 +99,57 @@ fn read_tokens(path: &PathBuf) -> anyhow::Result<Vec<(usize, SecretString)>> {
     Ok(tokens)
 }
 
-/// The checker `diagnose` uses: the service's own, so both judge a login the same way.
-fn checker(args: &MetaArgs) -> anyhow::Result<Checker> {
-    let app = MetaApp {
-        app_id: args.app_id.clone(),
-        app_secret: SecretString::from(args.app_secret.clone()),
-        graph_url: args.graph_url.clone(),
-        // A one-shot check opens no dialog and receives no webhooks.
-        dialog_url: "https://www.facebook.com".parse().context("dialog URL")?,
-        webhook_verify_token: SecretString::from(String::new()),
-    };
-    Checker::new(&app, args.profile.as_deref().unwrap_or("all"))
-}
-
-async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     tether_server::install_tls_provider();
-    let checker = checker(&args)?;
+    let registration = networks::by_name(&args.network).map_err(anyhow::Error::msg)?;
+    let net = &args.network;
+    let app_id = from_env(args.app_id.clone(), net, "APP_ID", "--app-id")?;
+    let app_secret = from_env(args.app_secret.clone(), net, "APP_SECRET", "--app-secret")?;
+    let token = match (&args.tokens_from, args.token.clone()) {
+        (Some(_), _) => None,
+        (None, given) => Some(from_env(given, net, "TOKEN", "--token")?),
+    };
+    let network = (registration.build)(AppConfig {
+        client_id: app_id,
+        client_secret: SecretString::from(app_secret),
+        api_url: args.api_url.clone(),
+        // A one-shot check opens no dialog.
+        dialog_url: None,
+        timeout: None,
+    })
+    .map_err(anyhow::Error::msg)
+    .with_context(|| format!("cannot build the {net} client"))?;
+    let catalog = network.catalog();
+    let profile = load_profile(catalog, args.profile.as_deref().unwrap_or("all"))?;
+    let engine = Engine::new(catalog, network.id(), &profile, EngineOptions::default());
 
     let many = args.tokens_from.is_some();
-    let (line_numbers, tokens): (Vec<usize>, Vec<SecretString>) =
-        match (&args.tokens_from, &args.token) {
-            (Some(path), _) => read_tokens(path)?.into_iter().unzip(),
-            (None, Some(t)) if !t.trim().is_empty() => {
-                (vec![1], vec![SecretString::from(t.trim().to_owned())])
-            }
-            _ => bail!("--token is empty"),
-        };
+    let (line_numbers, tokens): (Vec<usize>, Vec<SecretString>) = match (&args.tokens_from, token) {
+        (Some(path), _) => read_tokens(path)?.into_iter().unzip(),
+        (None, Some(t)) if !t.trim().is_empty() => {
+            (vec![1], vec![SecretString::from(t.trim().to_owned())])
+        }
+        _ => bail!("--token is empty"),
+    };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Text
     } else {
         Format::Json
     });
 
+    let now = args.now.unwrap_or_else(Timestamp::now);
     let bar = progress_bar(many, tokens.len() as u64);
-    let mut options = InspectOptions {
+    let mut needs = Needs {
         concurrency: usize::from(args.concurrency),
-        now: args.now,
-        ..checker.inspect_options()
+        conditions: profile.conditions(catalog),
+        ..Needs::at(now)
     };
     if let Some(bar) = &bar {
         let bar = bar.clone();
-        options.on_progress = Some(Arc::new(move |p: Progress| bar.set_position(p.done as u64)));
+        needs.on_progress = Some(Arc::new(move |p: Progress| bar.set_position(p.done as u64)));
     }
-    let results = checker.client.inspect_logins(&tokens, &options).await;
+    let logins: Vec<LoginToCheck> = tokens.into_iter().map(LoginToCheck::token).collect();
+    let results = network.inspect(&logins, &needs).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -147,16 +162,13 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
         bail!("{e}");
     }
 
-    let now = args.now.unwrap_or_else(Timestamp::now);
     let style = Style::for_stdout();
     let mut stdout = std::io::stdout().lock();
     let mut worst = 0u8;
     for (line_no, result) in line_numbers.into_iter().zip(results) {
         match result {
             Ok(snapshot) => {
-                let report = checker
-                    .engine
-                    .diagnose(&snapshot.login, &snapshot.assets, now);
+                let report = engine.diagnose(&snapshot.login, &snapshot.assets, now);
                 worst = worst.max(u8::from(!report.all_connected()));
                 write_report(&mut stdout, &report, format, many, style)?;
             }
@@ -167,7 +179,7 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
                     let line = serde_json::json!({
                         "report_version": tether_core::REPORT_VERSION,
                         "line": line_no,
-                        "error": { "kind": error_kind(&e), "message": e.to_string() },
+                        "error": { "kind": e.kind(), "message": e.to_string() },
                     });
                     match format {
                         Format::Json => writeln!(stdout, "{line}")?,
@@ -180,8 +192,9 @@ async fn run_meta(args: MetaArgs) -> anyhow::Result<ExitCode> {
         }
     }
     stdout.flush()?;
-    let stats = checker.client.stats();
+    let stats = network.stats();
     tracing::info!(
+        network = %network.id(),
         http_requests = stats.http_requests,
         platform_calls = stats.platform_calls,
         "diagnose finished"
@@ -219,16 +232,4 @@ fn progress_bar(many: bool, len: u64) -> Option<ProgressBar> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     Some(bar)
-}
-
-/// A stable machine word for a failed check, for `--tokens-from` output lines.
-fn error_kind(e: &CheckError) -> &'static str {
-    match e {
-        CheckError::PlatformUnavailable { .. } => "platform_unavailable",
-        CheckError::RateLimited { .. } => "rate_limited",
-        CheckError::CheckerMisconfigured { .. } => "checker_misconfigured",
-        CheckError::UnrecognizedPlatformError { .. } => "unrecognized_platform_error",
-        CheckError::InvalidToken { .. } => "invalid_token",
-        CheckError::NotAUserToken { .. } => "not_a_user_token",
-    }
 }

@@ -32,10 +32,7 @@ struct Cli {
 enum Command {
     /// Check one token (or many) once: which assets it reaches, which features work, why not,
     /// who must act. Stores nothing.
-    Diagnose {
-        #[command(subcommand)]
-        network: diagnose::Network,
-    },
+    Diagnose(diagnose::DiagnoseArgs),
     /// Run the platform simulator (Graph API shapes, admin API, virtual clock, faults).
     Sim(sim::SimArgs),
     /// Start the simulator with a realistic agency world and the server on SQLite, connect every
@@ -91,7 +88,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Diagnose { network } => diagnose::run(network).await,
+            Command::Diagnose(args) => diagnose::run(args).await,
             Command::Sim(args) => sim::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Serve(args) => serve::serve(args).await,

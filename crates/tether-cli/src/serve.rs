@@ -163,7 +163,8 @@ pub struct ServeArgs {
 
 /// Refuses a bad profile before the database is created or migrated.
 fn check_profile(spec: &str) -> anyhow::Result<()> {
-    let catalog = tether_core::Catalog::builtin().context("the built-in catalog is invalid")?;
+    let catalog = tether_core::Catalog::builtin(tether_core::Network::Meta)
+        .context("the built-in catalog is invalid")?;
     tether_server::check::load_profile(&catalog, spec).map(drop)
 }
 

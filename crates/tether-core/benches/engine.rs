@@ -49,7 +49,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let catalog = Catalog::builtin().expect("built-in catalog");
+        let catalog = Catalog::builtin(tether_core::Network::Meta).expect("built-in catalog");
         let profile = Profile::builtin("default").expect("default profile");
         let engine = Engine::new(&catalog, Network::Meta, &profile, EngineOptions::default());
         let now: jiff::Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();

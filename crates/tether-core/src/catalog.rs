@@ -15,8 +15,28 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-const BUILTIN_META: &str = include_str!("../../../catalog/meta.toml");
-const BUILTIN_META_ORIGIN: &str = "catalog/meta.toml";
+/// One network's data under `catalog/<network>/`, compiled in by build.rs.
+pub(crate) struct Builtin {
+    pub(crate) network: &'static str,
+    pub(crate) catalog: &'static str,
+    pub(crate) remedies: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/builtin_catalogs.rs"));
+
+pub(crate) fn builtin_data(network: Network) -> Result<&'static Builtin, CatalogError> {
+    BUILTIN
+        .iter()
+        .find(|b| b.network == network.as_str())
+        .ok_or_else(|| CatalogError::NoBuiltin {
+            network: network.to_string(),
+            known: BUILTIN
+                .iter()
+                .map(|b| b.network)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
 
 /// The engine interns permissions into a `u128` and tasks into a `u64`.
 pub const MAX_PERMISSIONS: usize = 128;
@@ -203,13 +223,26 @@ struct RawRule {
 }
 
 impl Catalog {
-    /// The catalog shipped with Tether (`catalog/meta.toml` + `catalog/remedies.toml`).
-    pub fn builtin() -> Result<Catalog, CatalogError> {
-        Catalog::from_toml_str(BUILTIN_META, BUILTIN_META_ORIGIN)
+    /// The catalog shipped with Tether for `network` (`catalog/<network>/catalog.toml`, with the
+    /// words of `catalog/<network>/remedies.toml`).
+    pub fn builtin(network: Network) -> Result<Catalog, CatalogError> {
+        let data = builtin_data(network)?;
+        Catalog::from_toml_str(
+            data.catalog,
+            &format!("catalog/{}/catalog.toml", data.network),
+        )
     }
 
-    /// A catalog from a user's file. `origin` names the file in errors. Remedy texts are the
-    /// built-in ones: they are written per finding code, not per network.
+    /// Every network with built-in data, in name order.
+    pub fn builtin_networks() -> Vec<Network> {
+        BUILTIN
+            .iter()
+            .filter_map(|b| b.network.parse().ok())
+            .collect()
+    }
+
+    /// A catalog from a file. `origin` names the file in errors. Remedy texts are the built-in
+    /// ones of the catalog's network: they are the words people read, written per network.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
         let raw: RawCatalog = toml::from_str(text).map_err(|e| CatalogError::Parse {
             origin: origin.to_owned(),
@@ -233,7 +266,7 @@ impl Catalog {
             tasks,
             asset_kinds,
             rules: Vec::new(),
-            remedies: Remedies::builtin()?,
+            remedies: Remedies::builtin(network)?,
         };
         for (i, r) in raw.rule.into_iter().enumerate() {
             let rule = cx.rule(&catalog, i, r)?;

@@ -140,6 +140,15 @@ impl Profile {
         catalog.needs_condition(&self.features(catalog), condition)
     }
 
+    /// The asset conditions this profile's features depend on: what a check must find out.
+    pub fn conditions(&self, catalog: &Catalog) -> Vec<Condition> {
+        Condition::ALL
+            .iter()
+            .copied()
+            .filter(|c| self.needs_condition(catalog, *c))
+            .collect()
+    }
+
     /// The Graph client asks Instagram for `shopping_product_tag_eligibility` only when this holds.
     pub fn needs_product_tag_eligibility(&self, catalog: &Catalog) -> bool {
         self.needs_condition(catalog, Condition::InstagramProductTagEligible)
@@ -205,7 +214,7 @@ mod tests {
     use super::*;
 
     fn catalog() -> Catalog {
-        Catalog::builtin().unwrap()
+        Catalog::builtin(crate::vocab::Network::Meta).unwrap()
     }
 
     #[test]

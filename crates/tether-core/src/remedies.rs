@@ -1,4 +1,4 @@
-//! Remedy texts: data (`catalog/remedies.toml`), one template per finding code, with placeholders
+//! Remedy texts: data (`catalog/<network>/remedies.toml`), one template per finding code, with placeholders
 //! the engine fills in. Templates are checked at load so a typo in a placeholder is a load error,
 //! not a report that shows `{permision}` to a customer.
 
@@ -7,9 +7,6 @@ use crate::report::Remedy;
 use crate::vocab::{Action, Feature, FindingCode};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-
-pub(crate) const BUILTIN_REMEDIES: &str = include_str!("../../../catalog/remedies.toml");
-pub(crate) const BUILTIN_REMEDIES_ORIGIN: &str = "catalog/remedies.toml";
 
 /// The placeholders a template may use; anything else in braces is a load error.
 const PLACEHOLDERS: &[&str] = &[
@@ -127,8 +124,13 @@ struct RawTemplate {
 }
 
 impl Remedies {
-    pub fn builtin() -> Result<Remedies, CatalogError> {
-        Remedies::from_toml_str(BUILTIN_REMEDIES, BUILTIN_REMEDIES_ORIGIN)
+    /// The words shipped with Tether for `network` (`catalog/<network>/remedies.toml`).
+    pub fn builtin(network: crate::vocab::Network) -> Result<Remedies, CatalogError> {
+        let data = crate::catalog::builtin_data(network)?;
+        Remedies::from_toml_str(
+            data.remedies,
+            &format!("catalog/{}/remedies.toml", data.network),
+        )
     }
 
     /// Parses and checks a remedies file: every finding code and every feature must be covered,
@@ -395,10 +397,17 @@ fn check_placeholders(text: &str, known: &[&str]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::Network;
+
+    fn meta_remedies() -> &'static str {
+        crate::catalog::builtin_data(Network::Meta)
+            .unwrap()
+            .remedies
+    }
 
     #[test]
     fn builtin_covers_every_code_and_fills_placeholders() {
-        let r = Remedies::builtin().unwrap();
+        let r = Remedies::builtin(Network::Meta).unwrap();
         let cx = RemedyContext {
             permission: Some("read_insights"),
             permission_label: Some("Read Page and app insights"),
@@ -420,7 +429,7 @@ mod tests {
 
     #[test]
     fn every_fix_has_its_words_and_counts_read_right() {
-        let r = Remedies::builtin().unwrap();
+        let r = Remedies::builtin(Network::Meta).unwrap();
         let cx = RemedyContext {
             asset_name: Some("riversidegym"),
             page_name: Some("Riverside Gym"),
@@ -455,10 +464,10 @@ mod tests {
             "{body}"
         );
         assert!(r.message(Action::LogIn, &cx).is_none());
-        let without = BUILTIN_REMEDIES.replace("[action.renew]", "[action.renewal]");
+        let without = meta_remedies().replace("[action.renew]", "[action.renewal]");
         let err = Remedies::from_toml_str(&without, "r.toml").unwrap_err();
         assert!(err.to_string().contains("renewal"), "{err}");
-        let typo = BUILTIN_REMEDIES.replace(
+        let typo = meta_remedies().replace(
             "{person} must log in again\"",
             "{persn} must log in again\"",
         );
@@ -468,7 +477,7 @@ mod tests {
 
     #[test]
     fn unknown_placeholder_is_rejected_with_file_and_code() {
-        let text = BUILTIN_REMEDIES.replace("{permission_label}", "{permision_label}");
+        let text = meta_remedies().replace("{permission_label}", "{permision_label}");
         let err = Remedies::from_toml_str(&text, "my-remedies.toml").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("my-remedies.toml"), "{msg}");
@@ -477,10 +486,8 @@ mod tests {
 
     #[test]
     fn missing_remedy_is_rejected() {
-        let start = BUILTIN_REMEDIES
-            .find("[remedy.account_restricted]")
-            .unwrap();
-        let err = Remedies::from_toml_str(&BUILTIN_REMEDIES[..start], "r.toml").unwrap_err();
+        let start = meta_remedies().find("[remedy.account_restricted]").unwrap();
+        let err = Remedies::from_toml_str(&meta_remedies()[..start], "r.toml").unwrap_err();
         assert_eq!(
             err,
             CatalogError::MissingRemedy {

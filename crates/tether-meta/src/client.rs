@@ -17,19 +17,7 @@ use url::Url;
 /// Graph allows at most 50 requests in one batch.
 pub const MAX_BATCH_ITEMS: usize = 50;
 
-/// Counters since the client was built.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CallStats {
-    /// HTTP requests sent (retries included).
-    pub http_requests: u64,
-    /// Graph calls sent (each batch item is one; they count separately toward rate limits).
-    pub platform_calls: u64,
-    /// Logins whose `debug_token` call a routine check saved by reusing known token facts.
-    pub token_facts_reused: u64,
-    /// Facebook Login token exchanges (`oauth/access_token`, retries included); not health-check
-    /// traffic, so not counted in the two figures above.
-    pub oauth_requests: u64,
-}
+pub use tether_platform::CallStats;
 
 /// A Graph API client for checking user logins. Cheap to clone; clones share the connection
 /// pool and the counters.

@@ -19,7 +19,6 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tether_core::{ObservedKind, ObservedProblem, PlatformError};
@@ -27,14 +26,7 @@ use tether_core::{ObservedKind, ObservedProblem, PlatformError};
 /// A safety stop for a paging loop the platform never ends (100 000 Pages at 100 per page).
 const MAX_ACCOUNT_PAGES: usize = 1000;
 
-/// How far a run has got, reported after every round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    pub done: usize,
-    pub total: usize,
-}
-
-pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+pub use tether_platform::{Progress, ProgressFn};
 
 #[derive(Clone)]
 pub struct InspectOptions {

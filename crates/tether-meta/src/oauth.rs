@@ -24,37 +24,7 @@ pub struct IssuedToken {
     pub expires_in: Option<Duration>,
 }
 
-/// Why a token exchange failed. None of these says anything about an existing login's health.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OAuthError {
-    /// The code (or the short-lived token being exchanged) was refused: used, expired, invalid,
-    /// or issued for another `redirect_uri`. The person must go through the dialog again.
-    #[error("the platform refused the authorization code: {message}; start the login again")]
-    CodeRejected { message: String },
-    /// The app id or app secret was rejected. Fix the checker's configuration; the person has
-    /// nothing to do.
-    #[error("the checker's Meta app credentials were rejected (code {}: {}); fix the app id/secret", platform_error.code, platform_error.message)]
-    CheckerMisconfigured { platform_error: PlatformError },
-    /// Outage, timeouts or unreadable replies through every retry.
-    #[error("the Graph API stayed unavailable after {attempts} attempt(s); last failure: {last}")]
-    PlatformUnavailable { attempts: u32, last: String },
-    #[error("rate limited by the Graph API{}", match retry_after {
-        Some(d) => format!("; access expected back in {}s", d.as_secs()),
-        None => String::new(),
-    })]
-    RateLimited { retry_after: Option<Duration> },
-    /// The platform refused the person's login itself (a security checkpoint, an unconfirmed
-    /// account, a password changed during the flow): going through the dialog again does not help
-    /// until the person deals with `reason` on the platform.
-    #[error("the platform refused this person's login ({reason:?}): {}", platform_error.message)]
-    PersonRefused {
-        reason: BrokenReason,
-        platform_error: PlatformError,
-    },
-    /// An error Tether does not know how to read, kept verbatim.
-    #[error("unrecognized Graph error on the token exchange (code {}): {}", platform_error.code_text(), platform_error.message)]
-    Unrecognized { platform_error: PlatformError },
-}
+pub use tether_platform::OAuthError;
 
 /// `{dialog_base}/{version}/dialog/oauth?client_id&redirect_uri&state&scope=a,b&response_type=code`
 /// plus `auth_type=rerequest` when permissions the person declined before must be asked again

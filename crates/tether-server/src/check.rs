@@ -46,7 +46,8 @@ pub struct Judge {
 
 impl Checker {
     pub fn new(app: &MetaApp, profile_spec: &str) -> anyhow::Result<Checker> {
-        let catalog = Catalog::builtin().context("the built-in catalog is invalid")?;
+        let catalog = Catalog::builtin(tether_core::Network::Meta)
+            .context("the built-in catalog is invalid")?;
         let profile = load_profile(&catalog, profile_spec)?;
         let engine = Engine::new(&catalog, Network::Meta, &profile, EngineOptions::default());
         let mut config = GraphConfig::new(app.app_id.clone(), app.app_secret.clone());

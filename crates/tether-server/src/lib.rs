@@ -20,6 +20,7 @@ pub mod html;
 pub mod links;
 pub mod mail;
 pub mod meta_hooks;
+pub mod networks;
 pub mod oauth;
 pub mod preflight;
 pub mod schedule;

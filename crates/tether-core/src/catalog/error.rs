@@ -7,6 +7,10 @@ use thiserror::Error;
 pub enum CatalogError {
     #[error("{origin}: not a valid catalog file: {message}")]
     Parse { origin: String, message: String },
+    #[error(
+        "no built-in catalog for network `{network}` (built in: {known}); add catalog/{network}/"
+    )]
+    NoBuiltin { network: String, known: String },
     #[error("{origin}: unknown network `{word}`")]
     UnknownNetwork { origin: String, word: String },
     #[error("{origin}: {what} `{word}` is declared twice")]

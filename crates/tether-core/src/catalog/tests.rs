@@ -33,7 +33,7 @@ fn rule(body: &str) -> String {
 
 #[test]
 fn builtin_catalog_loads_and_every_rule_has_a_source() {
-    let c = Catalog::builtin().unwrap();
+    let c = Catalog::builtin(crate::vocab::Network::Meta).unwrap();
     assert_eq!(c.network, Network::Meta);
     assert!(c.rules.iter().all(|r| !r.source.trim().is_empty()));
     assert_eq!(c.features(), Feature::ALL.to_vec());
@@ -227,4 +227,26 @@ fn duplicate_vocabulary_words_and_typos_in_keys_are_rejected() {
     assert!(matches!(err, CatalogError::Parse { .. }), "{err}");
     let err = load(&rule("tasks = [\"ANALYZE\", \"ANALYZE\"]")).unwrap_err();
     assert!(matches!(err, CatalogError::RepeatedWord { .. }), "{err}");
+}
+
+#[test]
+fn every_builtin_network_loads_with_its_own_words() {
+    let networks = Catalog::builtin_networks();
+    assert!(
+        networks.contains(&crate::vocab::Network::Meta),
+        "{networks:?}"
+    );
+    for n in networks {
+        let c = Catalog::builtin(n).unwrap_or_else(|e| panic!("{n}: {e}"));
+        assert_eq!(
+            c.network, n,
+            "catalog/{n}/catalog.toml names another network"
+        );
+    }
+}
+
+#[test]
+fn a_network_without_data_is_named_in_the_error() {
+    let err = Catalog::builtin(crate::vocab::Network::Tiktok).unwrap_err();
+    assert!(err.to_string().contains("catalog/tiktok/"), "{err}");
 }

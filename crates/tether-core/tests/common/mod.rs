@@ -22,7 +22,7 @@ pub fn days(n: i64) -> SignedDuration {
 }
 
 pub fn catalog() -> Catalog {
-    Catalog::builtin().unwrap()
+    Catalog::builtin(tether_core::Network::Meta).unwrap()
 }
 
 pub fn engine(profile: &str) -> Engine {

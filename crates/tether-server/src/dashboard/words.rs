@@ -12,12 +12,14 @@ use tether_core::{
 /// The built-in remedy texts, parsed once.
 pub fn remedies() -> Option<&'static Remedies> {
     static R: OnceLock<Option<Remedies>> = OnceLock::new();
-    R.get_or_init(|| Remedies::builtin().ok()).as_ref()
+    R.get_or_init(|| Remedies::builtin(tether_core::Network::Meta).ok())
+        .as_ref()
 }
 
 fn catalog() -> Option<&'static Catalog> {
     static C: OnceLock<Option<Catalog>> = OnceLock::new();
-    C.get_or_init(|| Catalog::builtin().ok()).as_ref()
+    C.get_or_init(|| Catalog::builtin(tether_core::Network::Meta).ok())
+        .as_ref()
 }
 
 pub fn status(s: Status) -> &'static str {

@@ -98,7 +98,7 @@ pub async fn sign_in(b: &Browser, t: &TestApp, email: &str, password: &str) {
 
 /// A Page task as a Page admin sees it in Page access ("Content" for CREATE_CONTENT).
 fn task_label(task: &str) -> String {
-    tether_core::Catalog::builtin()
+    tether_core::Catalog::builtin(tether_core::Network::Meta)
         .unwrap()
         .task(task)
         .unwrap()

@@ -1,0 +1,210 @@
+//! The seam every network plugs into. A network is one crate that implements [`Network`] (its
+//! client) plus its data under `catalog/<network>/`; the server, the worker, the CLI and the
+//! dashboard reach it only through this trait and a [`Registration`] in one explicit list
+//! (`tether_server::networks::REGISTERED`), the way crates.io registers its background jobs.
+//!
+//! Nothing here does IO: these are the words the callers and the networks share.
+#![forbid(unsafe_code)]
+
+mod error;
+
+pub use error::{CheckError, OAuthError};
+
+use jiff::Timestamp;
+use secrecy::SecretString;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tether_core::{AssetFacts, Catalog, Condition, LoginFacts};
+use url::Url;
+
+/// Boxed futures keep the trait object-safe; the allocation is nothing next to an HTTP round trip.
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A network's client as every caller sees it.
+pub trait Network: Send + Sync + 'static {
+    fn id(&self) -> tether_core::Network;
+
+    /// What each feature needs on this network, its remedies and its words (`catalog/<id>/`).
+    fn catalog(&self) -> &Catalog;
+
+    /// The most platform calls one check of one login can cost: what the call budget reserves.
+    fn calls_per_check(&self) -> u32;
+
+    /// The consent dialog's address. `ask_again`: permissions the person declined before are
+    /// asked for again (Meta skips them otherwise).
+    fn authorize_url(&self, redirect: &Url, state: &str, scopes: &[&str], ask_again: bool) -> Url;
+
+    /// The code from the dialog's redirect, exchanged for the longest-lived token the network
+    /// gives (Meta's and Instagram's short-then-long exchange hides in here).
+    fn exchange<'a>(
+        &'a self,
+        code: &'a str,
+        redirect: &'a Url,
+        now: Timestamp,
+    ) -> BoxFut<'a, Result<Issued, OAuthError>>;
+
+    /// When a token issued at `dates` should be refreshed; `None`: this network's tokens are not
+    /// refreshed (Meta's long-lived user tokens are renewed by the person logging in again).
+    fn refresh_at(&self, dates: &TokenDates) -> Option<Timestamp> {
+        let _ = dates;
+        None
+    }
+
+    /// Trades a grant for a fresh one. A network that rotates its refresh token returns the new
+    /// one, which the caller must store before anything else uses the grant.
+    fn refresh<'a>(
+        &'a self,
+        grant: &'a Grant,
+        now: Timestamp,
+    ) -> BoxFut<'a, Result<Issued, OAuthError>> {
+        let _ = (grant, now);
+        Box::pin(async { Err(OAuthError::RefreshNotSupported) })
+    }
+
+    /// Checks many logins; one result per login, in order. A failed check is never a verdict.
+    fn inspect<'a>(
+        &'a self,
+        logins: &'a [LoginToCheck],
+        needs: &'a Needs,
+    ) -> BoxFut<'a, Vec<Result<Snapshot, CheckError>>>;
+
+    fn stats(&self) -> CallStats;
+}
+
+/// One login to check: its token and what the previous check left for this one (the network's
+/// own opaque facts; Meta reuses `debug_token`'s answer when nothing suggests a change).
+#[derive(Debug, Clone)]
+pub struct LoginToCheck {
+    pub token: SecretString,
+    pub known: Option<serde_json::Value>,
+    /// When the token was issued or last refreshed, if the caller keeps it: a network that does
+    /// not report a token's expiry (Instagram Login) reads it from here.
+    pub dates: Option<TokenDates>,
+}
+
+impl LoginToCheck {
+    pub fn token(token: SecretString) -> LoginToCheck {
+        LoginToCheck {
+            token,
+            known: None,
+            dates: None,
+        }
+    }
+}
+
+/// What the platform said about one login.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub login: LoginFacts,
+    pub assets: Vec<AssetFacts>,
+    /// Kept by the caller (it holds no token) and handed back as `LoginToCheck::known`.
+    pub known: Option<serde_json::Value>,
+}
+
+/// What a check must find out beyond what every check does.
+#[derive(Clone)]
+pub struct Needs {
+    /// The caller's clock: token dates are judged at this time.
+    pub now: Timestamp,
+    /// Asset conditions the profile's features depend on; others are not asked for.
+    pub conditions: Vec<Condition>,
+    /// Requests in flight at once (at least 1).
+    pub concurrency: usize,
+    pub on_progress: Option<ProgressFn>,
+}
+
+impl Needs {
+    pub fn at(now: Timestamp) -> Needs {
+        Needs {
+            now,
+            conditions: Vec::new(),
+            concurrency: 4,
+            on_progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Needs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Needs")
+            .field("now", &self.now)
+            .field("conditions", &self.conditions)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How far a run has got, reported after every round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// A token the platform issued, with the lifetimes it announced (never assumed from constants).
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub access_token: SecretString,
+    /// `None`: no expiry announced.
+    pub expires_at: Option<Timestamp>,
+    pub refresh_token: Option<SecretString>,
+    pub refresh_expires_at: Option<Timestamp>,
+    /// The platform's id of the person (or account) who granted it, when the exchange said.
+    pub user_id: Option<String>,
+    /// The scopes the exchange said were granted, when it said.
+    pub granted: Option<Vec<String>>,
+}
+
+/// When a token was issued and until when it and its refresh token live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenDates {
+    pub issued_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub refresh_expires_at: Option<Timestamp>,
+}
+
+/// What a refresh spends: the tokens and their dates.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub dates: TokenDates,
+}
+
+/// Counters since the client was built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallStats {
+    /// HTTP requests sent (retries included).
+    pub http_requests: u64,
+    /// Platform calls sent (a batch item is one; they count separately toward rate limits).
+    pub platform_calls: u64,
+    /// Logins whose token inspection a routine check saved by reusing known facts.
+    pub token_facts_reused: u64,
+    /// Token exchanges and refreshes (retries included); not health-check traffic.
+    pub oauth_requests: u64,
+}
+
+/// The app a deployment registered with the network: its client id and secret, and where the
+/// network's hosts are (`None`: the real ones). One `api_url` stands for every host of the
+/// network, so tests point a whole network at the simulator with one address.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub api_url: Option<Url>,
+    /// Where the consent dialog is, when it is not under `api_url` (Meta's www.facebook.com).
+    pub dialog_url: Option<Url>,
+    pub timeout: Option<Duration>,
+}
+
+/// How a network joins Tether: one line in `tether_server::networks::REGISTERED`.
+pub struct Registration {
+    pub id: tether_core::Network,
+    /// What it connects, for `--help` and the docs.
+    pub summary: &'static str,
+    pub build: fn(AppConfig) -> Result<Arc<dyn Network>, String>,
+}
