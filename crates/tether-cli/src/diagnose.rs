@@ -49,6 +49,11 @@ pub struct DiagnoseArgs {
     /// and the demo pass the simulator's. `--graph-url` is its old name for Meta.
     #[arg(long, visible_alias = "graph-url", value_name = "URL")]
     api_url: Option<url::Url>,
+    /// The permissions the platform said it granted when it issued the token, comma-separated:
+    /// needed by networks that cannot inspect a token's scopes (Instagram Login), ignored by the
+    /// others.
+    #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
+    granted: Option<Vec<String>>,
     /// Which features matter: a built-in profile name (default, scheduler, listening,
     /// messenger) or a profile file.
     #[arg(long, value_name = "NAME|FILE")]
@@ -148,7 +153,13 @@ pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
         let bar = bar.clone();
         needs.on_progress = Some(Arc::new(move |p: Progress| bar.set_position(p.done as u64)));
     }
-    let logins: Vec<LoginToCheck> = tokens.into_iter().map(LoginToCheck::token).collect();
+    let logins: Vec<LoginToCheck> = tokens
+        .into_iter()
+        .map(|t| LoginToCheck {
+            granted: args.granted.clone(),
+            ..LoginToCheck::token(t)
+        })
+        .collect();
     let results = network.inspect(&logins, &needs).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();

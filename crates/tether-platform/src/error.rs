@@ -28,6 +28,12 @@ pub enum CheckError {
         "this is a {token_type} access token; diagnose the user access token of the person who connected (Page tokens are derived from it)"
     )]
     NotAUserToken { token_type: String },
+    /// The network cannot tell a token's scopes and the caller did not say what was granted.
+    #[error("{network} cannot tell which permissions a token holds: {hint}")]
+    GrantUnknown {
+        network: &'static str,
+        hint: &'static str,
+    },
     /// The token given cannot be sent at all (empty, or holds whitespace/control characters).
     #[error("the token cannot be checked: {reason}")]
     InvalidToken { index: usize, reason: &'static str },
@@ -43,6 +49,7 @@ impl CheckError {
             CheckError::UnrecognizedPlatformError { .. } => "unrecognized_platform_error",
             CheckError::InvalidToken { .. } => "invalid_token",
             CheckError::NotAUserToken { .. } => "not_a_user_token",
+            CheckError::GrantUnknown { .. } => "grant_unknown",
         }
     }
 }

@@ -82,6 +82,9 @@ pub struct LoginToCheck {
     /// When the token was issued or last refreshed, if the caller keeps it: a network that does
     /// not report a token's expiry (Instagram Login) reads it from here.
     pub dates: Option<TokenDates>,
+    /// The scopes the platform said it granted when it issued the token, for a network that
+    /// cannot inspect a token's scopes (Instagram Login); ignored by networks that can.
+    pub granted: Option<Vec<String>>,
 }
 
 impl LoginToCheck {
@@ -90,6 +93,7 @@ impl LoginToCheck {
             token,
             known: None,
             dates: None,
+            granted: None,
         }
     }
 }
@@ -207,4 +211,10 @@ pub struct Registration {
     /// What it connects, for `--help` and the docs.
     pub summary: &'static str,
     pub build: fn(AppConfig) -> Result<Arc<dyn Network>, String>,
+}
+
+/// The simulator host's virtual clock, as a network's simulator part reads it: every part of one
+/// simulator lives on the same time, which the host's `/_admin/clock` moves.
+pub trait SimClock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
 }

@@ -5,7 +5,10 @@
 use tether_core::Network;
 use tether_platform::Registration;
 
-pub const REGISTERED: &[Registration] = &[tether_meta::REGISTRATION];
+#[rustfmt::skip]
+pub const REGISTERED: &[Registration] = &[
+    tether_meta::REGISTRATION,
+];
 
 pub fn registration(id: Network) -> Option<&'static Registration> {
     REGISTERED.iter().find(|r| r.id == id)

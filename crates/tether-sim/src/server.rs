@@ -1,7 +1,10 @@
-//! HTTP front: the admin API under `/_admin`, Facebook Login (`dialog/oauth`,
-//! `oauth/access_token`), every other path is the Graph API.
+//! HTTP front: the admin API under `/_admin`, every other network's part under its own prefix,
+//! Facebook Login (`dialog/oauth`, `oauth/access_token`), every other path is the Graph API.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tether_platform::SimClock;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,12 +17,26 @@ use crate::faults::Endpoint;
 use crate::graph::{self, Body, Call, Reply};
 use crate::state::SimState;
 
+/// A network's simulator part: its prefix on the host and its router on the host's clock.
+type Part = (&'static str, fn(Arc<dyn SimClock>) -> Router);
+
+/// Every network's part, one line each. Meta's Graph API is the root (its URLs predate the
+/// prefixes, and every deployment's Meta app settings hold them).
+#[rustfmt::skip]
+const PARTS: &[Part] = &[
+];
+
 /// The simulator as an axum router, for in-process use or for serving on any listener.
 pub fn router(state: SimState) -> Router {
-    Router::new()
+    let clock: Arc<dyn SimClock> = Arc::new(state.clone());
+    let mut app = Router::new()
         .nest("/_admin", crate::admin::routes())
         .fallback(graph_handler)
-        .with_state(state)
+        .with_state(state);
+    for (prefix, part) in PARTS {
+        app = app.nest(prefix, part(clock.clone()));
+    }
+    app
 }
 
 fn form_pairs(bytes: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {

@@ -130,3 +130,10 @@ impl SimState {
         self.lock().stats = Stats::default();
     }
 }
+
+/// Every network's simulator part reads the one virtual clock the host's `/_admin/clock` moves.
+impl tether_platform::SimClock for SimState {
+    fn now(&self) -> jiff::Timestamp {
+        self.lock().clock.now()
+    }
+}
