@@ -8,6 +8,7 @@ use tether_platform::Registration;
 #[rustfmt::skip]
 pub const REGISTERED: &[Registration] = &[
     tether_meta::REGISTRATION,
+    tether_instagram::REGISTRATION,
 ];
 
 pub fn registration(id: Network) -> Option<&'static Registration> {

@@ -24,6 +24,7 @@ type Part = (&'static str, fn(Arc<dyn SimClock>) -> Router);
 /// prefixes, and every deployment's Meta app settings hold them).
 #[rustfmt::skip]
 const PARTS: &[Part] = &[
+    ("/instagram", tether_instagram_sim::router),
 ];
 
 /// The simulator as an axum router, for in-process use or for serving on any listener.

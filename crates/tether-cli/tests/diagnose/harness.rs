@@ -106,6 +106,10 @@ impl TestSim {
         self.sim.admin()
     }
 
+    pub fn base_url(&self) -> String {
+        self.sim.base_url()
+    }
+
     pub fn stats(&self) -> Stats {
         self.sim.stats()
     }
@@ -266,7 +270,7 @@ pub async fn run_tether(args: Vec<String>) -> Outcome {
     run_tether_with_env(args, Vec::new()).await
 }
 
-async fn run_tether_with_env(args: Vec<String>, env: Vec<(String, String)>) -> Outcome {
+pub async fn run_tether_with_env(args: Vec<String>, env: Vec<(String, String)>) -> Outcome {
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_tether"))
             .args(&args)
@@ -274,6 +278,9 @@ async fn run_tether_with_env(args: Vec<String>, env: Vec<(String, String)>) -> O
             .env_remove("TETHER_META_TOKEN")
             .env_remove("TETHER_META_APP_ID")
             .env_remove("TETHER_META_APP_SECRET")
+            .env_remove("TETHER_INSTAGRAM_TOKEN")
+            .env_remove("TETHER_INSTAGRAM_APP_ID")
+            .env_remove("TETHER_INSTAGRAM_APP_SECRET")
             .env_remove("TETHER_LOG")
             .env("NO_COLOR", "1")
             .envs(env)

@@ -16,6 +16,7 @@ mod broken;
 mod cli;
 mod faults;
 mod harness;
+mod instagram;
 mod mistakes;
 mod process;
 mod service;
