@@ -14,12 +14,14 @@
 #![forbid(unsafe_code)]
 
 mod db;
+pub mod grants;
 pub mod mail;
 mod model;
 pub mod seal;
 mod sql;
 
 pub use db::{SqlStore, Timeouts};
+pub use grants::{Grant, GrantStore, NewGrant};
 pub use mail::{MailSecurity, MailSettings, MailStore, NewMailSettings, Recipient};
 pub use model::*;
 pub use seal::{EndpointAad, KeyRing, KeyRingError, SealAad, SealError, TokenAad, TokenKind};

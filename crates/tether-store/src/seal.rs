@@ -26,12 +26,15 @@ const KEY_LEN: usize = 32;
 pub enum TokenKind {
     /// The login's own (user) access token.
     User,
+    /// The refresh token beside it, for networks that issue one.
+    Refresh,
 }
 
 impl TokenKind {
     fn as_str(self) -> &'static str {
         match self {
             TokenKind::User => "user",
+            TokenKind::Refresh => "refresh",
         }
     }
 }

@@ -122,16 +122,16 @@ pub const GET_LOGIN_TOKEN: &str = "SELECT network, token_sealed, disconnected_at
      WHERE workspace_id = $1 AND id = $2";
 /// The token is overwritten, not kept aside: a disconnection must not leave a usable token behind.
 /// What the platform client kept about it goes too. Disconnecting again keeps the first time.
-pub const DISCONNECT_LOGIN: &str = "UPDATE logins SET token_sealed = $3, \
+pub const DISCONNECT_LOGIN: &str = "UPDATE logins SET token_sealed = $3, refresh_sealed = NULL, \
      disconnected_at = COALESCE(disconnected_at, $4), \
      known_token = NULL WHERE workspace_id = $1 AND id = $2";
 /// Disconnected logins have no token to re-seal.
 pub const COUNT_STALE_TOKENS: &str =
     "SELECT COUNT(*) FROM logins WHERE token_key_id <> $1 AND disconnected_at IS NULL";
-pub const STALE_TOKENS: &str = "SELECT id, network, token_sealed, token_key_id FROM logins \
+pub const STALE_TOKENS: &str = "SELECT id, network, token_sealed, token_key_id, refresh_sealed FROM logins \
      WHERE token_key_id <> $1 AND disconnected_at IS NULL ORDER BY id LIMIT $2";
 /// Guarded by the old key id so a concurrent reconnect (which seals afresh) is never overwritten.
-pub const RESEAL_TOKEN: &str = "UPDATE logins SET token_sealed = $3, token_key_id = $4 \
+pub const RESEAL_TOKEN: &str = "UPDATE logins SET token_sealed = $3, token_key_id = $4, refresh_sealed = $5 \
      WHERE id = $1 AND token_key_id = $2";
 pub const COUNT_STALE_SECRETS: &str = "SELECT COUNT(*) FROM endpoints WHERE secret_key_id <> $1";
 pub const STALE_SECRETS: &str = "SELECT id, workspace_id, secret_sealed, secret_key_id FROM endpoints \
@@ -597,3 +597,14 @@ pub const STALE_MAIL: &str = "SELECT workspace_id, password_sealed, password_key
      FROM mail_settings WHERE password_key_id <> $1 ORDER BY workspace_id LIMIT $2";
 pub const RESEAL_MAIL: &str = "UPDATE mail_settings SET password_sealed = $3, password_key_id = $4 \
      WHERE workspace_id = $1 AND password_key_id = $2";
+
+// --- grants (GrantStore): the tokens of a login and their dates ---------------------------------
+pub const GET_GRANT: &str = "SELECT network, token_sealed, refresh_sealed, token_issued_at, \
+     expires_at, refresh_expires_at, granted, disconnected_at FROM logins \
+     WHERE workspace_id = $1 AND id = $2";
+/// A disconnected login stays disconnected: a refresh that finishes after a person pressed
+/// Disconnect writes nothing.
+pub const PUT_GRANT: &str = "UPDATE logins SET token_sealed = $3, token_key_id = $4, \
+     refresh_sealed = $5, token_issued_at = $6, expires_at = $7, refresh_expires_at = $8, \
+     granted = COALESCE($9, granted) \
+     WHERE workspace_id = $1 AND id = $2 AND disconnected_at IS NULL";

@@ -33,6 +33,7 @@ macro_rules! on_pool {
 
 mod assets;
 mod connect;
+mod grants;
 mod history;
 mod mail;
 mod oauth;

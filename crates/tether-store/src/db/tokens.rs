@@ -13,11 +13,19 @@ use secrecy::SecretString;
 use tether_core::vocab::{Network, Status};
 use uuid::Uuid;
 
-fn user_aad(login: Uuid, network: Network) -> TokenAad {
+pub(super) fn user_aad(login: Uuid, network: Network) -> TokenAad {
     TokenAad {
         login_id: login,
         network,
         kind: TokenKind::User,
+    }
+}
+
+pub(super) fn refresh_aad(login: Uuid, network: Network) -> TokenAad {
+    TokenAad {
+        login_id: login,
+        network,
+        kind: TokenKind::Refresh,
     }
 }
 
@@ -158,25 +166,40 @@ impl SqlStore {
         loop {
             let resealed: u64 = on_pool!(&self.pool, |p| {
                 let mut tx = p.begin_write().await?;
-                let rows: Vec<(Uuid, String, Vec<u8>, i64)> = sqlx::query_as(sql::STALE_TOKENS)
+                type Stale = (Uuid, String, Vec<u8>, i64, Option<Vec<u8>>);
+                let rows: Vec<Stale> = sqlx::query_as(sql::STALE_TOKENS)
                     .bind(active)
                     .bind(batch)
                     .fetch_all(&mut *tx)
                     .await?;
                 let mut n = 0u64;
-                for (id, network, sealed, old_key) in rows {
-                    let aad = user_aad(id, word("logins.network", &network)?);
+                for (id, network, sealed, old_key, refresh) in rows {
+                    let network = word("logins.network", &network)?;
+                    let aad = user_aad(id, network);
                     // A row that does not open stops the rotation: skipping it would leave it
                     // stale forever, and dropping it would lose a connection.
                     let token = self
                         .keys
                         .open(&sealed, &aad)
                         .map_err(|source| StoreError::Seal { login: id, source })?;
+                    // The refresh token shares the access token's key id: both move together.
+                    let refresh = match refresh {
+                        Some(r) => {
+                            let aad = refresh_aad(id, network);
+                            let t = self
+                                .keys
+                                .open(&r, &aad)
+                                .map_err(|source| StoreError::Seal { login: id, source })?;
+                            Some(self.keys.seal(&t, &aad))
+                        }
+                        None => None,
+                    };
                     sqlx::query(sql::RESEAL_TOKEN)
                         .bind(id)
                         .bind(old_key)
                         .bind(self.keys.seal(&token, &aad))
                         .bind(active)
+                        .bind(refresh)
                         .execute(&mut *tx)
                         .await?;
                     n += 1;
