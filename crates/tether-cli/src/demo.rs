@@ -63,6 +63,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     store.migrate().await?;
 
     let config = Config {
+        networks: tether_server::NetworkApp::from_simulator(&sim_url, &tether_sim::http_client())
+            .await,
         public_url: public_url.clone(),
         meta: MetaApp {
             app_id: app_id.clone(),

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tether_server::{App, Config, MetaApp, SystemClock, WorkerConfig};
+use tether_server::{App, Config, MetaApp, NetworkApp, SystemClock, WorkerConfig};
 use tether_store::{KeyRing, SqlStore};
 
 /// Where the data lives and how tokens are sealed: every command that opens the store takes these.
@@ -122,11 +122,62 @@ pub struct ServiceArgs {
     /// Let workspaces' mail servers be loopback or private addresses (a relay on this host).
     #[arg(long, env = "TETHER_ALLOW_PRIVATE_HOSTS")]
     pub allow_private_hosts: bool,
+    /// Another network people may connect, as NETWORK=CLIENT_ID (e.g. instagram=9900...); its
+    /// secret comes from TETHER_<NETWORK>_APP_SECRET. Repeat for each network.
+    #[arg(long = "network-app", value_name = "NETWORK=CLIENT_ID", value_parser = network_pair)]
+    pub network_apps: Vec<(tether_core::Network, String)>,
+    /// Where a network's hosts are, as NETWORK=URL (the simulator's part in tests and the demo;
+    /// the real hosts otherwise).
+    #[arg(long = "network-api-url", value_name = "NETWORK=URL", value_parser = network_pair)]
+    pub network_api_urls: Vec<(tether_core::Network, String)>,
+}
+
+/// `instagram=9900...` → (Instagram, "9900..."), naming the networks Tether knows when wrong.
+fn network_pair(s: &str) -> Result<(tether_core::Network, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NETWORK=VALUE"))?;
+    let reg = tether_server::networks::by_name(name.trim())?;
+    Ok((reg.id, value.trim().to_owned()))
 }
 
 impl ServiceArgs {
-    pub fn config(&self) -> Config {
-        Config {
+    /// The other networks' apps: client id from the flag, secret from the environment.
+    fn networks(&self) -> anyhow::Result<Vec<NetworkApp>> {
+        let mut out = Vec::new();
+        for (network, client_id) in &self.network_apps {
+            let var = format!(
+                "TETHER_{}_APP_SECRET",
+                network.as_str().to_ascii_uppercase()
+            );
+            let secret = std::env::var(&var)
+                .map_err(|_| anyhow::anyhow!("--network-app {network}=... needs {var}"))?;
+            let api_url = self
+                .network_api_urls
+                .iter()
+                .find(|(n, _)| n == network)
+                .map(|(_, u)| {
+                    u.parse::<url::Url>()
+                        .map_err(|e| anyhow::anyhow!("--network-api-url {network}={u}: {e}"))
+                })
+                .transpose()?;
+            out.push(NetworkApp {
+                network: *network,
+                app: tether_platform::AppConfig {
+                    client_id: client_id.clone(),
+                    client_secret: SecretString::from(secret),
+                    api_url,
+                    dialog_url: None,
+                    timeout: None,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn config(&self) -> anyhow::Result<Config> {
+        Ok(Config {
+            networks: self.networks()?,
             public_url: self.public_url.clone(),
             meta: MetaApp {
                 app_id: self.meta_app_id.clone(),
@@ -145,7 +196,7 @@ impl ServiceArgs {
                 ..WorkerConfig::default()
             },
             allow_private_hosts: self.allow_private_hosts,
-        }
+        })
     }
 }
 
@@ -170,7 +221,7 @@ fn check_profile(spec: &str) -> anyhow::Result<()> {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     check_profile(&args.service.profile)?;
-    let config = args.service.config();
+    let config = args.service.config()?;
     let poll = config.worker.poll;
     let store = args.service.store.open().await?;
     let app = App::build(config, store, Arc::new(SystemClock)).await?;
@@ -200,7 +251,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn worker(args: ServiceArgs) -> anyhow::Result<ExitCode> {
     check_profile(&args.profile)?;
-    let config = args.config();
+    let config = args.config()?;
     let poll = config.worker.poll;
     let store = args.store.open().await?;
     let app = App::build(config, store, Arc::new(SystemClock)).await?;

@@ -151,6 +151,10 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
     pub network: Network,
+    /// The network's name as people say it ("Facebook", "Instagram").
+    pub label: String,
+    /// The words of the button that connects a login ("Connect a Facebook account").
+    pub connect: String,
     pub origin: String,
     pub permissions: Vec<PermissionDef>,
     pub tasks: Vec<TaskDef>,
@@ -163,6 +167,8 @@ pub struct Catalog {
 #[serde(deny_unknown_fields)]
 struct RawCatalog {
     network: String,
+    label: Option<String>,
+    connect: Option<String>,
     #[serde(default)]
     permission: Vec<RawPermission>,
     #[serde(default)]
@@ -259,8 +265,13 @@ impl Catalog {
         let permissions = cx.permissions(raw.permission)?;
         let tasks = cx.tasks(raw.task)?;
         let asset_kinds = cx.asset_kinds(raw.asset_kind)?;
+        let label = raw.label.unwrap_or_else(|| network.to_string());
         let mut catalog = Catalog {
             network,
+            connect: raw
+                .connect
+                .unwrap_or_else(|| format!("Connect a {label} account")),
+            label,
             origin: origin.to_owned(),
             permissions,
             tasks,

@@ -46,6 +46,12 @@ impl MetaNetwork {
         Ok(MetaNetwork { client, catalog })
     }
 
+    /// Meta behind the seam around a client the caller already uses (the service shares its
+    /// counters and connection pool with the Meta-only paths: pushes, reported errors).
+    pub fn from_client(client: GraphClient, catalog: Catalog) -> MetaNetwork {
+        MetaNetwork { client, catalog }
+    }
+
     pub fn options(needs: &Needs) -> InspectOptions {
         InspectOptions {
             product_tag_eligibility: needs
@@ -128,20 +134,23 @@ impl Network for MetaNetwork {
                 .inspect_known_logins(&to_check, needs.now, &MetaNetwork::options(needs))
                 .await
                 .into_iter()
-                .map(|r| {
-                    r.map(|s| Snapshot {
-                        known: s
-                            .known_token(needs.now)
-                            .and_then(|k| serde_json::to_value(k).ok()),
-                        login: s.login,
-                        assets: s.assets,
-                    })
-                })
+                .map(|r| r.map(|s| snapshot(s, needs.now)))
                 .collect()
         })
     }
 
     fn stats(&self) -> CallStats {
         self.client.stats()
+    }
+}
+
+/// A Graph snapshot in the seam's words: what `debug_token` said travels as the opaque `known`.
+pub fn snapshot(s: crate::LoginSnapshot, now: Timestamp) -> Snapshot {
+    Snapshot {
+        known: s
+            .known_token(now)
+            .and_then(|k| serde_json::to_value(k).ok()),
+        login: s.login,
+        assets: s.assets,
     }
 }

@@ -199,6 +199,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let config = Config {
+        networks: Vec::new(),
         public_url: "http://127.0.0.1:9/".parse()?,
         meta: MetaApp {
             app_id,

@@ -2,17 +2,18 @@
 //! push signals and "check now": facts (fresh, or stored ones a signal amended) go through the
 //! pure engine, and the report, facts and status changes are recorded together.
 
-use crate::config::MetaApp;
+use crate::config::{MetaApp, NetworkApp};
 use crate::fixes;
 use anyhow::Context;
 use jiff::Timestamp;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tether_core::{
     Action, AssetFacts, AssetKind, AssetReport, Catalog, Engine, EngineOptions, Feature,
     FeatureVerdict, LoginFacts, Network, Owner, Profile, Report, TokenValidity,
 };
-use tether_meta::{GraphClient, GraphConfig, InspectOptions, KnownToken, LoginSnapshot};
+use tether_meta::{GraphClient, GraphConfig, InspectOptions, MetaNetwork};
+use tether_platform::Snapshot;
 use tether_store::{
     AssetFilter, AssetId, AssetVerdict, Diagnosis, FactsSubject, Login, LoginId, NewAsset,
     SqlStore, Store, StoreError, Transition, Workspace, WorkspaceId,
@@ -31,10 +32,12 @@ pub struct Checker {
     pub graph: GraphConfig,
     product_tag_eligibility: bool,
     judges: Mutex<HashMap<JudgeKey, Arc<Judge>>>,
+    /// Every network this deployment connects, Meta included, each behind the seam.
+    pub networks: BTreeMap<Network, Arc<dyn tether_platform::Network>>,
 }
 
-/// A workspace's profile name and warning window: what its [`Judge`] is built from.
-type JudgeKey = (String, Option<u32>);
+/// A network, a workspace's profile name and warning window: what a [`Judge`] is built from.
+type JudgeKey = (Network, String, Option<u32>);
 
 /// How one workspace's logins are judged: its profile (with its warning window) compiled into
 /// an engine, and the permissions its connect dialog asks for.
@@ -45,7 +48,11 @@ pub struct Judge {
 }
 
 impl Checker {
-    pub fn new(app: &MetaApp, profile_spec: &str) -> anyhow::Result<Checker> {
+    pub fn new(
+        app: &MetaApp,
+        others: &[NetworkApp],
+        profile_spec: &str,
+    ) -> anyhow::Result<Checker> {
         let catalog = Catalog::builtin(tether_core::Network::Meta)
             .context("the built-in catalog is invalid")?;
         let profile = load_profile(&catalog, profile_spec)?;
@@ -55,7 +62,28 @@ impl Checker {
         config.dialog_base_url = app.dialog_url.clone();
         let client =
             GraphClient::new(config.clone()).context("cannot build the Graph API client")?;
+        let mut networks: BTreeMap<Network, Arc<dyn tether_platform::Network>> = BTreeMap::new();
+        networks.insert(
+            Network::Meta,
+            Arc::new(MetaNetwork::from_client(client.clone(), catalog.clone())),
+        );
+        for other in others {
+            let registration = crate::networks::registration(other.network).with_context(|| {
+                format!(
+                    "network `{}` is configured but not registered",
+                    other.network
+                )
+            })?;
+            let network = (registration.build)(other.app.clone())
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("cannot build the {} client", other.network))?;
+            // The profile must make sense on every network the deployment connects.
+            load_profile(network.catalog(), profile_spec)
+                .with_context(|| format!("profile `{profile_spec}` on {}", other.network))?;
+            networks.insert(other.network, network);
+        }
         Ok(Checker {
+            networks,
             graph: config,
             product_tag_eligibility: profile.needs_product_tag_eligibility(&catalog),
             catalog,
@@ -81,35 +109,66 @@ impl Checker {
         scopes_for(&self.catalog, &self.profile)
     }
 
-    /// The judge for a workspace's settings (cached per profile and warning window). Fails only
-    /// if the workspace names a profile this build does not have.
+    /// A network this deployment connects.
+    pub fn network(&self, n: Network) -> Option<&Arc<dyn tether_platform::Network>> {
+        self.networks.get(&n)
+    }
+
+    /// Counters summed over every network.
+    pub fn stats(&self) -> tether_platform::CallStats {
+        let mut total = tether_platform::CallStats::default();
+        for n in self.networks.values() {
+            let s = n.stats();
+            total.http_requests += s.http_requests;
+            total.platform_calls += s.platform_calls;
+            total.token_facts_reused += s.token_facts_reused;
+            total.oauth_requests += s.oauth_requests;
+        }
+        total
+    }
+
+    /// The most platform calls one login's check can cost on any configured network: what the
+    /// call budget reserves per login.
+    pub fn worst_calls_per_login(&self) -> u32 {
+        self.networks
+            .values()
+            .map(|n| n.calls_per_check())
+            .max()
+            .unwrap_or(1)
+    }
+
+    /// The judge for a workspace's settings on Meta (cached per profile and warning window).
+    /// Fails only if the workspace names a profile this build does not have.
     pub fn judge(&self, ws: &Workspace) -> anyhow::Result<Arc<Judge>> {
-        let key = (
-            ws.profile
-                .clone()
-                .unwrap_or_else(|| self.profile.name.clone()),
-            ws.warning_days,
-        );
+        self.judge_on(ws, Network::Meta)
+    }
+
+    /// The judge for a workspace's settings on one network: that network's catalog, the
+    /// workspace's profile and warning window.
+    pub fn judge_on(&self, ws: &Workspace, network: Network) -> anyhow::Result<Arc<Judge>> {
+        let catalog = self
+            .networks
+            .get(&network)
+            .map(|n| n.catalog())
+            .with_context(|| format!("network `{network}` is not configured here"))?;
+        let name = ws.profile.as_deref().unwrap_or(&self.profile.name);
+        let key = (network, name.to_owned(), ws.warning_days);
         let mut judges = self.judges.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(j) = judges.get(&key) {
             return Ok(j.clone());
         }
-        let mut profile = match &ws.profile {
-            Some(name) if *name != self.profile.name => load_profile(&self.catalog, name)
-                .with_context(|| format!("workspace {} uses profile `{name}`", ws.id))?,
-            _ => self.profile.clone(),
+        let mut profile = if network == Network::Meta && name == self.profile.name {
+            self.profile.clone()
+        } else {
+            load_profile(catalog, name)
+                .with_context(|| format!("workspace {} uses profile `{name}`", ws.id))?
         };
         if let Some(days) = ws.warning_days {
             profile.warning_days = Some(days);
         }
-        let engine = Engine::new(
-            &self.catalog,
-            Network::Meta,
-            &profile,
-            EngineOptions::default(),
-        );
+        let engine = Engine::new(catalog, network, &profile, EngineOptions::default());
         let judge = Arc::new(Judge {
-            scopes: scopes_for(&self.catalog, &profile),
+            scopes: scopes_for(catalog, &profile),
             profile,
             engine,
         });
@@ -117,11 +176,21 @@ impl Checker {
         Ok(judge)
     }
 
-    /// The judge of the workspace a login belongs to.
+    /// The Meta judge of a workspace.
     pub async fn judge_for(
         &self,
         store: &SqlStore,
         ws: WorkspaceId,
+    ) -> Result<Arc<Judge>, StoreError> {
+        self.judge_for_network(store, ws, Network::Meta).await
+    }
+
+    /// The judge of a workspace on one network.
+    pub async fn judge_for_network(
+        &self,
+        store: &SqlStore,
+        ws: WorkspaceId,
+        network: Network,
     ) -> Result<Arc<Judge>, StoreError> {
         let workspace = store.get_workspace(ws).await?.ok_or(StoreError::NotFound {
             what: "workspace",
@@ -129,12 +198,12 @@ impl Checker {
         })?;
         // A profile name this build lacks (a downgrade) falls back to the deployment's profile
         // rather than stopping every check of the workspace.
-        Ok(self.judge(&workspace).unwrap_or_else(|e| {
+        Ok(self.judge_on(&workspace, network).unwrap_or_else(|e| {
             tracing::error!(error = %e, "unknown workspace profile; using the default");
             let mut fallback = workspace.clone();
             fallback.profile = None;
-            self.judge(&fallback)
-                .expect("the default profile always loads")
+            self.judge_on(&fallback, network)
+                .expect("the default profile loads on every configured network")
         }))
     }
 }
@@ -454,17 +523,19 @@ pub async fn backfill_fixes(store: &SqlStore) -> Result<usize, StoreError> {
 }
 
 /// Diagnoses what the platform just said about a login against what the store knows, records it,
-/// and keeps the token facts for the next routine check: the worker's and connect's one path.
+/// and keeps what the network wants back at the next check: the worker's and connect's one path.
 pub async fn record_snapshot(
     store: &SqlStore,
     checker: &Checker,
     login: &Login,
-    snapshot: LoginSnapshot,
+    snapshot: Snapshot,
     now: Timestamp,
 ) -> Result<(Report, Vec<Transition>), StoreError> {
-    let known = snapshot.known_token(now);
+    let known = snapshot.known;
     let (_, stored) = stored_facts(store, login).await?;
-    let judge = checker.judge_for(store, login.workspace_id).await?;
+    let judge = checker
+        .judge_for_network(store, login.workspace_id, login.network)
+        .await?;
     let (assets, report) = judge.diagnose(&snapshot.login, snapshot.assets, stored, now);
     let transitions = record(store, login, &snapshot.login, &assets, &report, now).await?;
     remember_token(store, login, known).await?;
@@ -475,11 +546,11 @@ pub async fn record_snapshot(
 async fn remember_token(
     store: &SqlStore,
     login: &Login,
-    known: Option<KnownToken>,
+    known: Option<serde_json::Value>,
 ) -> Result<(), StoreError> {
     if let Some(known) = known {
         store
-            .set_known_token(login.workspace_id, login.id, &json(&known))
+            .set_known_token(login.workspace_id, login.id, &known)
             .await?;
     }
     Ok(())

@@ -17,12 +17,21 @@ pub struct MetaApp {
     pub webhook_verify_token: SecretString,
 }
 
+/// A network other than Meta this deployment connects: which one, and its app there.
+#[derive(Debug, Clone)]
+pub struct NetworkApp {
+    pub network: tether_core::Network,
+    pub app: tether_platform::AppConfig,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The address people's browsers and Meta reach this server at: OAuth redirects, result
     /// pages and reconnect links are built from it.
     pub public_url: Url,
     pub meta: MetaApp,
+    /// Every other network people may connect (each must be registered in `networks.rs`).
+    pub networks: Vec<NetworkApp>,
     /// A built-in profile name or a profile file: which features the product uses.
     pub profile: String,
     /// Signs reconnect links and result-page links.
@@ -76,7 +85,13 @@ impl Default for WorkerConfig {
 impl Config {
     /// Where Meta sends people back after the dialog.
     pub fn redirect_uri(&self) -> Url {
-        self.url("oauth/meta/callback")
+        self.callback(tether_core::Network::Meta)
+    }
+
+    /// Where a network's dialog sends people back: `/oauth/{network}/callback` (Meta's is the
+    /// address every deployment's Meta app settings already hold).
+    pub fn callback(&self, network: tether_core::Network) -> Url {
+        self.url(&format!("oauth/{network}/callback"))
     }
 
     pub fn url(&self, path: &str) -> Url {
@@ -85,5 +100,48 @@ impl Config {
             base.set_path(&format!("{}/", base.path()));
         }
         base.join(path).unwrap_or(base)
+    }
+}
+
+impl NetworkApp {
+    /// Every registered network but Meta whose simulator part answers at `{sim}/{network}`, with
+    /// the simulated app's credentials: how the demo and the tests connect every network the
+    /// simulator hosts without naming one.
+    pub async fn from_simulator(sim: &Url, http: &reqwest::Client) -> Vec<NetworkApp> {
+        let mut out = Vec::new();
+        for r in crate::networks::REGISTERED {
+            if r.id == tether_core::Network::Meta {
+                continue;
+            }
+            let Ok(base) = sim.join(&format!("{}/", r.id)) else {
+                continue;
+            };
+            let Ok(resp) = http
+                .get(base.join("_admin/app").expect("relative"))
+                .send()
+                .await
+            else {
+                continue;
+            };
+            let Ok(app) = resp.json::<serde_json::Value>().await else {
+                continue;
+            };
+            let (Some(id), Some(secret)) =
+                (app["client_id"].as_str(), app["client_secret"].as_str())
+            else {
+                continue;
+            };
+            out.push(NetworkApp {
+                network: r.id,
+                app: tether_platform::AppConfig {
+                    client_id: id.to_owned(),
+                    client_secret: SecretString::from(secret.to_owned()),
+                    api_url: Some(base),
+                    dialog_url: None,
+                    timeout: None,
+                },
+            });
+        }
+        out
     }
 }

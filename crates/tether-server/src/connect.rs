@@ -5,13 +5,17 @@
 use crate::state::AppState;
 use secrecy::SecretString;
 use tether_core::{Network, Report, TokenValidity};
-use tether_meta::{CheckError, InspectOptions};
-use tether_store::{Login, LoginId, NewLogin, Store, StoreError, WorkspaceId};
+use tether_platform::{CheckError, Issued, LoginToCheck, Needs, TokenDates};
+use tether_store::{
+    GrantStore, Login, LoginId, NewGrant, NewLogin, Store, StoreError, WorkspaceId,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("the platform could not be asked about the new connection: {0}")]
     Platform(#[from] CheckError),
+    #[error("{0} is not configured on this server")]
+    NotConfigured(Network),
     #[error("the platform did not say who signed in")]
     NoIdentity,
     /// A reconnect came back as someone else and that was not allowed.
@@ -37,10 +41,31 @@ pub struct Expect<'a> {
     pub name_hint: Option<&'a str>,
 }
 
+/// Stores a Meta login from a token obtained elsewhere (the demo's imports).
 pub async fn connect_token(
     s: &AppState,
     ws: WorkspaceId,
     token: SecretString,
+    expect: Expect<'_>,
+) -> Result<Connected, ConnectError> {
+    let issued = Issued {
+        access_token: token,
+        expires_at: None,
+        refresh_token: None,
+        refresh_expires_at: None,
+        user_id: None,
+        granted: None,
+    };
+    connect_issued(s, ws, Network::Meta, issued, expect).await
+}
+
+/// Stores a login from what a network just issued (the OAuth callback of every network).
+#[tracing::instrument(skip_all, fields(workspace_id = %ws, network = %network))]
+pub async fn connect_issued(
+    s: &AppState,
+    ws: WorkspaceId,
+    network: Network,
+    issued: Issued,
     expect: Expect<'_>,
 ) -> Result<Connected, ConnectError> {
     let Expect {
@@ -48,22 +73,36 @@ pub async fn connect_token(
         allow_other_person,
         name_hint,
     } = expect;
-    let now = s.clock.now();
-    let snapshot = s
+    let net = s
         .checker
-        .client
-        .inspect_login(
-            &token,
-            &InspectOptions {
-                now: Some(now),
-                ..s.checker.inspect_options()
-            },
-        )
-        .await?;
+        .network(network)
+        .ok_or(ConnectError::NotConfigured(network))?;
+    let now = s.clock.now();
+    let judge = s.checker.judge_for_network(&s.store, ws, network).await?;
+    let dates = TokenDates {
+        issued_at: now,
+        expires_at: issued.expires_at,
+        refresh_expires_at: issued.refresh_expires_at,
+    };
+    let to_check = LoginToCheck {
+        dates: Some(dates),
+        granted: issued.granted.clone(),
+        ..LoginToCheck::token(issued.access_token.clone())
+    };
+    let needs = Needs {
+        conditions: judge.profile.conditions(net.catalog()),
+        ..Needs::at(now)
+    };
+    let snapshot = net
+        .inspect(std::slice::from_ref(&to_check), &needs)
+        .await
+        .pop()
+        .expect("one result per login")?;
     let user_id = snapshot
         .login
         .user_id
         .clone()
+        .or_else(|| issued.user_id.clone())
         .ok_or(ConnectError::NoIdentity)?;
     let target = match reconnect {
         Some(id) => s.store.get_login(ws, id).await?,
@@ -78,7 +117,7 @@ pub async fn connect_token(
                 Some(l) if l.platform_user_id == user_id => Some(l.person_name.clone()),
                 _ => s
                     .store
-                    .find_logins_by_platform_user(Network::Meta, &user_id)
+                    .find_logins_by_platform_user(network, &user_id)
                     .await?
                     .into_iter()
                     .find(|l| l.workspace_id == ws)
@@ -100,7 +139,7 @@ pub async fn connect_token(
     }
     let (expires_at, data_access_expires_at) = match &snapshot.login.token.validity {
         TokenValidity::Valid => (
-            snapshot.login.token.expires_at,
+            snapshot.login.token.expires_at.or(issued.expires_at),
             snapshot.login.token.data_access_expires_at,
         ),
         TokenValidity::Broken { .. } => (None, None),
@@ -110,20 +149,34 @@ pub async fn connect_token(
         .upsert_login(
             ws,
             NewLogin {
-                network: Network::Meta,
+                network,
                 platform_user_id: user_id,
                 person_name,
-                token,
+                token: issued.access_token.clone(),
                 expires_at,
                 data_access_expires_at,
             },
             now,
         )
         .await?;
+    s.store
+        .put_grant(
+            ws,
+            login.id,
+            &NewGrant {
+                access_token: issued.access_token,
+                refresh_token: issued.refresh_token,
+                issued_at: now,
+                expires_at,
+                refresh_expires_at: issued.refresh_expires_at,
+                granted: issued.granted,
+            },
+        )
+        .await?;
     let (report, _) =
         crate::check::record_snapshot(&s.store, &s.checker, &login, snapshot, now).await?;
     s.index.sync(&s.store).await?;
-    tracing::info!(workspace_id = %ws, login_id = %login.id, reconnect = reconnect.is_some(),
+    tracing::info!(login_id = %login.id, reconnect = reconnect.is_some(),
         assets = report.assets.len(), "login connected");
     Ok(Connected { login, report })
 }

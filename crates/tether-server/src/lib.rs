@@ -28,7 +28,7 @@ pub mod state;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, MetaApp, WorkerConfig};
+pub use config::{Config, MetaApp, NetworkApp, WorkerConfig};
 pub use state::AppState;
 pub use worker::{StepReport, Worker};
 
@@ -80,7 +80,7 @@ impl App {
         install_tls_provider();
         // The recorder must be in place before the first request records a sample.
         prometheus();
-        let checker = check::Checker::new(&config.meta, &config.profile)?;
+        let checker = check::Checker::new(&config.meta, &config.networks, &config.profile)?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
@@ -116,7 +116,7 @@ impl App {
                     async move { axum::Json(doc) }
                 }),
             )
-            .route("/oauth/meta/callback", get(oauth::callback))
+            .route("/oauth/{network}/callback", get(oauth::callback))
             .route("/connect/result", get(oauth::result_page))
             .route("/reconnect", get(oauth::reconnect))
             .route("/meta/deauthorize", post(meta_hooks::deauthorize))
@@ -210,7 +210,7 @@ pub async fn run_worker(worker: Arc<Worker>, poll: Duration, shutdown: impl Futu
 
 async fn metrics_page(State(s): State<AppState>) -> Response {
     metrics::gauge!("tether_preflight_index_assets").set(s.index.len() as f64);
-    let stats = s.checker.client.stats();
+    let stats = s.checker.stats();
     metrics::gauge!("tether_platform_calls").set(stats.platform_calls as f64);
     metrics::gauge!("tether_platform_http_requests").set(stats.http_requests as f64);
     (

@@ -1,20 +1,21 @@
-//! Facebook Login: starting the dialog (for a new connection or a reconnect), the callback that
-//! turns a code into a stored, diagnosed login, the result page, and the reconnect-link landing.
-//! Whatever goes wrong before the login is stored leaves nothing behind and says so on the page.
+//! Every network's login dialog: starting it (for a new connection or a reconnect), the callback
+//! (`/oauth/{network}/callback`) that turns a code into a stored, diagnosed login, the result
+//! page, and the reconnect-link landing. Whatever goes wrong before the login is stored leaves
+//! nothing behind and says so on the page.
 
-use crate::connect::{ConnectError, Expect, connect_token};
+use crate::connect::{ConnectError, Expect, connect_issued};
 use crate::dashboard::{rows, words};
 use crate::error::{ApiError, ApiResult};
 use crate::html::{Account, Page};
 use crate::links::{self, LinkError};
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use tether_core::{AssetReport, BrokenReason, LoginFacts, Network, PermissionStatus};
-use tether_meta::{OAuthError, authorize_url};
+use tether_platform::OAuthError;
 use tether_store::{
     FactsSubject, Login, LoginId, NewOAuthState, StateRejection, Store, WorkspaceId,
 };
@@ -27,16 +28,27 @@ pub struct Started {
     pub rerequest: bool,
 }
 
-/// Creates a single-use state bound to the workspace and returns the dialog URL.
+/// Creates a single-use state bound to the workspace and returns the dialog URL. A reconnect
+/// uses the login's own network, whatever `network` says.
 pub async fn start(
     s: &AppState,
     ws: WorkspaceId,
+    network: Network,
     login: Option<&Login>,
     allow_other_person: bool,
     return_to: Option<String>,
 ) -> ApiResult<Started> {
     let now = s.clock.now();
-    let scopes = s.checker.judge_for(&s.store, ws).await?.scopes.clone();
+    let network = login.map_or(network, |l| l.network);
+    let net = s.checker.network(network).ok_or(ApiError::NotFound {
+        what: "network on this server",
+    })?;
+    let scopes = s
+        .checker
+        .judge_for_network(&s.store, ws, network)
+        .await?
+        .scopes
+        .clone();
     // Facebook does not ask again for a permission the person declined unless told to.
     let rerequest = match login {
         Some(l) => s
@@ -55,7 +67,7 @@ pub async fn start(
         .create_oauth_state(
             &NewOAuthState {
                 workspace_id: ws,
-                network: Network::Meta,
+                network,
                 reconnect: login.map(|l| l.id),
                 allow_other_person,
                 scopes: scopes.clone(),
@@ -67,9 +79,8 @@ pub async fn start(
         )
         .await?;
     let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
-    let url = authorize_url(
-        &s.checker.graph,
-        &s.config.redirect_uri(),
+    let url = net.authorize_url(
+        &s.config.callback(network),
         secrecy::ExposeSecret::expose_secret(&secret),
         &scope_refs,
         rerequest,
@@ -91,12 +102,20 @@ fn missing_any(facts: &LoginFacts, scopes: &[String]) -> bool {
     })
 }
 
-/// `GET /oauth/meta/callback`
+/// `GET /oauth/{network}/callback` (`/oauth/meta/callback` is the address every deployment's
+/// Meta app settings hold).
 pub async fn callback(
     State(s): State<AppState>,
+    Path(network): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match finish(&s, &q).await {
+    let Ok(network) = network.parse::<Network>() else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            "This sign-in address names no network Tether knows.",
+        );
+    };
+    match finish(&s, network, &q).await {
         Ok(r) => r,
         Err(e) => {
             let status = e.status();
@@ -114,7 +133,11 @@ pub async fn callback(
     }
 }
 
-async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response> {
+async fn finish(
+    s: &AppState,
+    network: Network,
+    q: &HashMap<String, String>,
+) -> ApiResult<Response> {
     let now = s.clock.now();
     let Some(state) = q.get("state") else {
         return Ok(fail(
@@ -140,16 +163,23 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
         }
     };
     let back = st.return_to.as_deref();
+    if st.network != network {
+        return Ok(fail(
+            StatusCode::BAD_REQUEST,
+            "This sign-in response came back to another network's address. Start connecting again from the app.",
+        ));
+    }
+    let name = words::network(network);
     if let Some(error) = q.get("error") {
         let reason = q.get("error_reason").map(String::as_str).unwrap_or(error);
         tracing::info!(workspace_id = %st.workspace_id, reason, "OAuth dialog denied");
         // Cancelling a reconnect leaves the existing connection exactly as it was.
         let page = match st.reconnect {
             Some(_) => Page::new("Nothing was changed")
-                .say("The Facebook dialog was cancelled, so the connection stays exactly as it was: the same access, the same accounts.")
+                .say(format!("The {name} dialog was cancelled, so the connection stays exactly as it was: the same access, the same accounts."))
                 .hint("To allow what is missing, start the reconnect again and choose Continue."),
             None => Page::new("Nothing was connected")
-                .say("The Facebook dialog was cancelled, so Tether has no access and stored nothing.")
+                .say(format!("The {name} dialog was cancelled, so Tether has no access and stored nothing."))
                 .hint("To connect, start again and choose Continue."),
         };
         return Ok(page.back(back).respond(StatusCode::OK));
@@ -157,33 +187,35 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
     let Some(code) = q.get("code") else {
         return Ok(fail(
             StatusCode::BAD_REQUEST,
-            "Facebook sent neither a code nor an error. Start connecting again from the app.",
+            &format!(
+                "{name} sent neither a code nor an error. Start connecting again from the app."
+            ),
         ));
     };
-
-    let client = &s.checker.client;
-    let redirect = s.config.redirect_uri();
-    let token = match client.exchange_code(code, &redirect).await {
-        Ok(short) => match client.exchange_long_lived(&short.token).await {
-            Ok(long) => long,
-            Err(e) => return Ok(oauth_failure(&e)),
-        },
-        Err(e) => return Ok(oauth_failure(&e)),
+    let Some(net) = s.checker.network(network) else {
+        return Ok(fail(
+            StatusCode::NOT_FOUND,
+            &format!("{name} is not configured on this server."),
+        ));
+    };
+    let issued = match net.exchange(code, &s.config.callback(network), now).await {
+        Ok(issued) => issued,
+        Err(e) => return Ok(oauth_failure(&e, name)),
     };
     let expect = Expect {
         reconnect: st.reconnect,
         allow_other_person: st.allow_other_person,
         name_hint: None,
     };
-    let connected = match connect_token(s, st.workspace_id, token.token, expect).await {
+    let connected = match connect_issued(s, st.workspace_id, network, issued, expect).await {
         Ok(c) => c,
         Err(ConnectError::OtherPerson { expected, got }) => {
             return Ok(Page::new("Signed in as someone else")
                 .say(format!(
-                    "This connection belongs to {expected}, but Facebook signed in {got}. Nothing was changed."
+                    "This connection belongs to {expected}, but {name} signed in {got}. Nothing was changed."
                 ))
                 .hint(format!(
-                    "Ask {expected} to open the reconnect link, or sign out of Facebook and sign in as them."
+                    "Ask {expected} to open the reconnect link, or sign out of {name} and sign in as them."
                 ))
                 .back(back)
                 .respond(StatusCode::CONFLICT));
@@ -193,7 +225,9 @@ async fn finish(s: &AppState, q: &HashMap<String, String>) -> ApiResult<Response
             tracing::warn!(error = %e, "could not inspect a freshly connected login");
             return Ok(fail(
                 StatusCode::BAD_GATEWAY,
-                "Facebook did not answer while we checked the new connection. Nothing was stored; please try again in a minute.",
+                &format!(
+                    "{name} did not answer while we checked the new connection. Nothing was stored; please try again in a minute."
+                ),
             ));
         }
     };
@@ -228,12 +262,14 @@ fn fail(status: StatusCode, why: &str) -> Response {
         .respond(status)
 }
 
-fn oauth_failure(e: &OAuthError) -> Response {
+fn oauth_failure(e: &OAuthError, name: &str) -> Response {
     tracing::warn!(error = %e, "OAuth code exchange failed");
     let (status, why) = match e {
         OAuthError::CodeRejected { .. } => (
             StatusCode::BAD_REQUEST,
-            "Facebook did not accept this sign-in (the code was already used, expired or altered). Start connecting again from the app.",
+            format!(
+                "{name} did not accept this sign-in (the code was already used, expired or altered). Start connecting again from the app."
+            ),
         ),
         OAuthError::PersonRefused { reason, .. } => {
             let why = match reason {
@@ -251,14 +287,18 @@ fn oauth_failure(e: &OAuthError) -> Response {
         }
         OAuthError::CheckerMisconfigured { .. } => (
             StatusCode::BAD_GATEWAY,
-            "This app's Facebook credentials were rejected. The app owner must fix the app id or secret; nothing was connected.",
+            format!(
+                "This app's {name} credentials were rejected. The app owner must fix the app id or secret; nothing was connected."
+            ),
         ),
         _ => (
             StatusCode::BAD_GATEWAY,
-            "Facebook did not answer in time. Nothing was stored; please try again in a minute.",
+            format!(
+                "{name} did not answer in time. Nothing was stored; please try again in a minute."
+            ),
         ),
     };
-    fail(status, why)
+    fail(status, &why)
 }
 
 /// A path inside this server's dashboard (never another site: no scheme, no `//`).
@@ -370,7 +410,7 @@ pub async fn reconnect(
             .get_login(ws, id)
             .await?
             .ok_or(ApiError::NotFound { what: "login" })?;
-        start(&s, ws, Some(&login), false, None).await
+        start(&s, ws, login.network, Some(&login), false, None).await
     }
     .await;
     match result {

@@ -8,14 +8,14 @@ use crate::state::AppState;
 use jiff::Timestamp;
 use secrecy::SecretString;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
-use tether_core::{LoginFacts, Status};
-use tether_meta::{KnownToken, LoginToCheck};
-use tether_store::{CheckOutcome, Login, LoginId, Store, StoreError, Transition};
-
-/// A routine check costs at most this many platform calls per login (debug_token + me); the
-/// budget reserves that much and is charged what was really spent.
-const WORST_CALLS_PER_LOGIN: u32 = 2;
+use tether_core::{LoginFacts, Network, Status};
+use tether_meta::{KnownToken, LoginToCheck as MetaLoginToCheck};
+use tether_platform::{LoginToCheck, Needs, TokenDates};
+use tether_store::{
+    CheckOutcome, Grant, GrantStore, Login, LoginId, NewGrant, Store, StoreError, Transition,
+};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct StepReport {
@@ -141,7 +141,8 @@ impl Worker {
             .budget
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .allowance(now, WORST_CALLS_PER_LOGIN);
+            // Reserved per login at the worst case; charged what was really spent.
+            .allowance(now, s.checker.worst_calls_per_login());
         let limit = allowance.min(cfg.batch);
         if limit == 0 {
             report.budget_exhausted = true;
@@ -160,14 +161,9 @@ impl Worker {
                 logins.push(l);
             }
         }
-        let before = s.checker.client.stats().platform_calls;
-        let results = check_logins(s, &logins, now).await?;
-        let spent = s
-            .checker
-            .client
-            .stats()
-            .platform_calls
-            .saturating_sub(before);
+        let before = s.checker.stats().platform_calls;
+        let results = check(s, &logins, now, Lease::Held).await?;
+        let spent = s.checker.stats().platform_calls.saturating_sub(before);
         self.budget
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -214,29 +210,87 @@ fn risk(login: &Login, failures: u32) -> Risk {
     }
 }
 
-/// Checks logins against the platform (batched together) and records each verdict. A login the
-/// platform could not be asked about keeps its verdict: its result is `Failed` with the reason.
+/// Checks logins against their platforms (Meta's batched together) and records each verdict. A
+/// login the platform could not be asked about keeps its verdict: its result is `Failed` with the
+/// reason. Tokens are not refreshed here: only a worker holding a login's lease refreshes it.
 pub async fn check_logins(
     s: &AppState,
     logins: &[Login],
     now: Timestamp,
 ) -> Result<Vec<CheckResult>, StoreError> {
-    // A token that will not open (its key left the ring) fails that login's check, not the batch.
+    check(s, logins, now, Lease::NotHeld).await
+}
+
+/// Whether the caller holds the logins' leases: the per-login lock that lets a check spend a
+/// single-use refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lease {
+    Held,
+    NotHeld,
+}
+
+async fn check(
+    s: &AppState,
+    logins: &[Login],
+    now: Timestamp,
+    lease: Lease,
+) -> Result<Vec<CheckResult>, StoreError> {
+    let mut out: Vec<Option<CheckResult>> = (0..logins.len()).map(|_| None).collect();
+    let mut by_network: BTreeMap<Network, Vec<usize>> = BTreeMap::new();
+    for (i, l) in logins.iter().enumerate() {
+        by_network.entry(l.network).or_default().push(i);
+    }
+    for (network, idx) in by_network {
+        let group: Vec<&Login> = idx.iter().map(|&i| &logins[i]).collect();
+        let results = match (network, s.checker.network(network)) {
+            (Network::Meta, _) => check_meta(s, &group, now).await?,
+            (_, Some(net)) => check_other(s, net.as_ref(), &group, now, lease).await?,
+            (_, None) => group
+                .iter()
+                .map(|_| CheckResult::Failed(format!("{network} is not configured on this server")))
+                .collect(),
+        };
+        for (i, r) in idx.into_iter().zip(results) {
+            out[i] = Some(r);
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|r| r.expect("every login has a result"))
+        .collect())
+}
+
+/// The stored token, or why the check cannot run: a token that will not open (its key left the
+/// ring) fails that login's check, not the batch.
+fn unopened(l: &Login, e: StoreError) -> Result<String, StoreError> {
+    match e {
+        e @ StoreError::Seal { .. } => {
+            tracing::error!(login_id = %l.id, error = %e, "stored token cannot be opened; is its key missing from TETHER_KEYS?");
+            Ok(format!(
+                "the stored token cannot be opened with the configured keys ({e})"
+            ))
+        }
+        e => Err(e),
+    }
+}
+
+/// Meta: up to 50 logins per batch request, `debug_token` reused while nothing changed.
+async fn check_meta(
+    s: &AppState,
+    logins: &[&Login],
+    now: Timestamp,
+) -> Result<Vec<CheckResult>, StoreError> {
     let mut opened: Vec<Result<SecretString, String>> = Vec::with_capacity(logins.len());
     for l in logins {
         opened.push(match s.store.login_token(l.workspace_id, l.id).await {
             Ok(t) => Ok(t),
-            Err(e @ StoreError::Seal { .. }) => {
-                tracing::error!(login_id = %l.id, error = %e, "stored token cannot be opened; is its key missing from TETHER_KEYS?");
-                Err(format!("the stored token cannot be opened with the configured keys ({e})"))
-            }
-            Err(e) => return Err(e),
+            Err(e) => Err(unopened(l, e)?),
         });
     }
     let checkable: Vec<(&Login, &SecretString)> = logins
         .iter()
         .zip(&opened)
-        .filter_map(|(l, t)| t.as_ref().ok().map(|t| (l, t)))
+        .filter_map(|(l, t)| t.as_ref().ok().map(|t| (*l, t)))
         .collect();
     let mut known: Vec<Option<KnownToken>> = Vec::with_capacity(checkable.len());
     for (l, _) in &checkable {
@@ -248,10 +302,10 @@ pub async fn check_logins(
                 .and_then(|v| serde_json::from_value(v).ok()),
         );
     }
-    let inputs: Vec<LoginToCheck<'_>> = checkable
+    let inputs: Vec<MetaLoginToCheck<'_>> = checkable
         .iter()
         .zip(&known)
-        .map(|((_, token), known)| LoginToCheck {
+        .map(|((_, token), known)| MetaLoginToCheck {
             token,
             known: known.as_ref(),
         })
@@ -261,7 +315,8 @@ pub async fn check_logins(
         .client
         .inspect_known_logins(&inputs, now, &s.checker.inspect_options())
         .await
-        .into_iter();
+        .into_iter()
+        .map(|r| r.map(|snap| tether_meta::network::snapshot(snap, now)));
     let mut out = Vec::with_capacity(logins.len());
     for (login, token) in logins.iter().zip(opened) {
         let result = match token {
@@ -271,20 +326,142 @@ pub async fn check_logins(
             }
             Ok(_) => snapshots.next().expect("one snapshot per checkable login"),
         };
-        match result {
-            Ok(snapshot) => {
-                let (_, t) =
-                    check::record_snapshot(&s.store, &s.checker, login, snapshot, now).await?;
-                log_transitions(login.id, &t);
-                out.push(CheckResult::Recorded(t));
-            }
-            Err(e) => {
-                tracing::warn!(login_id = %login.id, error = %e, "check failed; verdict kept");
-                out.push(CheckResult::Failed(e.to_string()));
-            }
-        }
+        out.push(record(s, login, result, now).await?);
     }
     Ok(out)
+}
+
+/// Every other network: the grant is refreshed first when it is due (the login's lease is the
+/// per-login lock: no other worker checks, and so refreshes, this login until it is released, so
+/// a single-use refresh token is never spent twice), then checked.
+async fn check_other(
+    s: &AppState,
+    net: &dyn tether_platform::Network,
+    logins: &[&Login],
+    now: Timestamp,
+    lease: Lease,
+) -> Result<Vec<CheckResult>, StoreError> {
+    let mut out: Vec<Option<CheckResult>> = (0..logins.len()).map(|_| None).collect();
+    let mut inputs = Vec::with_capacity(logins.len());
+    let mut positions = Vec::with_capacity(logins.len());
+    for (i, l) in logins.iter().enumerate() {
+        let grant = match s.store.grant(l.workspace_id, l.id).await {
+            Ok(g) => g,
+            Err(e) => {
+                out[i] = Some(CheckResult::Failed(unopened(l, e)?));
+                continue;
+            }
+        };
+        let grant = match lease {
+            Lease::Held => refresh_if_due(s, net, l, grant, now).await?,
+            Lease::NotHeld => grant,
+        };
+        inputs.push(LoginToCheck {
+            token: grant.access_token,
+            known: l.known_token.clone(),
+            dates: grant.issued_at.map(|issued_at| TokenDates {
+                issued_at,
+                expires_at: grant.expires_at,
+                refresh_expires_at: grant.refresh_expires_at,
+            }),
+            granted: grant.granted,
+        });
+        positions.push(i);
+    }
+    // Logins of several workspaces (several profiles) share the run: ask for every condition
+    // the network can tell; each workspace's judge reads only what its features need.
+    let needs = Needs {
+        conditions: tether_core::Condition::ALL.to_vec(),
+        ..Needs::at(now)
+    };
+    let results = net.inspect(&inputs, &needs).await;
+    for (i, r) in positions.into_iter().zip(results) {
+        out[i] = Some(record(s, logins[i], r, now).await?);
+    }
+    Ok(out
+        .into_iter()
+        .map(|r| r.expect("every login has a result"))
+        .collect())
+}
+
+/// Refreshes a grant the network wants refreshed by now, and writes the new one back before
+/// anything else may use it. A refused refresh changes nothing: the check that follows tells
+/// whether the token itself still works.
+async fn refresh_if_due(
+    s: &AppState,
+    net: &dyn tether_platform::Network,
+    login: &Login,
+    grant: Grant,
+    now: Timestamp,
+) -> Result<Grant, StoreError> {
+    let Some(issued_at) = grant.issued_at else {
+        return Ok(grant);
+    };
+    let dates = TokenDates {
+        issued_at,
+        expires_at: grant.expires_at,
+        refresh_expires_at: grant.refresh_expires_at,
+    };
+    if net.refresh_at(&dates).is_none_or(|at| at > now) {
+        return Ok(grant);
+    }
+    let spend = tether_platform::Grant {
+        access_token: grant.access_token.clone(),
+        refresh_token: grant.refresh_token.clone(),
+        dates,
+    };
+    match net.refresh(&spend, now).await {
+        Ok(issued) => {
+            let fresh = NewGrant {
+                access_token: issued.access_token,
+                refresh_token: issued.refresh_token.or(grant.refresh_token.clone()),
+                issued_at: now,
+                expires_at: issued.expires_at,
+                refresh_expires_at: issued.refresh_expires_at.or(grant.refresh_expires_at),
+                granted: issued.granted,
+            };
+            if !s
+                .store
+                .put_grant(login.workspace_id, login.id, &fresh)
+                .await?
+            {
+                return Ok(grant);
+            }
+            tracing::info!(login_id = %login.id, network = %login.network, "token refreshed");
+            Ok(Grant {
+                access_token: fresh.access_token,
+                refresh_token: fresh.refresh_token,
+                issued_at: Some(now),
+                expires_at: fresh.expires_at,
+                refresh_expires_at: fresh.refresh_expires_at,
+                granted: fresh.granted.or(grant.granted),
+            })
+        }
+        Err(e) => {
+            tracing::warn!(login_id = %login.id, network = %login.network, error = %e,
+                "token refresh refused; checking the token as it is");
+            Ok(grant)
+        }
+    }
+}
+
+async fn record(
+    s: &AppState,
+    login: &Login,
+    result: Result<tether_platform::Snapshot, tether_platform::CheckError>,
+    now: Timestamp,
+) -> Result<CheckResult, StoreError> {
+    Ok(match result {
+        Ok(snapshot) => {
+            let (_, t) = check::record_snapshot(&s.store, &s.checker, login, snapshot, now).await?;
+            log_transitions(login.id, &t);
+            CheckResult::Recorded(t)
+        }
+        Err(e) => {
+            tracing::warn!(login_id = %login.id, error = %e, "check failed; verdict kept");
+            CheckResult::Failed(e.to_string())
+        }
+    })
 }
 
 /// Re-diagnoses a login from its stored facts after `amend` applied what a push signal said,

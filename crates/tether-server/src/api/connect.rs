@@ -1,10 +1,10 @@
-//! Starting a connection: the authorization URL for Facebook Login.
+//! Starting a connection: the authorization URL of a network's login dialog.
 
 use crate::auth::Workspace;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -34,15 +34,26 @@ pub struct ConnectResponse {
     pub rerequest: bool,
 }
 
-/// Starts Facebook Login for a new connection or a reconnect.
-#[utoipa::path(post, path = "/connect/meta", tag = "connect", request_body = ConnectRequest,
+/// Starts a network's login dialog for a new connection or a reconnect (`/connect/meta` for
+/// Facebook Login, `/connect/instagram` for Instagram Login). A reconnect uses the login's own
+/// network.
+#[utoipa::path(post, path = "/connect/{network}", tag = "connect", request_body = ConnectRequest,
+    params(("network" = String, Path, description = "the network: meta, instagram")),
     responses((status = 200, body = ConnectResponse), (status = 400, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]
-pub async fn connect_meta(
+pub async fn connect(
     State(s): State<AppState>,
     ws: Workspace,
+    Path(network): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ConnectResponse>> {
+    let network = network
+        .parse::<tether_core::Network>()
+        .ok()
+        .filter(|n| s.checker.network(*n).is_some())
+        .ok_or(ApiError::NotFound {
+            what: "network on this server",
+        })?;
     // An empty body means "a new connection, no options".
     let req: ConnectRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ConnectRequest::default()
@@ -66,6 +77,7 @@ pub async fn connect_meta(
     let started = crate::oauth::start(
         &s,
         ws.0,
+        network,
         login.as_ref(),
         req.allow_other_person,
         req.return_to,

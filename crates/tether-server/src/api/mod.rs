@@ -64,7 +64,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(assets::asset_history))
         .routes(routes!(assets::preflight))
         .routes(routes!(assets::check_asset))
-        .routes(routes!(connect::connect_meta))
+        .routes(routes!(connect::connect))
         .routes(routes!(platform_errors::report_platform_error))
         .routes(routes!(
             endpoints::create_endpoint,

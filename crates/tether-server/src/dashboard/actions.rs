@@ -71,17 +71,44 @@ pub async fn reconnect(
 ) -> DashResult<Response> {
     let login = load_login(&s, member.ws(), id).await?;
     let return_to = back(&s, member.ws(), &login, &f.asset, "reconnect").await?;
-    let started =
-        crate::oauth::start(&s, member.ws(), Some(&login), false, Some(return_to)).await?;
+    let started = crate::oauth::start(
+        &s,
+        member.ws(),
+        login.network,
+        Some(&login),
+        false,
+        Some(return_to),
+    )
+    .await?;
     tracing::info!(login_id = %login.id, user_id = %member.user.id, "reconnect started from the dashboard");
     Ok(Redirect::to(started.url.as_str()).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct ConnectForm {
+    /// Which network's dialog; Facebook's when the form does not say.
+    #[serde(default)]
+    network: Option<String>,
+}
+
 /// `POST /app/connect`: connect a new login; it comes back to `/app/connected`.
-pub async fn connect(State(s): State<AppState>, member: Member) -> DashResult<Response> {
+pub async fn connect(
+    State(s): State<AppState>,
+    member: Member,
+    Form(f): Form<ConnectForm>,
+) -> DashResult<Response> {
+    let network = match f.network.as_deref() {
+        None | Some("") => tether_core::Network::Meta,
+        Some(word) => word
+            .parse()
+            .ok()
+            .filter(|n| s.checker.network(*n).is_some())
+            .ok_or(DashError::NotFound)?,
+    };
     let started = crate::oauth::start(
         &s,
         member.ws(),
+        network,
         None,
         false,
         Some(format!(

@@ -180,6 +180,8 @@ pub struct Count {
 #[template(path = "overview.html")]
 pub struct OverviewPage {
     pub chrome: Chrome,
+    /// One button per network this server connects: (network, its button's words).
+    pub connects: Vec<(&'static str, String)>,
     pub fixes: Vec<Count>,
     pub statuses: Vec<Count>,
     pub attention: Option<Count>,
@@ -287,6 +289,12 @@ pub async fn overview(
     ));
     let page = OverviewPage {
         chrome: Chrome::new(&member, &headers, "accounts"),
+        connects: s
+            .checker
+            .networks
+            .iter()
+            .map(|(n, net)| (n.as_str(), net.catalog().connect.clone()))
+            .collect(),
         fixes,
         statuses,
         attention,

@@ -161,13 +161,20 @@ pub fn features(fs: &[Feature]) -> String {
 }
 
 pub fn network(n: Network) -> &'static str {
-    match n {
-        Network::Meta => "Facebook",
-        Network::Instagram => "Instagram",
-        Network::Linkedin => "LinkedIn",
-        Network::Pinterest => "Pinterest",
-        Network::Tiktok => "TikTok",
-    }
+    builtin(n).map_or(n.as_str(), |c| c.label.as_str())
+}
+
+/// Every network's built-in catalog, loaded once: the words a network's data gives it.
+fn builtin(n: Network) -> Option<&'static Catalog> {
+    static ALL: OnceLock<Vec<Catalog>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        Catalog::builtin_networks()
+            .into_iter()
+            .filter_map(|n| Catalog::builtin(n).ok())
+            .collect()
+    })
+    .iter()
+    .find(|c| c.network == n)
 }
 
 /// A login as people name it: "Carla Reyes's Facebook login".
@@ -176,14 +183,11 @@ pub fn login_name(login: &tether_store::Login) -> String {
 }
 
 pub fn kind(k: AssetKind) -> &'static str {
-    match k {
-        AssetKind::FacebookPage => "Facebook Page",
-        AssetKind::InstagramAccount => "Instagram account",
-        AssetKind::FacebookGroup => "Facebook group",
-        AssetKind::LinkedinOrganization => "LinkedIn page",
-        AssetKind::PinterestAccount => "Pinterest account",
-        AssetKind::TiktokAccount => "TikTok account",
-    }
+    Catalog::builtin_networks()
+        .into_iter()
+        .filter_map(builtin)
+        .find_map(|c| c.asset_kind(k).map(|d| d.label.as_str()))
+        .unwrap_or(k.as_str())
 }
 
 /// A Page task as a Page admin sees it in Page access: “Content”.

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tether_server::{App, Config, ManualClock, MetaApp, StepReport, WorkerConfig};
+use tether_server::{App, Config, ManualClock, MetaApp, NetworkApp, StepReport, WorkerConfig};
 use tether_sim::{AdminClient, CallbackUpdate, Consent, SimHandle, World, answer_dialog};
 use tether_store::{KeyRing, SqlStore, Store};
 use uuid::Uuid;
@@ -75,6 +75,8 @@ pub struct TestApp {
     pub key: String,
     pub inbox: Arc<Inbox>,
     pub endpoint_secret: String,
+    /// The workspace the API key belongs to.
+    pub ws: tether_store::WorkspaceId,
     cleanup: Cleanup,
     server: tokio::task::JoinHandle<()>,
 }
@@ -187,7 +189,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let sim_url: url::Url = sim.base_url().parse().unwrap();
+        let networks = NetworkApp::from_simulator(&sim_url, &reqwest::Client::new()).await;
         let config = Config {
+            networks,
             public_url: base.parse().unwrap(),
             meta: MetaApp {
                 app_id,
@@ -254,9 +258,15 @@ impl TestApp {
             key: key.secret.expose_secret().to_owned(),
             inbox,
             endpoint_secret: secret.expose_secret().to_owned(),
+            ws: ws.id,
             cleanup,
             server,
         }
+    }
+
+    /// The simulator's address (every network's part is under its own prefix there).
+    pub fn sim_url(&self) -> String {
+        self._sim.base_url()
     }
 
     pub fn url(&self, path: &str) -> String {

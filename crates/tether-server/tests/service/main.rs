@@ -6,6 +6,7 @@ mod api;
 mod dashboard;
 mod delivery;
 mod harness;
+mod instagram;
 mod journey;
 mod mail;
 mod oauth;

@@ -13,6 +13,7 @@ use serde_json::json;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/app", get(app))
         .route("/stats", get(stats))
         .route("/accounts", post(put_account))
         .route("/accounts/{id}/change_password", post(change_password))
@@ -29,6 +30,12 @@ fn not_found(what: &str) -> Response {
         Json(json!({"error": format!("no such {what}")})),
     )
         .into_response()
+}
+
+/// The simulated app's credentials: what a demo or test configures Tether with, without naming
+/// the network in its own code.
+async fn app() -> Response {
+    Json(json!({"client_id": crate::APP_ID, "client_secret": crate::APP_SECRET})).into_response()
 }
 
 async fn stats(State(s): State<Shared>) -> Response {
