@@ -24,6 +24,7 @@ pub mod networks;
 pub mod oauth;
 pub mod preflight;
 pub mod schedule;
+pub mod service;
 pub mod state;
 pub mod worker;
 

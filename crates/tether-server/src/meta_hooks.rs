@@ -3,9 +3,9 @@
 //! body). Each is verified before anything is read from it; a valid one updates the verdicts of
 //! every login of that person at once and schedules a check to confirm.
 
+use crate::check::rediagnose;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::worker::rediagnose;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};

@@ -2,20 +2,13 @@
 //! platform-call budget, batched), deliver webhooks, send daily digests. `serve` and `worker` loop
 //! `step`; tests call it directly instead of sleeping.
 
-use crate::check;
+use crate::check::{self, CheckResult};
 use crate::schedule::{Budget, Risk, next_check};
 use crate::state::AppState;
 use jiff::Timestamp;
-use secrecy::SecretString;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Mutex;
-use tether_core::{LoginFacts, Network, Status};
-use tether_meta::{KnownToken, LoginToCheck as MetaLoginToCheck};
-use tether_platform::{LoginToCheck, Needs, TokenDates};
-use tether_store::{
-    CheckOutcome, Grant, GrantStore, Login, LoginId, NewGrant, Store, StoreError, Transition,
-};
+use tether_store::{CheckOutcome, Login, Store, StoreError};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct StepReport {
@@ -51,14 +44,6 @@ pub struct Worker {
     budget: Mutex<Budget>,
     /// When finished or abandoned OAuth flows were last swept away.
     last_purge: Mutex<Option<Timestamp>>,
-}
-
-/// How one login's check ended.
-#[derive(Debug)]
-pub enum CheckResult {
-    Recorded(Vec<Transition>),
-    /// Nothing changed: the platform could not be asked. The reason is kept on the login.
-    Failed(String),
 }
 
 impl Worker {
@@ -162,7 +147,7 @@ impl Worker {
             }
         }
         let before = s.checker.stats().platform_calls;
-        let results = check(s, &logins, now, Lease::Held).await?;
+        let results = check::check_leased(s, &logins, now).await?;
         let spent = s.checker.stats().platform_calls.saturating_sub(before);
         self.budget
             .lock()
@@ -207,292 +192,5 @@ fn risk(login: &Login, failures: u32) -> Risk {
         data_access_expires_at: login.data_access_expires_at,
         last_changed_at: login.last_changed_at,
         consecutive_failures: failures,
-    }
-}
-
-/// Checks logins against their platforms (Meta's batched together) and records each verdict. A
-/// login the platform could not be asked about keeps its verdict: its result is `Failed` with the
-/// reason. Tokens are not refreshed here: only a worker holding a login's lease refreshes it.
-pub async fn check_logins(
-    s: &AppState,
-    logins: &[Login],
-    now: Timestamp,
-) -> Result<Vec<CheckResult>, StoreError> {
-    check(s, logins, now, Lease::NotHeld).await
-}
-
-/// Whether the caller holds the logins' leases: the per-login lock that lets a check spend a
-/// single-use refresh token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lease {
-    Held,
-    NotHeld,
-}
-
-async fn check(
-    s: &AppState,
-    logins: &[Login],
-    now: Timestamp,
-    lease: Lease,
-) -> Result<Vec<CheckResult>, StoreError> {
-    let mut out: Vec<Option<CheckResult>> = (0..logins.len()).map(|_| None).collect();
-    let mut by_network: BTreeMap<Network, Vec<usize>> = BTreeMap::new();
-    for (i, l) in logins.iter().enumerate() {
-        by_network.entry(l.network).or_default().push(i);
-    }
-    for (network, idx) in by_network {
-        let group: Vec<&Login> = idx.iter().map(|&i| &logins[i]).collect();
-        let results = match (network, s.checker.network(network)) {
-            (Network::Meta, _) => check_meta(s, &group, now).await?,
-            (_, Some(net)) => check_other(s, net.as_ref(), &group, now, lease).await?,
-            (_, None) => group
-                .iter()
-                .map(|_| CheckResult::Failed(format!("{network} is not configured on this server")))
-                .collect(),
-        };
-        for (i, r) in idx.into_iter().zip(results) {
-            out[i] = Some(r);
-        }
-    }
-    Ok(out
-        .into_iter()
-        .map(|r| r.expect("every login has a result"))
-        .collect())
-}
-
-/// The stored token, or why the check cannot run: a token that will not open (its key left the
-/// ring) fails that login's check, not the batch.
-fn unopened(l: &Login, e: StoreError) -> Result<String, StoreError> {
-    match e {
-        e @ StoreError::Seal { .. } => {
-            tracing::error!(login_id = %l.id, error = %e, "stored token cannot be opened; is its key missing from TETHER_KEYS?");
-            Ok(format!(
-                "the stored token cannot be opened with the configured keys ({e})"
-            ))
-        }
-        e => Err(e),
-    }
-}
-
-/// Meta: up to 50 logins per batch request, `debug_token` reused while nothing changed.
-async fn check_meta(
-    s: &AppState,
-    logins: &[&Login],
-    now: Timestamp,
-) -> Result<Vec<CheckResult>, StoreError> {
-    let mut opened: Vec<Result<SecretString, String>> = Vec::with_capacity(logins.len());
-    for l in logins {
-        opened.push(match s.store.login_token(l.workspace_id, l.id).await {
-            Ok(t) => Ok(t),
-            Err(e) => Err(unopened(l, e)?),
-        });
-    }
-    let checkable: Vec<(&Login, &SecretString)> = logins
-        .iter()
-        .zip(&opened)
-        .filter_map(|(l, t)| t.as_ref().ok().map(|t| (*l, t)))
-        .collect();
-    let mut known: Vec<Option<KnownToken>> = Vec::with_capacity(checkable.len());
-    for (l, _) in &checkable {
-        // What debug_token said last time: a routine check reuses it unless something may have
-        // changed (tether-meta decides), which halves the calls per check.
-        known.push(
-            l.known_token
-                .clone()
-                .and_then(|v| serde_json::from_value(v).ok()),
-        );
-    }
-    let inputs: Vec<MetaLoginToCheck<'_>> = checkable
-        .iter()
-        .zip(&known)
-        .map(|((_, token), known)| MetaLoginToCheck {
-            token,
-            known: known.as_ref(),
-        })
-        .collect();
-    let mut snapshots = s
-        .checker
-        .client
-        .inspect_known_logins(&inputs, now, &s.checker.inspect_options())
-        .await
-        .into_iter()
-        .map(|r| r.map(|snap| tether_meta::network::snapshot(snap, now)));
-    let mut out = Vec::with_capacity(logins.len());
-    for (login, token) in logins.iter().zip(opened) {
-        let result = match token {
-            Err(reason) => {
-                out.push(CheckResult::Failed(reason));
-                continue;
-            }
-            Ok(_) => snapshots.next().expect("one snapshot per checkable login"),
-        };
-        out.push(record(s, login, result, now).await?);
-    }
-    Ok(out)
-}
-
-/// Every other network: the grant is refreshed first when it is due (the login's lease is the
-/// per-login lock: no other worker checks, and so refreshes, this login until it is released, so
-/// a single-use refresh token is never spent twice), then checked.
-async fn check_other(
-    s: &AppState,
-    net: &dyn tether_platform::Network,
-    logins: &[&Login],
-    now: Timestamp,
-    lease: Lease,
-) -> Result<Vec<CheckResult>, StoreError> {
-    let mut out: Vec<Option<CheckResult>> = (0..logins.len()).map(|_| None).collect();
-    let mut inputs = Vec::with_capacity(logins.len());
-    let mut positions = Vec::with_capacity(logins.len());
-    for (i, l) in logins.iter().enumerate() {
-        let grant = match s.store.grant(l.workspace_id, l.id).await {
-            Ok(g) => g,
-            Err(e) => {
-                out[i] = Some(CheckResult::Failed(unopened(l, e)?));
-                continue;
-            }
-        };
-        let grant = match lease {
-            Lease::Held => refresh_if_due(s, net, l, grant, now).await?,
-            Lease::NotHeld => grant,
-        };
-        inputs.push(LoginToCheck {
-            token: grant.access_token,
-            known: l.known_token.clone(),
-            dates: grant.issued_at.map(|issued_at| TokenDates {
-                issued_at,
-                expires_at: grant.expires_at,
-                refresh_expires_at: grant.refresh_expires_at,
-            }),
-            granted: grant.granted,
-        });
-        positions.push(i);
-    }
-    // Logins of several workspaces (several profiles) share the run: ask for every condition
-    // the network can tell; each workspace's judge reads only what its features need.
-    let needs = Needs {
-        conditions: tether_core::Condition::ALL.to_vec(),
-        ..Needs::at(now)
-    };
-    let results = net.inspect(&inputs, &needs).await;
-    for (i, r) in positions.into_iter().zip(results) {
-        out[i] = Some(record(s, logins[i], r, now).await?);
-    }
-    Ok(out
-        .into_iter()
-        .map(|r| r.expect("every login has a result"))
-        .collect())
-}
-
-/// Refreshes a grant the network wants refreshed by now, and writes the new one back before
-/// anything else may use it. A refused refresh changes nothing: the check that follows tells
-/// whether the token itself still works.
-async fn refresh_if_due(
-    s: &AppState,
-    net: &dyn tether_platform::Network,
-    login: &Login,
-    grant: Grant,
-    now: Timestamp,
-) -> Result<Grant, StoreError> {
-    let Some(issued_at) = grant.issued_at else {
-        return Ok(grant);
-    };
-    let dates = TokenDates {
-        issued_at,
-        expires_at: grant.expires_at,
-        refresh_expires_at: grant.refresh_expires_at,
-    };
-    if net.refresh_at(&dates).is_none_or(|at| at > now) {
-        return Ok(grant);
-    }
-    let spend = tether_platform::Grant {
-        access_token: grant.access_token.clone(),
-        refresh_token: grant.refresh_token.clone(),
-        dates,
-    };
-    match net.refresh(&spend, now).await {
-        Ok(issued) => {
-            let fresh = NewGrant {
-                access_token: issued.access_token,
-                refresh_token: issued.refresh_token.or(grant.refresh_token.clone()),
-                issued_at: now,
-                expires_at: issued.expires_at,
-                refresh_expires_at: issued.refresh_expires_at.or(grant.refresh_expires_at),
-                granted: issued.granted,
-            };
-            if !s
-                .store
-                .put_grant(login.workspace_id, login.id, &fresh)
-                .await?
-            {
-                return Ok(grant);
-            }
-            tracing::info!(login_id = %login.id, network = %login.network, "token refreshed");
-            Ok(Grant {
-                access_token: fresh.access_token,
-                refresh_token: fresh.refresh_token,
-                issued_at: Some(now),
-                expires_at: fresh.expires_at,
-                refresh_expires_at: fresh.refresh_expires_at,
-                granted: fresh.granted.or(grant.granted),
-            })
-        }
-        Err(e) => {
-            tracing::warn!(login_id = %login.id, network = %login.network, error = %e,
-                "token refresh refused; checking the token as it is");
-            Ok(grant)
-        }
-    }
-}
-
-async fn record(
-    s: &AppState,
-    login: &Login,
-    result: Result<tether_platform::Snapshot, tether_platform::CheckError>,
-    now: Timestamp,
-) -> Result<CheckResult, StoreError> {
-    Ok(match result {
-        Ok(snapshot) => {
-            let (_, t) = check::record_snapshot(&s.store, &s.checker, login, snapshot, now).await?;
-            log_transitions(login.id, &t);
-            CheckResult::Recorded(t)
-        }
-        Err(e) => {
-            tracing::warn!(login_id = %login.id, error = %e, "check failed; verdict kept");
-            CheckResult::Failed(e.to_string())
-        }
-    })
-}
-
-/// Re-diagnoses a login from its stored facts after `amend` applied what a push signal said,
-/// without calling the platform. Returns `None` when nothing is stored yet for the login.
-pub async fn rediagnose(
-    s: &AppState,
-    login: &Login,
-    amend: impl FnOnce(&mut LoginFacts, &mut Vec<tether_core::AssetFacts>),
-) -> Result<Option<Vec<Transition>>, StoreError> {
-    let now = s.clock.now();
-    let (facts, mut assets) = check::stored_facts(&s.store, login).await?;
-    let Some(mut facts) = facts else {
-        return Ok(None);
-    };
-    amend(&mut facts, &mut assets);
-    let judge = s.checker.judge_for(&s.store, login.workspace_id).await?;
-    let report = judge.engine.diagnose(&facts, &assets, now);
-    let t = check::record(&s.store, login, &facts, &assets, &report, now).await?;
-    log_transitions(login.id, &t);
-    s.index.sync(&s.store).await?;
-    Ok(Some(t))
-}
-
-fn log_transitions(login: LoginId, t: &[Transition]) {
-    for tr in t {
-        tracing::info!(
-            login_id = %login,
-            asset_id = ?tr.asset_id.map(|a| a.to_string()),
-            old = ?tr.old_status.map(Status::as_str),
-            new = tr.new_status.as_str(),
-            "status changed"
-        );
     }
 }

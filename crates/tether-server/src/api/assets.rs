@@ -1,6 +1,5 @@
 //! Assets: listing with filters, one asset's report and history, and the pre-flight question.
 
-use super::logins::check_now;
 use super::views::{AssetView, CheckView, Page, TransitionView, stale};
 use super::{ApiQuery, word};
 use crate::auth::Workspace;
@@ -182,5 +181,5 @@ pub async fn check_asset(
 ) -> ApiResult<Json<CheckView>> {
     let asset = load(&s, ws, id).await?;
     let login = super::logins::load(&s, ws, asset.login_id.0).await?;
-    Ok(Json(check_now(&s, login).await?))
+    Ok(Json(crate::service::check_now(&s, login).await?.into()))
 }

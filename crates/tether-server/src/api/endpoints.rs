@@ -66,13 +66,7 @@ pub async fn create_endpoint(
     ))
 }
 
-/// An endpoint's address: absolute http(s) with a host.
-pub fn check_url(raw: &str) -> ApiResult<url::Url> {
-    url::Url::parse(raw)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| ApiError::bad_request("invalid_url", "url must be an absolute http(s) URL"))
-}
+pub use crate::service::endpoint_url as check_url;
 
 /// The workspace's webhook endpoints (without secrets).
 #[utoipa::path(get, path = "/webhook-endpoints", tag = "webhooks",

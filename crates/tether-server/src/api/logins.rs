@@ -4,7 +4,6 @@ use super::views::{CheckView, LoginView, TransitionView};
 use crate::auth::Workspace;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::worker::{CheckResult, check_logins};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
@@ -85,31 +84,7 @@ pub async fn check_login(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<CheckView>> {
     let login = load(&s, ws, id).await?;
-    Ok(Json(check_now(&s, login).await?))
-}
-
-pub async fn check_now(s: &AppState, login: Login) -> ApiResult<CheckView> {
-    let now = s.clock.now();
-    let result = check_logins(s, std::slice::from_ref(&login), now)
-        .await?
-        .pop();
-    s.index.sync(&s.store).await?;
-    let fresh = s
-        .store
-        .get_login(login.workspace_id, login.id)
-        .await?
-        .unwrap_or(login);
-    let (outcome, reason, changes) = match result {
-        Some(CheckResult::Recorded(t)) => ("verified", None, t.len()),
-        Some(CheckResult::Failed(r)) => ("failed", Some(r), 0),
-        None => ("failed", Some("nothing was checked".to_owned()), 0),
-    };
-    Ok(CheckView {
-        outcome: outcome.to_owned(),
-        reason,
-        changes,
-        login: LoginView::from(&fresh),
-    })
+    Ok(Json(crate::service::check_now(&s, login).await?.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -5,9 +5,9 @@
 use super::ApiJson;
 use super::views::{AssetView, LoginView};
 use crate::auth::Workspace;
+use crate::check::rediagnose;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::worker::rediagnose;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};

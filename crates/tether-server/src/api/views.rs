@@ -54,13 +54,7 @@ impl From<&Login> for LoginView {
 }
 
 /// A verdict is stale when a check failed after the last one that succeeded.
-pub fn stale(l: &Login) -> bool {
-    match (l.last_failed_at, l.last_verified_at) {
-        (Some(f), Some(v)) => f > v,
-        (Some(_), None) => true,
-        _ => false,
-    }
-}
+pub use crate::service::stale;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssetView {
@@ -151,4 +145,15 @@ pub struct CheckView {
     /// Status changes this check caused.
     pub changes: usize,
     pub login: LoginView,
+}
+
+impl From<crate::service::Checked> for CheckView {
+    fn from(c: crate::service::Checked) -> CheckView {
+        CheckView {
+            outcome: if c.verified { "verified" } else { "failed" }.to_owned(),
+            reason: c.reason,
+            changes: c.changes,
+            login: LoginView::from(&c.login),
+        }
+    }
 }

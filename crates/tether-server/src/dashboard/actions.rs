@@ -165,13 +165,14 @@ pub async fn refresh(
         ))
         .redirect(&to));
     }
-    let view = crate::api::logins::check_now(&s, login).await?;
-    let flash = match view.outcome.as_str() {
-        "verified" => Flash::ok(format!("Checked with {network} just now.")),
-        _ => Flash::problem(format!(
+    let checked = crate::service::check_now(&s, login).await?;
+    let flash = if checked.verified {
+        Flash::ok(format!("Checked with {network} just now."))
+    } else {
+        Flash::problem(format!(
             "Could not reach {network} just now ({}). Nothing changed; the last known state is shown. Try again in a few minutes.",
-            view.reason.unwrap_or_else(|| "no answer".into())
-        )),
+            checked.reason.unwrap_or_else(|| "no answer".into())
+        ))
     };
     Ok(flash.redirect(&to))
 }

@@ -269,7 +269,7 @@ pub async fn diagnostics(
         disconnected: login
             .disconnected_at
             .map(|t| format!("Disconnected in Tether on {}.", words::date_time(t))),
-        stale: crate::api::views::stale(&login).then(|| {
+        stale: crate::service::stale(&login).then(|| {
             format!(
                 "The last check could not reach {}{}; what you see is the last known state.",
                 words::network(login.network),

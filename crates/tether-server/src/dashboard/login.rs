@@ -126,7 +126,7 @@ pub async fn page(
         status_word: words::status(login.status),
         note,
         verified: verified(login.last_verified_at, now),
-        stale: crate::api::views::stale(&login).then(|| {
+        stale: crate::service::stale(&login).then(|| {
             format!(
                 "The last check could not reach {}; what you see is the last known state.",
                 words::network(login.network)

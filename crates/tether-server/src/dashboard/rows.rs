@@ -142,7 +142,7 @@ pub fn asset_row(r: &AssetRecord, login: &Login, now: Timestamp) -> Row {
         person_href: format!("/app/logins/{}", login.id),
         verified: verified(a.last_verified_at, now),
         breaks_on,
-        stale: crate::api::views::stale(login),
+        stale: crate::service::stale(login),
     }
 }
 
@@ -172,6 +172,6 @@ pub fn login_row(login: &Login, report: Option<&LoginReport>, now: Timestamp) ->
         person_href: format!("/app/logins/{}", login.id),
         verified: verified(login.last_verified_at, now),
         breaks_on: None,
-        stale: crate::api::views::stale(login),
+        stale: crate::service::stale(login),
     }
 }

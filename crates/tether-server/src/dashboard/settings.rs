@@ -264,7 +264,7 @@ async fn rejudge(s: &AppState, ws: WorkspaceId) -> DashResult<usize> {
         if login.disconnected_at.is_some() {
             continue;
         }
-        if let Some(t) = crate::worker::rediagnose(s, &login, |_, _| {}).await? {
+        if let Some(t) = crate::check::rediagnose(s, &login, |_, _| {}).await? {
             changes += t.len();
         }
     }
@@ -286,7 +286,7 @@ pub async fn add_endpoint(
     Form(f): Form<EndpointForm>,
 ) -> DashResult<Response> {
     member.require_owner("add webhook endpoints")?;
-    let url = crate::api::endpoints::check_url(f.url.trim()).map_err(DashError::from)?;
+    let url = crate::service::endpoint_url(f.url.trim()).map_err(DashError::from)?;
     let (endpoint, secret) = s
         .store
         .create_endpoint(

@@ -1,0 +1,181 @@
+//! Each network's logins checked through its client: Meta's batched, with `debug_token` reused
+//! while nothing changed; every other network's one by one, its grant refreshed first when due.
+
+use super::{CheckResult, Lease, record_result, unopened};
+use crate::state::AppState;
+use jiff::Timestamp;
+use secrecy::SecretString;
+use tether_meta::{KnownToken, LoginToCheck as MetaLoginToCheck};
+use tether_platform::{LoginToCheck, Needs, TokenDates};
+use tether_store::{Grant, GrantStore, Login, NewGrant, Store, StoreError};
+
+/// Meta: up to 50 logins per batch request, `debug_token` reused while nothing changed.
+pub(super) async fn check_meta(
+    s: &AppState,
+    logins: &[&Login],
+    now: Timestamp,
+) -> Result<Vec<CheckResult>, StoreError> {
+    let mut opened: Vec<Result<SecretString, String>> = Vec::with_capacity(logins.len());
+    for l in logins {
+        opened.push(match s.store.login_token(l.workspace_id, l.id).await {
+            Ok(t) => Ok(t),
+            Err(e) => Err(unopened(l, e)?),
+        });
+    }
+    let checkable: Vec<(&Login, &SecretString)> = logins
+        .iter()
+        .zip(&opened)
+        .filter_map(|(l, t)| t.as_ref().ok().map(|t| (*l, t)))
+        .collect();
+    let mut known: Vec<Option<KnownToken>> = Vec::with_capacity(checkable.len());
+    for (l, _) in &checkable {
+        // What debug_token said last time: a routine check reuses it unless something may have
+        // changed (tether-meta decides), which halves the calls per check.
+        known.push(
+            l.known_token
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok()),
+        );
+    }
+    let inputs: Vec<MetaLoginToCheck<'_>> = checkable
+        .iter()
+        .zip(&known)
+        .map(|((_, token), known)| MetaLoginToCheck {
+            token,
+            known: known.as_ref(),
+        })
+        .collect();
+    let mut snapshots = s
+        .checker
+        .client
+        .inspect_known_logins(&inputs, now, &s.checker.inspect_options())
+        .await
+        .into_iter()
+        .map(|r| r.map(|snap| tether_meta::network::snapshot(snap, now)));
+    let mut out = Vec::with_capacity(logins.len());
+    for (login, token) in logins.iter().zip(opened) {
+        let result = match token {
+            Err(reason) => {
+                out.push(CheckResult::Failed(reason));
+                continue;
+            }
+            Ok(_) => snapshots.next().expect("one snapshot per checkable login"),
+        };
+        out.push(record_result(s, login, result, now).await?);
+    }
+    Ok(out)
+}
+
+/// Every other network: the grant is refreshed first when it is due (the login's lease is the
+/// per-login lock: no other worker checks, and so refreshes, this login until it is released, so
+/// a single-use refresh token is never spent twice), then checked.
+pub(super) async fn check_other(
+    s: &AppState,
+    net: &dyn tether_platform::Network,
+    logins: &[&Login],
+    now: Timestamp,
+    lease: Lease,
+) -> Result<Vec<CheckResult>, StoreError> {
+    let mut out: Vec<Option<CheckResult>> = (0..logins.len()).map(|_| None).collect();
+    let mut inputs = Vec::with_capacity(logins.len());
+    let mut positions = Vec::with_capacity(logins.len());
+    for (i, l) in logins.iter().enumerate() {
+        let grant = match s.store.grant(l.workspace_id, l.id).await {
+            Ok(g) => g,
+            Err(e) => {
+                out[i] = Some(CheckResult::Failed(unopened(l, e)?));
+                continue;
+            }
+        };
+        let grant = match lease {
+            Lease::Held => refresh_if_due(s, net, l, grant, now).await?,
+            Lease::NotHeld => grant,
+        };
+        inputs.push(LoginToCheck {
+            token: grant.access_token,
+            known: l.known_token.clone(),
+            dates: grant.issued_at.map(|issued_at| TokenDates {
+                issued_at,
+                expires_at: grant.expires_at,
+                refresh_expires_at: grant.refresh_expires_at,
+            }),
+            granted: grant.granted,
+        });
+        positions.push(i);
+    }
+    // Logins of several workspaces (several profiles) share the run: ask for every condition
+    // the network can tell; each workspace's judge reads only what its features need.
+    let needs = Needs {
+        conditions: tether_core::Condition::ALL.to_vec(),
+        ..Needs::at(now)
+    };
+    let results = net.inspect(&inputs, &needs).await;
+    for (i, r) in positions.into_iter().zip(results) {
+        out[i] = Some(record_result(s, logins[i], r, now).await?);
+    }
+    Ok(out
+        .into_iter()
+        .map(|r| r.expect("every login has a result"))
+        .collect())
+}
+
+/// Refreshes a grant the network wants refreshed by now, and writes the new one back before
+/// anything else may use it. A refused refresh changes nothing: the check that follows tells
+/// whether the token itself still works.
+async fn refresh_if_due(
+    s: &AppState,
+    net: &dyn tether_platform::Network,
+    login: &Login,
+    grant: Grant,
+    now: Timestamp,
+) -> Result<Grant, StoreError> {
+    let Some(issued_at) = grant.issued_at else {
+        return Ok(grant);
+    };
+    let dates = TokenDates {
+        issued_at,
+        expires_at: grant.expires_at,
+        refresh_expires_at: grant.refresh_expires_at,
+    };
+    if net.refresh_at(&dates).is_none_or(|at| at > now) {
+        return Ok(grant);
+    }
+    let spend = tether_platform::Grant {
+        access_token: grant.access_token.clone(),
+        refresh_token: grant.refresh_token.clone(),
+        dates,
+    };
+    match net.refresh(&spend, now).await {
+        Ok(issued) => {
+            let fresh = NewGrant {
+                access_token: issued.access_token,
+                refresh_token: issued.refresh_token.or(grant.refresh_token.clone()),
+                issued_at: now,
+                expires_at: issued.expires_at,
+                refresh_expires_at: issued.refresh_expires_at.or(grant.refresh_expires_at),
+                granted: issued.granted,
+            };
+            if !s
+                .store
+                .put_grant(login.workspace_id, login.id, &fresh)
+                .await?
+            {
+                return Ok(grant);
+            }
+            tracing::info!(login_id = %login.id, network = %login.network, "token refreshed");
+            Ok(Grant {
+                access_token: fresh.access_token,
+                refresh_token: fresh.refresh_token,
+                issued_at: Some(now),
+                expires_at: fresh.expires_at,
+                refresh_expires_at: fresh.refresh_expires_at,
+                granted: fresh.granted.or(grant.granted),
+            })
+        }
+        Err(e) => {
+            tracing::warn!(login_id = %login.id, network = %login.network, error = %e,
+                "token refresh refused; checking the token as it is");
+            Ok(grant)
+        }
+    }
+}
