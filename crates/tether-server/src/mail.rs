@@ -331,7 +331,7 @@ async fn alert_email(
         return Ok(None);
     };
     let asset_ref = asset.as_ref().map(|(n, k)| (n.as_str(), *k));
-    let (todo, more) = rows::todo(&findings, person, asset_ref);
+    let (todo, more) = rows::todo(&findings, person, login.network, asset_ref);
     let status = words::status(group[0].new_status);
     let subject = match (lines.len(), &todo) {
         (1, Some(t)) => format!("{name} is {status}: {t}"),

@@ -350,7 +350,13 @@ async fn render_result(s: &AppState, p: &HashMap<String, String>) -> ApiResult<R
                 kind: words::kind(r.asset.kind).to_owned(),
                 status: r.asset.status.as_str(),
                 status_word: words::status(r.asset.status),
-                todo: rows::todo(&findings, person, Some((&r.asset.name, r.asset.kind))).0,
+                todo: rows::todo(
+                    &findings,
+                    person,
+                    login.network,
+                    Some((&r.asset.name, r.asset.kind)),
+                )
+                .0,
             }
         })
         .collect::<Vec<_>>();

@@ -174,7 +174,7 @@ pub async fn diagnostics(
         })
         .unwrap_or_default();
     let all: Vec<&Finding> = findings.iter().chain(&extra).collect();
-    let cards = cards_for(&all, person, Some((&asset.name, asset.kind)));
+    let cards = cards_for(&all, person, login.network, Some((&asset.name, asset.kind)));
     let primary = primary_button(all.iter().copied());
 
     let features = report
@@ -198,7 +198,10 @@ pub async fn diagnostics(
     let (_, page_name) = message::access_page(&s, &asset, facts.as_ref()).await?;
     let notice = message::for_page_admin(person, &page_name, &all);
 
-    let judge = s.checker.judge_for(&s.store, ws).await?;
+    let judge = s
+        .checker
+        .judge_for_network(&s.store, ws, login.network)
+        .await?;
     let needs = needs::needs(
         judge.engine.catalog(),
         judge.engine.features(),
@@ -233,7 +236,7 @@ pub async fn diagnostics(
         .map(|(b, r)| changes::compare(&b, r));
     let escalation = match (&outcome, q.via.as_deref()) {
         (Some(o), Some("reconnect")) if o.nothing && asset.status != Status::Connected => {
-            words::remedies().map(|r| {
+            words::remedies_for(login.network).map(|r| {
                 r.escalation(&RemedyContext {
                     asset_name: Some(&asset.name),
                     person: Some(person),
@@ -410,6 +413,7 @@ pub fn primary_button<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> &'
 pub fn cards_for(
     findings: &[&Finding],
     person: &str,
+    network: tether_core::Network,
     asset: Option<(&str, AssetKind)>,
 ) -> Vec<Card> {
     let mut groups: Vec<(Action, Vec<&Finding>)> = Vec::new();
@@ -440,9 +444,9 @@ pub fn cards_for(
             features.dedup();
             Card {
                 heading: if many {
-                    words::todo_many(first, person, asset)
+                    words::todo_many(first, person, network, asset)
                 } else {
-                    words::todo(first, person, asset)
+                    words::todo(first, person, network, asset)
                 },
                 items: if many {
                     views().map(|v| v.title.clone()).collect()

@@ -130,7 +130,7 @@ pub async fn links(
             LinkRow {
                 person: it.login.person_name.clone(),
                 href: format!("/app/logins/{}", it.login.id),
-                todo: words::todo(first, &it.login.person_name, asset),
+                todo: words::todo(first, &it.login.person_name, it.login.network, asset),
                 accounts: usize::from(it.asset.is_some()),
                 link: url.to_string(),
                 expires: words::date_time(expires),
@@ -292,7 +292,7 @@ pub async fn export(
                 format!("{base}/app/logins/{}", it.login.id),
             ),
         };
-        let (what, more) = todo(&it.findings, person, it.account());
+        let (what, more) = todo(&it.findings, person, it.login.network, it.account());
         let what = match (what, more) {
             (Some(w), 0) => w,
             (Some(w), n) => format!("{w} (and {n} more)"),

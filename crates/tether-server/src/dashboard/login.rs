@@ -72,7 +72,7 @@ pub async fn page(
     let records = s.store.list_login_records(ws, login.id).await?;
     let rows: Vec<Row> = records.iter().map(|r| asset_row(r, &login, now)).collect();
     let findings: Vec<&Finding> = report.iter().flat_map(|r| &r.findings).collect();
-    let cards = cards_for(&findings, person, None);
+    let cards = cards_for(&findings, person, login.network, None);
     let primary = primary_button(findings.iter().copied());
     let worst = records
         .iter()

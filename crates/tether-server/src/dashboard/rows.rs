@@ -74,6 +74,7 @@ pub fn why(findings: &[Finding], person: &str) -> Vec<String> {
 pub fn todo(
     findings: &[Finding],
     person: &str,
+    network: tether_core::Network,
     asset: Option<(&str, AssetKind)>,
 ) -> (Option<String>, usize) {
     let mut lines: Vec<String> = Vec::new();
@@ -81,7 +82,7 @@ pub fn todo(
         if f.fix().is_none() {
             continue;
         }
-        let line = words::todo(f, person, asset);
+        let line = words::todo(f, person, network, asset);
         if !lines.contains(&line) {
             lines.push(line);
         }
@@ -123,7 +124,12 @@ pub fn asset_row(r: &AssetRecord, login: &Login, now: Timestamp) -> Row {
                 .map(words::date)
         })
         .flatten();
-    let (todo, more) = todo(&findings, &login.person_name, Some((&a.name, a.kind)));
+    let (todo, more) = todo(
+        &findings,
+        &login.person_name,
+        login.network,
+        Some((&a.name, a.kind)),
+    );
     Row {
         id: a.id.to_string(),
         href: format!("/app/assets/{}", a.id),
@@ -149,7 +155,7 @@ pub fn asset_row(r: &AssetRecord, login: &Login, now: Timestamp) -> Row {
 /// A login that reaches no account: its own findings say why.
 pub fn login_row(login: &Login, report: Option<&LoginReport>, now: Timestamp) -> Row {
     let findings: &[Finding] = report.map(|r| &r.findings[..]).unwrap_or_default();
-    let (todo, more) = todo(findings, &login.person_name, None);
+    let (todo, more) = todo(findings, &login.person_name, login.network, None);
     let reaches_nothing = if login.status == Status::Disconnected {
         "its Pages could not be listed"
     } else {

@@ -9,17 +9,40 @@ use tether_core::{
     Action, AssetKind, Catalog, Feature, Finding, FindingCode, Network, Owner, Remedies, Status,
 };
 
-/// The built-in remedy texts, parsed once.
+/// The built-in remedy texts of Meta, parsed once: the words of counts and filters that span
+/// every login (actions that name no network).
 pub fn remedies() -> Option<&'static Remedies> {
-    static R: OnceLock<Option<Remedies>> = OnceLock::new();
-    R.get_or_init(|| Remedies::builtin(tether_core::Network::Meta).ok())
-        .as_ref()
+    remedies_for(Network::Meta)
 }
 
-fn catalog() -> Option<&'static Catalog> {
-    static C: OnceLock<Option<Catalog>> = OnceLock::new();
-    C.get_or_init(|| Catalog::builtin(tether_core::Network::Meta).ok())
-        .as_ref()
+/// A network's own remedy texts.
+pub fn remedies_for(n: Network) -> Option<&'static Remedies> {
+    builtin(n).map(|c| &c.remedies)
+}
+
+/// Every network's built-in catalog, loaded once: the words a network's data gives it.
+fn catalogs() -> &'static [Catalog] {
+    static ALL: OnceLock<Vec<Catalog>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        Catalog::builtin_networks()
+            .into_iter()
+            .filter_map(|n| Catalog::builtin(n).ok())
+            .collect()
+    })
+}
+
+fn builtin(n: Network) -> Option<&'static Catalog> {
+    catalogs().iter().find(|c| c.network == n)
+}
+
+/// A permission's or a task's definition, in whichever network's data names it (names never
+/// collide across networks: `pages_*` are Meta's, `instagram_business_*` Instagram Login's).
+fn permission_def(p: &str) -> Option<&'static tether_core::catalog::PermissionDef> {
+    catalogs().iter().find_map(|c| c.permission(p))
+}
+
+fn task_def(t: &str) -> Option<&'static tether_core::catalog::TaskDef> {
+    catalogs().iter().find_map(|c| c.task(t))
 }
 
 pub fn status(s: Status) -> &'static str {
@@ -73,26 +96,50 @@ pub fn action_short(a: Action) -> String {
 
 /// What one account needs, who must do it: "A Page admin of Riverside Gym must give Carla Reyes
 /// “Content”". `asset` is the account's name and kind (none for a login's own findings).
-pub fn todo(f: &Finding, person: &str, asset: Option<(&str, AssetKind)>) -> String {
-    todo_with(f, person, asset, false)
+pub fn todo(
+    f: &Finding,
+    person: &str,
+    network: Network,
+    asset: Option<(&str, AssetKind)>,
+) -> String {
+    todo_with(f, person, network, asset, false)
 }
 
 /// The same for one fix covering several findings, which are listed under it.
-pub fn todo_many(f: &Finding, person: &str, asset: Option<(&str, AssetKind)>) -> String {
-    todo_with(f, person, asset, true)
+pub fn todo_many(
+    f: &Finding,
+    person: &str,
+    network: Network,
+    asset: Option<(&str, AssetKind)>,
+) -> String {
+    todo_with(f, person, network, asset, true)
 }
 
-fn todo_with(f: &Finding, person: &str, asset: Option<(&str, AssetKind)>, many: bool) -> String {
+/// The words of the network the login is on: its own remedies and actions, so an Instagram
+/// Login person is never told to log in to Facebook.
+fn todo_with(
+    f: &Finding,
+    person: &str,
+    network: Network,
+    asset: Option<(&str, AssetKind)>,
+    many: bool,
+) -> String {
+    let catalog = builtin(network);
     let asset_name = asset.map(|(n, _)| n);
+    // Access comes from the linked Page only where the network's data says so.
     let linked = asset
-        .filter(|(_, k)| *k == AssetKind::InstagramAccount)
+        .filter(|(_, k)| {
+            catalog
+                .and_then(|c| c.asset_kind(*k))
+                .is_some_and(|d| d.tasks_from_linked_page)
+        })
         .map(|(n, _)| format!("the Page linked to {n}"));
     let cx = RemedyContext {
         permission: f.permission.as_deref(),
         permission_label: f
             .permission
             .as_deref()
-            .and_then(|p| catalog().and_then(|c| c.permission(p)))
+            .and_then(|p| catalog.and_then(|c| c.permission(p)))
             .and_then(|d| d.label.as_deref()),
         task: f.task.as_deref(),
         task_label: Some(task_label(f)),
@@ -102,7 +149,7 @@ fn todo_with(f: &Finding, person: &str, asset: Option<(&str, AssetKind)>, many: 
         features: &f.features,
         person: Some(person),
     };
-    match (remedies(), many) {
+    match (catalog.map(|c| &c.remedies), many) {
         (Some(r), false) => r.action_row(f.code.action(), &cx),
         (Some(r), true) => r.action_group(f.code.action(), &cx),
         (None, _) => f.remedy.summary.clone(),
@@ -133,8 +180,7 @@ pub fn task_label(f: &Finding) -> String {
     let labels: Vec<String> = list
         .iter()
         .map(|t| {
-            catalog()
-                .and_then(|c| c.task(t))
+            task_def(t)
                 .map(|d| d.label.clone())
                 .unwrap_or_else(|| (*t).clone())
         })
@@ -164,44 +210,28 @@ pub fn network(n: Network) -> &'static str {
     builtin(n).map_or(n.as_str(), |c| c.label.as_str())
 }
 
-/// Every network's built-in catalog, loaded once: the words a network's data gives it.
-fn builtin(n: Network) -> Option<&'static Catalog> {
-    static ALL: OnceLock<Vec<Catalog>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        Catalog::builtin_networks()
-            .into_iter()
-            .filter_map(|n| Catalog::builtin(n).ok())
-            .collect()
-    })
-    .iter()
-    .find(|c| c.network == n)
-}
-
 /// A login as people name it: "Carla Reyes's Facebook login".
 pub fn login_name(login: &tether_store::Login) -> String {
     format!("{}'s {} login", login.person_name, network(login.network))
 }
 
 pub fn kind(k: AssetKind) -> &'static str {
-    Catalog::builtin_networks()
-        .into_iter()
-        .filter_map(builtin)
+    catalogs()
+        .iter()
         .find_map(|c| c.asset_kind(k).map(|d| d.label.as_str()))
         .unwrap_or(k.as_str())
 }
 
 /// A Page task as a Page admin sees it in Page access: “Content”.
 pub fn task(t: &str) -> String {
-    catalog()
-        .and_then(|c| c.task(t))
+    task_def(t)
         .map(|d| format!("“{}”", d.label))
         .unwrap_or_else(|| t.to_owned())
 }
 
-/// A permission as Facebook's "choose what you allow" screen shows it.
+/// A permission as the network's "choose what you allow" screen shows it.
 pub fn permission(p: &str) -> String {
-    catalog()
-        .and_then(|c| c.permission(p))
+    permission_def(p)
         .and_then(|d| d.label.clone())
         .map(|l| format!("“{l}”"))
         .unwrap_or_else(|| p.to_owned())

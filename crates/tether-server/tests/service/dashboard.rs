@@ -762,3 +762,58 @@ async fn a_page_across_logins_and_a_closed_data_access_window_read_right() {
         "the code, for support: {page}"
     );
 }
+
+/// An Instagram Login account on the dashboard: a Connect button of its own, and a broken login
+/// told in Instagram's words (never Facebook's, never a Page admin's).
+#[tokio::test]
+async fn an_instagram_login_is_told_in_instagrams_words() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "ana@agency.example", Role::Owner).await;
+    let (mut v, _) = signed_in(&t, "ana@agency.example").await;
+    let (_, html, _) = v.get(&t.url("/app")).await;
+    drop(v);
+    assert!(html.contains("Connect a Facebook account"), "{html}");
+    assert!(html.contains("Connect an Instagram account"), "{html}");
+    assert!(
+        html.contains("name=\"network\" value=\"instagram\""),
+        "{html}"
+    );
+
+    crate::instagram::connect(&t, "17841400000000101", &[]).await;
+    t.http
+        .post(format!(
+            "{}/instagram/_admin/accounts/17841400000000101/change_password",
+            t.sim_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    t.advance(2 * 86_400).await;
+    t.step().await;
+    // Two days on, the first session has expired: sign in again.
+    let (mut v, _) = signed_in(&t, "ana@agency.example").await;
+    let (_, html, _) = v.get(&t.url("/app?q=harbor.bakery")).await;
+    assert!(html.contains("harbor.bakery"), "{html}");
+    assert!(html.contains("Instagram account · Instagram"), "{html}");
+    assert!(html.contains("must log in again"), "{html}");
+    let asset = t.asset_by_platform_id("17841400000000101").await;
+    let (status, page, _) = v
+        .get(&t.url(&format!("/app/assets/{}", asset["id"].as_str().unwrap())))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("log in to Instagram"), "{page}");
+    // The platform's own message (under "For support") may say what it says; our words may not.
+    for wrong in [
+        "Facebook's login",
+        "Facebook Page",
+        "on Facebook",
+        "Page admin",
+        "Business Integrations",
+    ] {
+        assert!(
+            !page.contains(wrong),
+            "an Instagram Login account page says {wrong}: {page}"
+        );
+    }
+}

@@ -15,7 +15,7 @@ const PERSONAL: &str = "17841400000000103";
 const DAY: i64 = 86_400;
 
 /// Starts Instagram Login through the API and plays the person in the simulator's dialog.
-async fn connect(t: &TestApp, account: &str, untick: &[&str]) -> reqwest::Response {
+pub(crate) async fn connect(t: &TestApp, account: &str, untick: &[&str]) -> reqwest::Response {
     let (status, started) = t.post("/api/v1/connect/instagram", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{started}");
     let scopes: Vec<String> = started["scopes"]
