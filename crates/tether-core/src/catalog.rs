@@ -155,6 +155,9 @@ pub struct Catalog {
     pub label: String,
     /// The words of the button that connects a login ("Connect a Facebook account").
     pub connect: String,
+    /// What a missing `[[task]]` entry is on this network, and so the finding it yields: a Page
+    /// task (`task_missing`, Meta) or an organization role (`role_missing`, LinkedIn).
+    pub access_finding: FindingCode,
     pub origin: String,
     pub permissions: Vec<PermissionDef>,
     pub tasks: Vec<TaskDef>,
@@ -170,6 +173,8 @@ struct RawCatalog {
     label: Option<String>,
     connect: Option<String>,
     #[serde(default)]
+    access: Option<RawAccess>,
+    #[serde(default)]
     permission: Vec<RawPermission>,
     #[serde(default)]
     task: Vec<RawTask>,
@@ -177,6 +182,13 @@ struct RawCatalog {
     asset_kind: Vec<RawAssetKind>,
     #[serde(default)]
     rule: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    /// `task_missing` or `role_missing`.
+    finding: String,
 }
 
 #[derive(Deserialize)]
@@ -266,8 +278,21 @@ impl Catalog {
         let tasks = cx.tasks(raw.task)?;
         let asset_kinds = cx.asset_kinds(raw.asset_kind)?;
         let label = raw.label.unwrap_or_else(|| network.to_string());
+        let access_finding = match raw.access.as_ref().map(|a| a.finding.as_str()) {
+            None | Some("task_missing") => FindingCode::TaskMissing,
+            Some("role_missing") => FindingCode::RoleMissing,
+            Some(other) => {
+                return Err(CatalogError::Parse {
+                    origin: origin.to_owned(),
+                    message: format!(
+                        "[access] finding `{other}`: expected task_missing or role_missing"
+                    ),
+                });
+            }
+        };
         let mut catalog = Catalog {
             network,
+            access_finding,
             connect: raw
                 .connect
                 .unwrap_or_else(|| format!("Connect a {label} account")),

@@ -653,3 +653,53 @@ fn instagram_task_remedy_sends_people_to_the_linked_page() {
     );
     assert!(f.remedy.steps[0].contains("Full control of Riverside Library"));
 }
+
+/// The access unit is data: a network whose `[[task]]` entries are organization roles says so
+/// (`[access] finding = "role_missing"`), and a missing one is named as a role, for the asset's
+/// admin to grant, never as a Page task.
+#[test]
+fn a_catalog_whose_access_unit_is_a_role_yields_role_missing() {
+    let text = r#"
+network = "meta"
+[access]
+finding = "role_missing"
+[[permission]]
+name = "w_organization_social"
+[[task]]
+name = "CONTENT_ADMIN"
+label = "Content admin"
+[[asset_kind]]
+kind = "facebook_page"
+label = "Organization page"
+[[rule]]
+feature = "publish"
+asset_kind = "facebook_page"
+permissions = ["w_organization_social"]
+tasks = ["CONTENT_ADMIN"]
+source = "a test of the access unit"
+"#;
+    let c = Catalog::from_toml_str(text, "roles.toml").unwrap();
+    assert_eq!(c.access_finding, FindingCode::RoleMissing);
+    let e = Engine::new(
+        &c,
+        Network::Meta,
+        &Profile::all(&c),
+        EngineOptions::default(),
+    );
+    let mut login = healthy_login();
+    login.permissions = vec![PermissionGrant {
+        name: "w_organization_social".into(),
+        status: PermissionStatus::Granted,
+    }];
+    login.granular_scopes.clear();
+    let r = e.diagnose(&login, &[page("9", "Acme", &[])], now());
+    let f = &r.assets[0].findings[0];
+    assert_eq!(f.code, FindingCode::RoleMissing, "{f:#?}");
+    assert_eq!(f.role.as_deref(), Some("CONTENT_ADMIN"));
+    assert_eq!(f.task, None);
+    assert_eq!(f.owner, Owner::AssetAdmin);
+
+    let bad = text.replace("role_missing", "permission_missing");
+    let err = Catalog::from_toml_str(&bad, "roles.toml").unwrap_err();
+    assert!(err.to_string().contains("[access] finding"), "{err}");
+}

@@ -9,7 +9,7 @@ use crate::facts::{
     AssetFacts, BrokenReason, LoginFacts, ObservedKind, ObservedProblem, PlatformError,
     TokenValidity,
 };
-use crate::vocab::{AssetKind, FindingCode, Owner, Status};
+use crate::vocab::{FindingCode, Owner, Status};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 
@@ -313,10 +313,16 @@ impl Engine {
             };
         } else {
             let effective = login.granted & !asset.excluded;
-            // An unlinked Instagram account has no Page whose tasks could apply to it: asking a
-            // Page admin for tasks would send people the wrong way; the link is the fix.
-            let tasks_known = facts.kind != AssetKind::InstagramAccount
-                || asset.failed_conditions & Condition::InstagramLinked.bit() == 0;
+            // An account whose access comes from a linked Page (the catalog says which) but that
+            // is linked to none has no Page whose tasks could apply to it: asking a Page admin
+            // for tasks would send people the wrong way; the link is the fix.
+            let through_page = self
+                .catalog
+                .asset_kind(facts.kind)
+                .is_some_and(|k| k.tasks_from_linked_page);
+            let tasks_known =
+                !through_page || asset.failed_conditions & Condition::InstagramLinked.bit() == 0;
+            let access = self.catalog.access_finding;
             for rule in &plan.rules {
                 let g = rule.gaps(effective, asset.tasks, asset.failed_conditions);
                 self.permission_gaps(
@@ -330,19 +336,14 @@ impl Engine {
                 for i in bits(u128::from(g.task_all)).filter(|_| tasks_known) {
                     add(
                         &mut drafts,
-                        FindingCode::TaskMissing,
+                        access,
                         Subject::Task(self.task_name(i).to_owned()),
                         rule.bit,
                     );
                 }
                 if g.task_any && tasks_known {
                     let list = self.catalog.rules[rule.rule_index].tasks_any.clone();
-                    add(
-                        &mut drafts,
-                        FindingCode::TaskMissing,
-                        Subject::TaskAny(list),
-                        rule.bit,
-                    );
+                    add(&mut drafts, access, Subject::TaskAny(list), rule.bit);
                 }
                 for c in Condition::ALL {
                     if g.conditions & c.bit() != 0 {

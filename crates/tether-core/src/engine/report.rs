@@ -119,6 +119,10 @@ impl Engine {
                         .collect::<Vec<_>>()
                         .join(" or ")
                 });
+                // A role is named as a role in the report (LinkedIn's `role_missing`).
+                let role = (code == FindingCode::RoleMissing)
+                    .then(|| task.clone())
+                    .flatten();
                 let cx = RemedyContext {
                     permission: permission.as_deref(),
                     permission_label: permission
@@ -149,9 +153,9 @@ impl Engine {
                     features,
                     remedy,
                     permission,
-                    task,
+                    task: if role.is_some() { None } else { task },
                     tasks_any,
-                    role: None,
+                    role,
                     until: d.until,
                     platform_error: d.platform_error,
                 };
