@@ -40,6 +40,8 @@ pub struct Remedies {
     actions: BTreeMap<Action, ActionWords>,
     messages: BTreeMap<Action, Message>,
     escalation: RemedyTemplate,
+    /// What `{asset_name}` says for a finding about the whole login ("your Pages and accounts").
+    every_asset: String,
 }
 
 /// A message to the person who makes a fix that is not the connecting person's (a Page admin):
@@ -104,6 +106,8 @@ pub struct RemedyContext<'a> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRemedies {
+    /// What `{asset_name}` says when a finding is about the whole login, in the network's words.
+    every_asset: Option<String>,
     features: BTreeMap<String, String>,
     remedy: BTreeMap<String, RawTemplate>,
     // Absent is reported as the first action missing, after the remedies are checked.
@@ -249,6 +253,9 @@ impl Remedies {
             })?;
         }
         Ok(Remedies {
+            every_asset: raw
+                .every_asset
+                .unwrap_or_else(|| "every account of this connection".to_owned()),
             templates,
             feature_labels,
             actions,
@@ -347,7 +354,7 @@ impl Remedies {
             ),
             "task" => out.push_str(cx.task.unwrap_or("a task")),
             "task_label" => out.push_str(cx.task_label.as_deref().unwrap_or("the needed access")),
-            "asset_name" => out.push_str(cx.asset_name.unwrap_or("your Pages and accounts")),
+            "asset_name" => out.push_str(cx.asset_name.unwrap_or(&self.every_asset)),
             "page_name" => out.push_str(cx.page_name.or(cx.asset_name).unwrap_or("the Page")),
             "until" => out.push_str(cx.until.as_deref().unwrap_or("soon")),
             "features" => self.push_features(out, cx.features),

@@ -563,3 +563,56 @@ async fn settings_create_a_key_once_and_send_a_test_event() {
     b.screenshot("settings").await;
     b.close().await;
 }
+
+/// "Connect an Instagram account" beside Facebook's: Instagram's dialog (simulated), one scope
+/// switched off, back on the dashboard with the account listed in Instagram's words.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instagram_account_is_connected_from_the_dashboard() {
+    let b = browser_or_skip!();
+    let (t, _) = demo_app().await;
+    sign_in(&b, &t, OWNER, PASSWORD).await;
+    b.screenshot("overview-connect-buttons").await;
+    click(
+        &b,
+        Locator::XPath("//form[input[@name='network' and @value='instagram']]/button"),
+    )
+    .await;
+    // The simulator's Instagram dialog: the first account, every switch but insights on.
+    let insights = b
+        .client
+        .wait()
+        .for_element(Locator::Css(
+            "input[name=scope][value=instagram_business_manage_insights]",
+        ))
+        .await
+        .unwrap();
+    insights.click().await.unwrap();
+    b.screenshot("instagram-dialog").await;
+    click(&b, Locator::Css("button[value=allow]")).await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap();
+    // A new connection lands on its login's page, listing the accounts that arrived. (The
+    // browser keeps Instagram's `#_` on the address through the redirects; it means nothing.)
+    let url = b.client.current_url().await.unwrap();
+    assert!(url.path().contains("/app/logins/"), "{url}");
+    let page = text(&b, "main").await;
+    assert!(page.contains("harbor.bakery"), "{page}");
+    b.screenshot("instagram-connected").await;
+    b.assert_accessible("after connecting Instagram").await;
+
+    let asset = t.asset_by_platform_id("17841400000000101").await;
+    b.goto(&t.url(&format!("/app/assets/{}", asset["id"].as_str().unwrap())))
+        .await;
+    assert_eq!(text(&b, "#asset-status").await, "Action required");
+    let page = text(&b, "main").await;
+    assert!(page.contains("Access insights"), "{page}");
+    for wrong in ["Facebook's login", "Facebook Page", "Page admin"] {
+        assert!(!page.contains(wrong), "{wrong}: {page}");
+    }
+    b.screenshot("instagram-account").await;
+    b.assert_accessible("an Instagram Login account").await;
+    b.close().await;
+}
