@@ -38,7 +38,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -120,16 +120,7 @@ impl App {
             .route("/oauth/{network}/callback", get(oauth::callback))
             .route("/connect/result", get(oauth::result_page))
             .route("/reconnect", get(oauth::reconnect))
-            .route("/meta/deauthorize", post(meta_hooks::deauthorize))
-            .route("/meta/data-deletion", post(meta_hooks::data_deletion))
-            .route(
-                "/meta/data-deletion/{code}",
-                get(meta_hooks::data_deletion_status),
-            )
-            .route(
-                "/meta/webhook",
-                get(meta_hooks::webhook_challenge).post(meta_hooks::webhook),
-            )
+            .merge(meta_hooks::routes())
             .route("/metrics", get(metrics_page))
             .route("/healthz", get(|| async { "ok" }))
             .fallback(|uri: axum::http::Uri| async move {

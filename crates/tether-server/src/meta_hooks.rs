@@ -213,3 +213,25 @@ pub async fn webhook(
     }
     Ok(Json(json!({ "ok": true, "applied": applied })))
 }
+
+/// Meta's pushes at `/hooks/meta/{kind}`, and at the `/meta/{kind}` addresses every deployment's
+/// Meta app settings already hold (kept as aliases). No other network pushes yet: the seam has
+/// no push method (docs/ARCHITECTURE.md, "The seam").
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    let mut r = axum::Router::new();
+    for base in ["/hooks/meta", "/meta"] {
+        r = r
+            .route(&format!("{base}/deauthorize"), post(deauthorize))
+            .route(&format!("{base}/data-deletion"), post(data_deletion))
+            .route(
+                &format!("{base}/data-deletion/{{code}}"),
+                get(data_deletion_status),
+            )
+            .route(
+                &format!("{base}/webhook"),
+                get(webhook_challenge).post(webhook),
+            );
+    }
+    r
+}

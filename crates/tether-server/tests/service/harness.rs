@@ -227,9 +227,9 @@ impl TestApp {
         admin
             .set_callbacks(
                 &CallbackUpdate::default()
-                    .deauthorize_url(format!("{base}/meta/deauthorize"))
-                    .data_deletion_url(format!("{base}/meta/data-deletion"))
-                    .webhook(format!("{base}/meta/webhook"), VERIFY_TOKEN),
+                    .deauthorize_url(format!("{base}/hooks/meta/deauthorize"))
+                    .data_deletion_url(format!("{base}/hooks/meta/data-deletion"))
+                    .webhook(format!("{base}/hooks/meta/webhook"), VERIFY_TOKEN),
             )
             .await
             .expect("the simulator subscribes its webhook (handshake answered)");

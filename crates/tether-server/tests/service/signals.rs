@@ -110,17 +110,20 @@ async fn the_permissions_webhook_updates_verdicts_and_rejects_bad_signatures() {
         let id = harbor["id"].as_str().unwrap().to_owned();
         let healthy = statuses(&t).await;
 
-        // The handshake: right token answered, wrong one refused.
-        let ok = t
-            .http
-            .get(t.url(&format!(
-                "/meta/webhook?hub.mode=subscribe&hub.challenge=12345&hub.verify_token={VERIFY_TOKEN}"
-            )))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(ok.status(), StatusCode::OK);
-        assert_eq!(ok.text().await.unwrap(), "12345");
+        // The handshake: right token answered (at the generic address and at the one every
+        // Meta app's settings already hold), wrong one refused.
+        for base in ["/hooks/meta", "/meta"] {
+            let ok = t
+                .http
+                .get(t.url(&format!(
+                    "{base}/webhook?hub.mode=subscribe&hub.challenge=12345&hub.verify_token={VERIFY_TOKEN}"
+                )))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(ok.status(), StatusCode::OK, "{base}");
+            assert_eq!(ok.text().await.unwrap(), "12345");
+        }
         let bad = t
             .http
             .get(t.url("/meta/webhook?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope"))
