@@ -1,13 +1,17 @@
 //! Meta (Facebook Login: Pages, and Instagram accounts through a Page) behind the seam every
 //! network shares. The Graph machinery stays where it was; this only speaks the seam's words.
 
-use crate::{GraphClient, GraphConfig, InspectOptions, KnownToken, authorize_url};
+use crate::wire::GraphError;
+use crate::{
+    Classification, GraphClient, GraphConfig, InspectOptions, KnownToken, TokenUsed, authorize_url,
+    classify,
+};
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
-use tether_core::{Catalog, Condition};
+use tether_core::{Catalog, Condition, ObservedKind};
 use tether_platform::{
     AppConfig, BoxFut, CallStats, CheckError, Issued, LoginToCheck, Needs, Network, OAuthError,
-    Registration, Snapshot,
+    Registration, Reported, Snapshot,
 };
 use url::Url;
 
@@ -141,6 +145,42 @@ impl Network for MetaNetwork {
 
     fn stats(&self) -> CallStats {
         self.client.stats()
+    }
+
+    fn read_reported_error(
+        &self,
+        raw: &serde_json::Value,
+        page_token: bool,
+    ) -> Result<Reported, String> {
+        let raw = raw.get("error").unwrap_or(raw);
+        let err: GraphError = serde_json::from_value(raw.clone())
+            .map_err(|e| format!("not a Graph API error object ({e})"))?;
+        let used = if page_token {
+            TokenUsed::Page
+        } else {
+            TokenUsed::User
+        };
+        let error = err.to_platform_error();
+        let problem = |kind| Reported::Problem {
+            kind,
+            error: error.clone(),
+        };
+        Ok(match classify(&err, used, None) {
+            Classification::LoginBroken(reason) => Reported::LoginBroken {
+                reason,
+                error: error.clone(),
+            },
+            Classification::MissingPermission {
+                permission: Some(permission),
+            } => problem(ObservedKind::PermissionMissing { permission }),
+            Classification::AssetAccess => problem(ObservedKind::AssetAccessLost),
+            Classification::AppFeatureMissing => problem(ObservedKind::AppFeatureMissing),
+            Classification::AccountRestricted => problem(ObservedKind::AccountRestricted),
+            Classification::RateLimited { .. } | Classification::Transient => Reported::Transient,
+            Classification::RequestRejected => Reported::RequestRejected,
+            Classification::CheckerMisconfigured => Reported::CheckerMisconfigured,
+            _ => Reported::Unrecognized,
+        })
     }
 }
 

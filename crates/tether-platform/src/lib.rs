@@ -71,6 +71,39 @@ pub trait Network: Send + Sync + 'static {
     ) -> BoxFut<'a, Vec<Result<Snapshot, CheckError>>>;
 
     fn stats(&self) -> CallStats;
+
+    /// Reads an error the product met on one of its own calls to this network (`POST
+    /// /api/v1/platform-errors`), in the network's own body shape. `page_token`: the call used
+    /// a token derived from the login's (Meta's Page tokens). `Err` says why the body is not
+    /// this network's error.
+    fn read_reported_error(
+        &self,
+        raw: &serde_json::Value,
+        page_token: bool,
+    ) -> Result<Reported, String>;
+}
+
+/// What an error the product reported says about the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reported {
+    /// The token no longer works, for this reason.
+    LoginBroken {
+        reason: tether_core::BrokenReason,
+        error: tether_core::PlatformError,
+    },
+    /// A problem on the account the call was about (or on the login when none was named).
+    Problem {
+        kind: tether_core::ObservedKind,
+        error: tether_core::PlatformError,
+    },
+    /// Outage or throttling: changes nothing.
+    Transient,
+    /// A refusal of that request only (bad input, content rules): says nothing about health.
+    RequestRejected,
+    /// The app's own credentials were refused: the app's team must act; no account changes.
+    CheckerMisconfigured,
+    /// Kept for support; never turns an account red.
+    Unrecognized,
 }
 
 /// One login to check: its token and what the previous check left for this one (the network's

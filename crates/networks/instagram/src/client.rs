@@ -14,7 +14,7 @@ use tether_core::{
 };
 use tether_platform::{
     AppConfig, BoxFut, CallStats, CheckError, Grant, Issued, LoginToCheck, Needs, Network,
-    OAuthError, Snapshot, TokenDates,
+    OAuthError, Reported, Snapshot, TokenDates,
 };
 use url::Url;
 
@@ -508,6 +508,43 @@ impl Network for InstagramNetwork {
                 }
             }
             out
+        })
+    }
+
+    fn read_reported_error(
+        &self,
+        raw: &serde_json::Value,
+        _page_token: bool,
+    ) -> Result<Reported, String> {
+        // The envelope, or its inside (which has at least a message and a code).
+        let inside = raw.get("message").is_some() && raw.get("code").is_some();
+        let e = wire::parse_error(&raw.to_string())
+            .or_else(|| {
+                inside
+                    .then(|| wire::parse_error(&serde_json::json!({ "error": raw }).to_string()))
+                    .flatten()
+            })
+            .ok_or("not an Instagram error body (`{\"error\":{...}}` or its inside)")?;
+        let error = e.to_platform_error(None);
+        Ok(match classify(&e) {
+            Class::Broken(reason) => Reported::LoginBroken { reason, error },
+            // Without the token's dates, "invalid, expired or revoked" reads as invalidated;
+            // the check that follows reads the dates.
+            Class::BrokenUnsure => Reported::LoginBroken {
+                reason: BrokenReason::SessionInvalidated,
+                error,
+            },
+            // The body names no permission, and the call is the product's, not ours: which one
+            // is missing is for the check that follows to tell.
+            Class::PermissionMissing => Reported::Unrecognized,
+            Class::Restricted => Reported::Problem {
+                kind: ObservedKind::AccountRestricted,
+                error,
+            },
+            Class::Transient | Class::RateLimited | Class::QuotaReached => Reported::Transient,
+            Class::CheckerMisconfigured => Reported::CheckerMisconfigured,
+            Class::Other => Reported::RequestRejected,
+            Class::CodeRejected | Class::Ambiguous => Reported::Unrecognized,
         })
     }
 

@@ -13,11 +13,10 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tether_core::{
-    AssetFacts, AssetKind, BrokenReason, Feature, LoginFacts, ObservedKind, ObservedProblem,
-    PlatformError, TokenValidity,
+    AssetFacts, AssetKind, BrokenReason, Feature, LoginFacts, ObservedProblem, PlatformError,
+    TokenValidity,
 };
-use tether_meta::wire::GraphError;
-use tether_meta::{Classification, TokenUsed, classify};
+use tether_platform::Reported;
 use tether_store::{AssetId, LoginId, Store};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -90,17 +89,10 @@ pub async fn report_platform_error(
     ws: Workspace,
     ApiJson(body): ApiJson<PlatformErrorReport>,
 ) -> ApiResult<Json<PlatformErrorOutcome>> {
-    let raw = body.error.get("error").unwrap_or(&body.error);
-    let err: GraphError = serde_json::from_value(raw.clone()).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_platform_error",
-            format!("error is not a Graph API error object ({e}); send the platform's `error` as received"),
-        )
-    })?;
     let feature = super::word::<Feature>("feature", body.feature.as_deref())?;
-    let token = match body.token.as_deref() {
-        None | Some("user") => TokenUsed::User,
-        Some("page") => TokenUsed::Page,
+    let page_token = match body.token.as_deref() {
+        None | Some("user") => false,
+        Some("page") => true,
         Some(other) => {
             return Err(ApiError::bad_request(
                 "invalid_token_kind",
@@ -138,43 +130,45 @@ pub async fn report_platform_error(
         .get_login(ws.0, login_id)
         .await?
         .ok_or(ApiError::NotFound { what: "login" })?;
+    let network = s.checker.network(login.network).ok_or(ApiError::NotFound {
+        what: "network on this server",
+    })?;
+    let reported = network
+        .read_reported_error(&body.error, page_token)
+        .map_err(|why| {
+            ApiError::bad_request(
+                "invalid_platform_error",
+                format!(
+                    "error is {why}; send the platform's `error` as received from {}",
+                    login.network
+                ),
+            )
+        })?;
     tracing::info!(login_id = %login.id, asset_id = ?asset.as_ref().map(|a| a.id.to_string()),
-        call = ?body.call, code = err.code, subcode = ?err.error_subcode, "platform error reported");
-
-    let class = classify(&err, token, None);
-    let observed = |kind| ObservedProblem {
-        kind,
-        features: feature.into_iter().collect(),
-        platform_error: Some(err.to_platform_error()),
-    };
-    let asset_problem = match &class {
-        Classification::MissingPermission {
-            permission: Some(p),
-        } => Some(observed(ObservedKind::PermissionMissing {
-            permission: p.clone(),
-        })),
-        Classification::AssetAccess => Some(observed(ObservedKind::AssetAccessLost)),
-        Classification::AppFeatureMissing => Some(observed(ObservedKind::AppFeatureMissing)),
-        Classification::AccountRestricted => Some(observed(ObservedKind::AccountRestricted)),
-        _ => None,
-    };
+        call = ?body.call, network = %login.network, "platform error reported");
     let target = asset.as_ref().map(|a| (a.kind, a.platform_id.clone()));
-    let (label, amend) = match class {
-        Classification::LoginBroken(reason) => (
-            "login_broken",
-            Some(Amend::Broken(reason, err.to_platform_error())),
-        ),
-        _ if asset_problem.is_some() => (
+    let (label, amend) = match reported {
+        Reported::LoginBroken { reason, error } => {
+            ("login_broken", Some(Amend::Broken(reason, error)))
+        }
+        Reported::Problem { kind, error } => (
             "asset_problem",
-            asset_problem.map(|p| Amend::Observed(p, target)),
+            Some(Amend::Observed(
+                ObservedProblem {
+                    kind,
+                    features: feature.into_iter().collect(),
+                    platform_error: Some(error),
+                },
+                target,
+            )),
         ),
-        Classification::RateLimited { .. } | Classification::Transient => ("transient", None),
-        Classification::RequestRejected => ("request_rejected", None),
-        Classification::CheckerMisconfigured => {
+        Reported::Transient => ("transient", None),
+        Reported::RequestRejected => ("request_rejected", None),
+        Reported::CheckerMisconfigured => {
             tracing::error!(login_id = %login.id, "a reported error says the app's own credentials are rejected");
             ("checker_misconfigured", None)
         }
-        _ => ("unrecognized", None),
+        Reported::Unrecognized => ("unrecognized", None),
     };
     let mut changes = 0;
     if let Some(amend) = amend {

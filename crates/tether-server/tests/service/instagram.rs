@@ -261,3 +261,39 @@ async fn a_refused_refresh_and_an_outage_change_nothing_a_changed_password_break
         "token_invalidated"
     );
 }
+
+/// An error the product met on its own Instagram call is read by Instagram's rules: a changed
+/// password disconnects at once; a Facebook-only shape is refused, naming the network.
+#[tokio::test]
+async fn an_error_reported_for_an_instagram_account_is_read_by_instagrams_rules() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    connect(&t, HARBOR, &[]).await;
+    let asset = t.asset_by_platform_id(HARBOR).await;
+    let id = asset["id"].as_str().unwrap();
+    let (status, out) = t
+        .post(
+            "/api/v1/platform-errors",
+            json!({"asset_id": id, "feature": "publish", "call": "POST /{ig-user-id}/media_publish",
+                   "error": {"error": {"message": "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.", "type": "OAuthException", "code": 190}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["classification"], "login_broken", "{out}");
+    assert_eq!(out["login"]["status"], "disconnected", "{out}");
+    assert_eq!(out["check_scheduled"], true);
+
+    let (status, out) = t
+        .post(
+            "/api/v1/platform-errors",
+            json!({"asset_id": id, "error": {"status": 401, "serviceErrorCode": 65601}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("instagram"),
+        "{out}"
+    );
+}
