@@ -27,7 +27,8 @@ pub enum Class {
     /// The authorization code was used, expired or issued for another redirect.
     CodeRejected,
     /// "Unsupported request - method type": a wrong route or method, and also reported for a
-    /// refresh of a timed-out token. Never a verdict without a `/me` probe.
+    /// refresh of a timed-out token; 24/2207006, a media "not found" that may be a missing
+    /// permission or an expired token. Never a verdict without a `/me` probe.
     Ambiguous,
     /// A content error or anything else: not about the connection.
     Other,
@@ -51,6 +52,9 @@ pub fn classify(e: &IgError) -> Class {
         }
         (_, Some(2207050)) | (_, Some(2207051)) => Class::Restricted,
         (9, Some(2207042)) => Class::QuotaReached,
+        // "Possible permission error due to missing permission or expired token": re-verify the
+        // token before reading it as a content error.
+        (24, Some(2207006)) => Class::Ambiguous,
         (10, _) | (200..=299, _) => Class::PermissionMissing,
         (4 | 17 | 32 | 613, _) => Class::RateLimited,
         (1 | 2, _) => Class::Transient,
