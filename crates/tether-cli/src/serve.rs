@@ -113,7 +113,7 @@ pub struct ServiceArgs {
     /// Which features the product uses: a built-in profile or a profile file.
     #[arg(long, env = "TETHER_PROFILE", default_value = "default")]
     pub profile: String,
-    /// Platform calls per hour this process may spend on routine checks.
+    /// Platform calls per hour this process may spend on routine checks, on each network.
     #[arg(long, env = "TETHER_CALLS_PER_HOUR", default_value_t = 20_000)]
     pub calls_per_hour: u32,
     /// Largest accepted request body, in bytes.

@@ -54,8 +54,9 @@ pub struct Config {
 pub struct WorkerConfig {
     /// Names this worker's leases; unique per process.
     pub owner: String,
-    /// Platform calls this worker may spend per hour on routine checks. With several workers,
-    /// give each its share: the budget is per process.
+    /// Platform calls this worker may spend per hour on routine checks, on each network (each
+    /// platform app has its own limits). With several workers, give each its share: the budget
+    /// is per process.
     pub calls_per_hour: u32,
     /// Logins checked together (25 share one batch request).
     pub batch: u32,

@@ -7,7 +7,9 @@ use crate::schedule::{Budget, Risk, next_check};
 use crate::state::AppState;
 use jiff::Timestamp;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
+use tether_core::Network;
 use tether_store::{CheckOutcome, Login, Store, StoreError};
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -41,7 +43,8 @@ impl StepReport {
 
 pub struct Worker {
     state: AppState,
-    budget: Mutex<Budget>,
+    /// Each network's hourly call budget (per platform app, in this process).
+    budgets: Mutex<BTreeMap<Network, Budget>>,
     /// When finished or abandoned OAuth flows were last swept away.
     last_purge: Mutex<Option<Timestamp>>,
 }
@@ -49,9 +52,15 @@ pub struct Worker {
 impl Worker {
     pub fn new(state: AppState) -> Worker {
         let per_hour = state.config.worker.calls_per_hour;
+        let budgets = state
+            .checker
+            .networks
+            .keys()
+            .map(|n| (*n, Budget::new(per_hour)))
+            .collect();
         Worker {
             state,
-            budget: Mutex::new(Budget::new(per_hour)),
+            budgets: Mutex::new(budgets),
             last_purge: Mutex::new(None),
         }
     }
@@ -118,16 +127,31 @@ impl Worker {
         Ok(total)
     }
 
+    /// Each configured network in turn, within its own hourly call budget: one platform app's
+    /// limits say nothing about another's.
     async fn check_due(&self, report: &mut StepReport) -> anyhow::Result<()> {
+        let networks: Vec<Network> = self.state.checker.networks.keys().copied().collect();
+        for network in networks {
+            self.check_due_on(network, report).await?;
+        }
+        Ok(())
+    }
+
+    async fn check_due_on(&self, network: Network, report: &mut StepReport) -> anyhow::Result<()> {
         let s = &self.state;
+        let Some(net) = s.checker.network(network) else {
+            return Ok(());
+        };
         let now = s.clock.now();
         let cfg = &s.config.worker;
         let allowance = self
-            .budget
+            .budgets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .entry(network)
+            .or_insert_with(|| Budget::new(cfg.calls_per_hour))
             // Reserved per login at the worst case; charged what was really spent.
-            .allowance(now, s.checker.worst_calls_per_login());
+            .allowance(now, net.calls_per_check());
         let limit = allowance.min(cfg.batch);
         if limit == 0 {
             report.budget_exhausted = true;
@@ -135,7 +159,7 @@ impl Worker {
         }
         let claims = s
             .store
-            .claim_due_logins(&cfg.owner, now, cfg.lease, limit)
+            .claim_due_logins(&cfg.owner, now, cfg.lease, limit, Some(network))
             .await?;
         if claims.is_empty() {
             return Ok(());
@@ -146,13 +170,17 @@ impl Worker {
                 logins.push(l);
             }
         }
-        let before = s.checker.stats().platform_calls;
+        let before = net.stats().platform_calls;
         let results = check::check_leased(s, &logins, now).await?;
-        let spent = s.checker.stats().platform_calls.saturating_sub(before);
-        self.budget
+        let spent = net.stats().platform_calls.saturating_sub(before);
+        if let Some(b) = self
+            .budgets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .spend(u32::try_from(spent).unwrap_or(u32::MAX));
+            .get_mut(&network)
+        {
+            b.spend(u32::try_from(spent).unwrap_or(u32::MAX));
+        }
         report.platform_calls += spent;
         for (login, result) in logins.iter().zip(results) {
             let (outcome, next) = match &result {

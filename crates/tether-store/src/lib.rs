@@ -248,12 +248,14 @@ pub trait Store: Send + Sync {
     // --- scheduling ---
     /// Leases up to `limit` logins whose check is due and whose lease (if any) has lapsed, most
     /// overdue first; disconnected logins never. Two owners never hold the same login at once.
+    /// `network`: only that network's logins (each network has its own call budget).
     fn claim_due_logins(
         &self,
         owner: &str,
         now: Timestamp,
         lease: Duration,
         limit: u32,
+        network: Option<Network>,
     ) -> impl Future<Output = Result<Vec<Claim>>> + Send;
     /// Ends `owner`'s lease and schedules the next check, or an earlier one if
     /// [`Store::schedule_check`] asked for it while the lease was held. A failed check only counts

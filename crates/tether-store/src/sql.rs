@@ -244,7 +244,7 @@ pub const CLAIM_LOGINS_PG: &str = "UPDATE logins SET lease_owner = $1, lease_unt
      claimed_at = $3, check_requested_at = NULL \
      WHERE id IN (SELECT id FROM logins \
                   WHERE next_check_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
-                    AND disconnected_at IS NULL \
+                    AND disconnected_at IS NULL AND ($5::text IS NULL OR network = $5) \
                   ORDER BY next_check_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
      RETURNING id, workspace_id";
 /// SQLite has one writer at a time, so the UPDATE is already serialized against other claims.
@@ -252,7 +252,7 @@ pub const CLAIM_LOGINS_SQLITE: &str = "UPDATE logins SET lease_owner = $1, lease
      claimed_at = $3, check_requested_at = NULL \
      WHERE id IN (SELECT id FROM logins \
                   WHERE next_check_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
-                    AND disconnected_at IS NULL \
+                    AND disconnected_at IS NULL AND ($5 IS NULL OR network = $5) \
                   ORDER BY next_check_at, id LIMIT $4) \
      RETURNING id, workspace_id";
 /// A check requested during the lease (check_requested_at) wins over a later planned one.

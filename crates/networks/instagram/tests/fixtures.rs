@@ -180,7 +180,12 @@ fn documented_codes_without_a_verbatim_body_classify_too() {
             "We restrict certain activity to protect our community. Tell us if you think we made a mistake.",
             Class::Restricted,
         ),
-        (25, Some(2207050), "The Instagram account is restricted.", Class::Restricted),
+        (
+            25,
+            Some(2207050),
+            "The Instagram account is restricted.",
+            Class::Restricted,
+        ),
         (
             190,
             None,

@@ -122,16 +122,6 @@ impl Checker {
         total
     }
 
-    /// The most platform calls one login's check can cost on any configured network: what the
-    /// call budget reserves per login.
-    pub fn worst_calls_per_login(&self) -> u32 {
-        self.networks
-            .values()
-            .map(|n| n.calls_per_check())
-            .max()
-            .unwrap_or(1)
-    }
-
     /// The judge for a workspace's settings on Meta (cached per profile and warning window).
     /// Fails only if the workspace names a profile this build does not have.
     pub fn judge(&self, ws: &Workspace) -> anyhow::Result<Arc<Judge>> {

@@ -275,8 +275,9 @@ impl Store for SqlStore {
         now: Timestamp,
         lease: Duration,
         limit: u32,
+        network: Option<Network>,
     ) -> Result<Vec<Claim>> {
-        self.claim_logins(owner, now, lease, limit).await
+        self.claim_logins(owner, now, lease, limit, network).await
     }
 
     async fn release_login(

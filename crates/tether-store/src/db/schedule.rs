@@ -16,6 +16,7 @@ impl SqlStore {
         now: Timestamp,
         lease: Duration,
         limit: u32,
+        network: Option<tether_core::vocab::Network>,
     ) -> Result<Vec<Claim>> {
         let until = us(now).saturating_add(micros_of(lease));
         let q = self.dialect(sql::CLAIM_LOGINS_SQLITE, sql::CLAIM_LOGINS_PG);
@@ -24,6 +25,7 @@ impl SqlStore {
             .bind(until)
             .bind(us(now))
             .bind(i64::from(limit))
+            .bind(network.map(|n| n.as_str()))
             .fetch_all(p)
             .await)?;
         // RETURNING has no defined order on either engine.

@@ -31,8 +31,8 @@ async fn exclusive(db: TestDb) {
     }
     let now = t(100);
     let (one, two) = tokio::join!(
-        s.claim_due_logins("worker-1", now, LEASE, 4),
-        s.claim_due_logins("worker-2", now, LEASE, 4)
+        s.claim_due_logins("worker-1", now, LEASE, 4, None),
+        s.claim_due_logins("worker-2", now, LEASE, 4, None)
     );
     let (one, two) = (one.unwrap(), two.unwrap());
     let one: BTreeSet<LoginId> = one.iter().map(|c| c.login_id).collect();
@@ -43,7 +43,7 @@ async fn exclusive(db: TestDb) {
 
     // While leased, nobody else gets them; after the lease lapses they are due again.
     assert!(
-        s.claim_due_logins("worker-3", t(150), LEASE, 10)
+        s.claim_due_logins("worker-3", t(150), LEASE, 10, None)
             .await
             .unwrap()
             .is_empty()
@@ -89,7 +89,7 @@ async fn exclusive(db: TestDb) {
     assert_eq!(failed.lease_owner, None);
 
     let later: BTreeSet<LoginId> = s
-        .claim_due_logins("worker-3", t(161), LEASE, 10)
+        .claim_due_logins("worker-3", t(161), LEASE, 10, None)
         .await
         .unwrap()
         .into_iter()
@@ -133,7 +133,7 @@ async fn many_workers(db: TestDb) {
             let mut got = Vec::new();
             loop {
                 let claims = store
-                    .claim_due_logins(&owner, t(10), LEASE, 3)
+                    .claim_due_logins(&owner, t(10), LEASE, 3, None)
                     .await
                     .unwrap();
                 if claims.is_empty() {
@@ -195,7 +195,10 @@ async fn failures(db: TestDb) {
     .unwrap();
     let history = s.list_transitions(ws, login.id).await.unwrap().len();
 
-    let claimed = s.claim_due_logins("w", t(10), LEASE, 10).await.unwrap();
+    let claimed = s
+        .claim_due_logins("w", t(10), LEASE, 10, None)
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1, "{}", db.engine());
     let long = "x".repeat(5_000);
     assert!(
@@ -217,7 +220,9 @@ async fn failures(db: TestDb) {
     assert_eq!(l.last_failed_at, Some(t(10)), "dated with the claim");
     assert_eq!(l.next_check_at, t(70));
 
-    s.claim_due_logins("w", t(70), LEASE, 10).await.unwrap();
+    s.claim_due_logins("w", t(70), LEASE, 10, None)
+        .await
+        .unwrap();
     let reason = "Graph API code 2: service temporarily unavailable";
     assert!(
         s.release_login(
@@ -251,7 +256,9 @@ async fn failures(db: TestDb) {
     );
 
     // A good check clears the reason and the count; when it last failed stays known.
-    s.claim_due_logins("w", t(200), LEASE, 10).await.unwrap();
+    s.claim_due_logins("w", t(200), LEASE, 10, None)
+        .await
+        .unwrap();
     assert!(
         s.release_login(login.id, "w", CheckOutcome::Verified, t(300))
             .await
@@ -278,7 +285,9 @@ async fn schedule(db: TestDb) {
     let s = &db.store;
     let (ws, login) = workspace_with_login(s, "nia").await;
     let other = s.create_workspace("other", t(0)).await.unwrap().id;
-    s.claim_due_logins("w", t(0), LEASE, 10).await.unwrap();
+    s.claim_due_logins("w", t(0), LEASE, 10, None)
+        .await
+        .unwrap();
     s.release_login(login.id, "w", CheckOutcome::Verified, t(3_600))
         .await
         .unwrap();
@@ -309,13 +318,13 @@ async fn schedule(db: TestDb) {
         t(100)
     );
     assert!(
-        s.claim_due_logins("w", t(99), LEASE, 10)
+        s.claim_due_logins("w", t(99), LEASE, 10, None)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        s.claim_due_logins("w", t(100), LEASE, 10)
+        s.claim_due_logins("w", t(100), LEASE, 10, None)
             .await
             .unwrap()
             .len(),
@@ -335,7 +344,9 @@ async fn schedule(db: TestDb) {
         t(110)
     );
     // ...while one served by the check that follows it is not repeated.
-    s.claim_due_logins("w", t(110), LEASE, 10).await.unwrap();
+    s.claim_due_logins("w", t(110), LEASE, 10, None)
+        .await
+        .unwrap();
     s.release_login(
         login.id,
         "w",
@@ -418,5 +429,42 @@ async fn known_token(db: TestDb) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_claim_can_take_one_networks_logins_only() {
+    for_each_engine(by_network).await;
+}
+
+/// Each network has its own call budget: a worker whose Meta budget is spent still takes the
+/// Instagram logins that are due.
+async fn by_network(db: TestDb) {
+    let s = &db.store;
+    let ws = s.create_workspace("nets", t(0)).await.unwrap().id;
+    let meta = s
+        .upsert_login(ws, new_login("m1", "tok-m1"), t(0))
+        .await
+        .unwrap();
+    let mut ig = new_login("i1", "tok-i1");
+    ig.network = Network::Instagram;
+    let ig = s.upsert_login(ws, ig, t(0)).await.unwrap();
+    let only_ig = s
+        .claim_due_logins("w", t(10), LEASE, 10, Some(Network::Instagram))
+        .await
+        .unwrap();
+    assert_eq!(
+        only_ig.iter().map(|c| c.login_id).collect::<Vec<_>>(),
+        [ig.id],
+        "{}",
+        db.engine()
+    );
+    let rest = s
+        .claim_due_logins("w", t(10), LEASE, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|c| c.login_id).collect::<Vec<_>>(),
+        [meta.id]
     );
 }

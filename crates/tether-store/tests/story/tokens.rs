@@ -300,7 +300,7 @@ async fn disconnect(db: TestDb) {
     let lease = std::time::Duration::from_secs(60);
     s.schedule_check(ws, alice.id, t(5)).await.unwrap();
     let claims = s
-        .claim_due_logins("w", t(1_000_000), lease, 10)
+        .claim_due_logins("w", t(1_000_000), lease, 10, None)
         .await
         .unwrap();
     assert_eq!(
@@ -308,7 +308,7 @@ async fn disconnect(db: TestDb) {
         vec![bob.id]
     );
     assert!(
-        s.claim_due_logins("w", t(2_000_000), lease, 10)
+        s.claim_due_logins("w", t(2_000_000), lease, 10, None)
             .await
             .unwrap()
             .iter()
@@ -341,7 +341,7 @@ async fn disconnect(db: TestDb) {
     assert_eq!(back.token_key_id, 2);
     assert_eq!(both.list_transitions(ws, alice.id).await.unwrap().len(), 2);
     let claims = both
-        .claim_due_logins("w2", t(3_000_000), lease, 10)
+        .claim_due_logins("w2", t(3_000_000), lease, 10, None)
         .await
         .unwrap();
     assert!(claims.iter().any(|c| c.login_id == alice.id));
