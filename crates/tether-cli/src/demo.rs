@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tether_core::Status;
-use tether_server::connect::{Expect, connect_token};
+use tether_server::connect::{Expect, connect_issued, connect_token};
 use tether_server::{App, Config, ManualClock, MetaApp, WorkerConfig};
 use tether_sim::World;
 use tether_store::{AssetFilter, KeyRing, SqlStore, Store};
@@ -122,10 +122,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await?;
 
     let style = Style::for_stdout();
+    let networks: Vec<&str> = std::iter::once(tether_core::Network::Meta.as_str())
+        .chain(s.config.networks.iter().map(|n| n.network.as_str()))
+        .collect();
     println!(
-        "Tether demo: the agency \"Northwind Social\" connects {} logins of its clients \
-         (simulated Facebook at {}, profile: {}).\n",
-        tokens.len(),
+        "Tether demo: the agency \"Northwind Social\" connects the logins of its clients \
+         ({} simulated at {}, profile: {}).\n",
+        networks.join(", "),
         sim.base_url(),
         args.profile
     );
@@ -166,6 +169,31 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 println!("{}", text::render(&c.report, style));
             }
             Err(e) => println!("━━ user {user}: not connected: {e}\n"),
+        }
+    }
+    // Every other network the simulator hosts: the logins its part offers.
+    for other in &s.config.networks {
+        let http = tether_sim::http_client();
+        for sim_login in other.simulated_logins(&http, s.clock.now()).await {
+            let expect = Expect {
+                name_hint: Some(&sim_login.name),
+                ..Expect::default()
+            };
+            match connect_issued(&s, ws.id, other.network, sim_login.issued, expect).await {
+                Ok(c) => {
+                    println!(
+                        "━━ {} ({}) {}",
+                        c.login.person_name,
+                        other.network,
+                        "━".repeat(56usize.saturating_sub(c.login.person_name.len()))
+                    );
+                    println!("{}", text::render(&c.report, style));
+                }
+                Err(e) => println!(
+                    "━━ {} on {}: not connected: {e}\n",
+                    sim_login.name, other.network
+                ),
+            }
         }
     }
     let drained = app.worker.drain().await?;

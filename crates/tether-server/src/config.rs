@@ -146,3 +146,56 @@ impl NetworkApp {
         out
     }
 }
+
+/// A login a simulator part offers the demo, as if it had just been connected.
+#[derive(Debug, Clone)]
+pub struct SimulatedLogin {
+    pub name: String,
+    pub issued: tether_platform::Issued,
+}
+
+impl NetworkApp {
+    /// The logins this network's simulator part offers for a demo (`POST {api_url}/_admin/demo`);
+    /// none when it offers none or is not a simulator.
+    pub async fn simulated_logins(
+        &self,
+        http: &reqwest::Client,
+        now: jiff::Timestamp,
+    ) -> Vec<SimulatedLogin> {
+        let Some(base) = &self.app.api_url else {
+            return Vec::new();
+        };
+        let Ok(url) = base.join("_admin/demo") else {
+            return Vec::new();
+        };
+        let Ok(resp) = http.post(url).send().await else {
+            return Vec::new();
+        };
+        let Ok(list) = resp.json::<Vec<serde_json::Value>>().await else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|v| {
+                let token = v["access_token"].as_str()?;
+                let expires_at = v["expires_in"]
+                    .as_i64()
+                    .and_then(|s| now.checked_add(jiff::SignedDuration::from_secs(s)).ok());
+                Some(SimulatedLogin {
+                    name: v["name"].as_str().unwrap_or("someone").to_owned(),
+                    issued: tether_platform::Issued {
+                        access_token: SecretString::from(token.to_owned()),
+                        expires_at,
+                        refresh_token: None,
+                        refresh_expires_at: None,
+                        user_id: v["user_id"].as_str().map(str::to_owned),
+                        granted: v["granted"].as_array().map(|a| {
+                            a.iter()
+                                .filter_map(|s| s.as_str().map(str::to_owned))
+                                .collect()
+                        }),
+                    },
+                })
+            })
+            .collect()
+    }
+}

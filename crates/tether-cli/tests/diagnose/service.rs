@@ -406,7 +406,16 @@ async fn demo_once_prints_where_to_look() {
     )
     .await;
     assert_eq!(out.status, 0, "{out}");
-    for needle in ["Where to look", "events delivered", "Reconnect link"] {
+    // Every network the simulator hosts is connected too (Instagram Login's three accounts:
+    // healthy, a permission switched off, a personal account).
+    for needle in [
+        "Where to look",
+        "events delivered",
+        "Reconnect link",
+        "instagram login of harbor.bakery",
+        "instagram_business_manage_insights",
+        "instagram_not_professional",
+    ] {
         assert!(out.stdout.contains(needle), "{needle}:\n{out}");
     }
     let key = out

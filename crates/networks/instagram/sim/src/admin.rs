@@ -14,6 +14,7 @@ use serde_json::json;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/app", get(app))
+        .route("/demo", post(demo))
         .route("/stats", get(stats))
         .route("/accounts", post(put_account))
         .route("/accounts/{id}/change_password", post(change_password))
@@ -36,6 +37,48 @@ fn not_found(what: &str) -> Response {
 /// the network in its own code.
 async fn app() -> Response {
     Json(json!({"client_id": crate::APP_ID, "client_secret": crate::APP_SECRET})).into_response()
+}
+
+/// Tokens for the seeded accounts, as if each had just connected: a healthy business account, a
+/// creator who switched insights off, a personal account. The demo connects them without naming
+/// the network.
+async fn demo(State(s): State<Shared>) -> Response {
+    const ALL: &[&str] = &[
+        "instagram_business_basic",
+        "instagram_business_content_publish",
+        "instagram_business_manage_comments",
+        "instagram_business_manage_messages",
+        "instagram_business_manage_insights",
+    ];
+    let now = s.now();
+    let mut w = s.lock();
+    let mut out = Vec::new();
+    for (account, leave_out) in [
+        ("17841400000000101", None),
+        (
+            "17841400000000102",
+            Some("instagram_business_manage_insights"),
+        ),
+        ("17841400000000103", None),
+    ] {
+        let Some(name) = w.accounts.get(account).map(|a| a.username.clone()) else {
+            continue;
+        };
+        let granted: Vec<String> = ALL
+            .iter()
+            .filter(|s| Some(**s) != leave_out)
+            .map(|s| s.to_string())
+            .collect();
+        let token = w.mint(account, granted.clone(), now, true);
+        out.push(json!({
+            "access_token": token,
+            "expires_in": crate::LONG_LIVED_SECS,
+            "user_id": account,
+            "name": name,
+            "granted": granted,
+        }));
+    }
+    Json(json!(out)).into_response()
 }
 
 async fn stats(State(s): State<Shared>) -> Response {
