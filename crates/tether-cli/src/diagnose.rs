@@ -121,6 +121,7 @@ pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
         // A one-shot check opens no dialog.
         dialog_url: None,
         timeout: None,
+        verify_token: None,
     })
     .map_err(anyhow::Error::msg)
     .with_context(|| format!("cannot build the {net} client"))?;

@@ -169,6 +169,7 @@ impl ServiceArgs {
                     api_url,
                     dialog_url: None,
                     timeout: None,
+                    verify_token: None,
                 },
             });
         }

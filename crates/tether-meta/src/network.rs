@@ -1,17 +1,22 @@
 //! Meta (Facebook Login: Pages, and Instagram accounts through a Page) behind the seam every
 //! network shares. The Graph machinery stays where it was; this only speaks the seam's words.
 
+use crate::signed_request::{SignedRequestError, parse_signed_request};
+use crate::webhook::{
+    PermissionVerb, SignatureError, hub_challenge, parse_permissions_webhook, verify_hub_signature,
+};
 use crate::wire::GraphError;
 use crate::{
     Classification, GraphClient, GraphConfig, InspectOptions, KnownToken, TokenUsed, authorize_url,
     classify,
 };
 use jiff::{SignedDuration, Timestamp};
+use secrecy::SecretString;
 use std::sync::Arc;
 use tether_core::{Catalog, Condition, ObservedKind};
 use tether_platform::{
     AppConfig, BoxFut, CallStats, CheckError, Issued, LoginToCheck, Needs, Network, OAuthError,
-    Registration, Reported, Snapshot,
+    Push, PushError, PushReply, Registration, Reported, Signal, Snapshot,
 };
 use url::Url;
 
@@ -31,6 +36,8 @@ fn build(app: AppConfig) -> Result<Arc<dyn Network>, String> {
 pub struct MetaNetwork {
     pub client: GraphClient,
     catalog: Catalog,
+    /// What Meta's webhook subscription handshake must echo.
+    verify_token: Option<SecretString>,
 }
 
 impl MetaNetwork {
@@ -47,13 +54,52 @@ impl MetaNetwork {
         }
         let client = GraphClient::new(config).map_err(|e| e.to_string())?;
         let catalog = Catalog::builtin(tether_core::Network::Meta).map_err(|e| e.to_string())?;
-        Ok(MetaNetwork { client, catalog })
+        Ok(MetaNetwork {
+            client,
+            catalog,
+            verify_token: app.verify_token,
+        })
     }
 
     /// Meta behind the seam around a client the caller already uses (the service shares its
     /// counters and connection pool with the Meta-only paths: pushes, reported errors).
-    pub fn from_client(client: GraphClient, catalog: Catalog) -> MetaNetwork {
-        MetaNetwork { client, catalog }
+    pub fn from_client(
+        client: GraphClient,
+        catalog: Catalog,
+        verify_token: Option<SecretString>,
+    ) -> MetaNetwork {
+        MetaNetwork {
+            client,
+            catalog,
+            verify_token,
+        }
+    }
+
+    /// The person a deauthorize or data-deletion callback is about, from its `signed_request`
+    /// (a form field, signed with the app secret).
+    fn signed_user(&self, body: &[u8]) -> Result<String, PushError> {
+        let raw = url::form_urlencoded::parse(body)
+            .find(|(k, _)| k == "signed_request")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| {
+                PushError::Malformed(
+                    "missing_signed_request",
+                    "expected a form body with a signed_request field".into(),
+                )
+            })?;
+        let req =
+            parse_signed_request(&raw, &self.client.config().app_secret).map_err(|e| match e {
+                SignedRequestError::BadSignature => PushError::Refused(
+                    "signed_request signature does not match the app secret".into(),
+                ),
+                other => PushError::Malformed("malformed_signed_request", other.to_string()),
+            })?;
+        req.user_id.ok_or_else(|| {
+            PushError::Malformed(
+                "malformed_signed_request",
+                "signed_request names no user_id".into(),
+            )
+        })
     }
 
     pub fn options(needs: &Needs) -> InspectOptions {
@@ -145,6 +191,64 @@ impl Network for MetaNetwork {
 
     fn stats(&self) -> CallStats {
         self.client.stats()
+    }
+
+    /// `deauthorize` and `data-deletion` (a `signed_request`), and the `permissions` webhook
+    /// (`X-Hub-Signature-256` over the raw body; `GET` is the subscription handshake).
+    fn push(&self, p: &Push<'_>) -> Result<PushReply, PushError> {
+        match (p.kind, p.method) {
+            ("deauthorize", "POST") => Ok(PushReply::Signals(vec![Signal::AppRemoved {
+                user_id: self.signed_user(p.body)?,
+            }])),
+            ("data-deletion", "POST") => Ok(PushReply::Signals(vec![Signal::DataDeletion {
+                user_id: self.signed_user(p.body)?,
+            }])),
+            ("webhook", "GET") => {
+                let expected = self.verify_token.clone().unwrap_or_default();
+                hub_challenge(
+                    p.query("hub.mode"),
+                    p.query("hub.verify_token"),
+                    p.query("hub.challenge"),
+                    &expected,
+                )
+                .map(PushReply::Challenge)
+                .map_err(|e| PushError::Refused(e.to_string()))
+            }
+            ("webhook", "POST") => {
+                verify_hub_signature(
+                    p.body,
+                    p.header("x-hub-signature-256"),
+                    &self.client.config().app_secret,
+                )
+                .map_err(|e| match e {
+                    SignatureError::Missing => PushError::Unsigned(e.to_string()),
+                    other => PushError::Refused(other.to_string()),
+                })?;
+                let changes = parse_permissions_webhook(p.body)
+                    .map_err(|e| PushError::Malformed("invalid_webhook", e.to_string()))?;
+                Ok(PushReply::Signals(
+                    changes
+                        .into_iter()
+                        .map(|c| match (c.permission.as_str(), c.verb) {
+                            // `connected` is the app connection itself.
+                            ("connected", PermissionVerb::Revoked) => {
+                                Signal::AppRemoved { user_id: c.user_id }
+                            }
+                            ("connected", PermissionVerb::Granted) => {
+                                Signal::CheckSoon { user_id: c.user_id }
+                            }
+                            _ => Signal::PermissionChanged {
+                                user_id: c.user_id,
+                                granted: c.verb == PermissionVerb::Granted,
+                                permission: c.permission,
+                                target_ids: c.target_ids,
+                            },
+                        })
+                        .collect(),
+                ))
+            }
+            _ => Err(PushError::UnknownKind),
+        }
     }
 
     fn read_reported_error(

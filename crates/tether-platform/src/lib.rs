@@ -81,6 +81,82 @@ pub trait Network: Send + Sync + 'static {
         raw: &serde_json::Value,
         page_token: bool,
     ) -> Result<Reported, String>;
+
+    /// Verifies and reads what the network pushed to `/hooks/{network}/{kind}`. Nothing of a
+    /// push is believed before it is verified. A network that pushes nothing keeps the default.
+    fn push(&self, push: &Push<'_>) -> Result<PushReply, PushError> {
+        let _ = push;
+        Err(PushError::UnknownKind)
+    }
+}
+
+/// One request the network sent to `/hooks/{network}/{kind}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Push<'a> {
+    pub kind: &'a str,
+    /// `GET` (a subscription handshake) or `POST`.
+    pub method: &'a str,
+    pub query: &'a [(String, String)],
+    /// Header names in lower case.
+    pub headers: &'a [(String, String)],
+    /// The raw body, exactly as received: signatures are over these bytes.
+    pub body: &'a [u8],
+}
+
+impl Push<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a verified push means. The service applies signals the same way for every network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// The person removed the app: every login of theirs stops working.
+    AppRemoved { user_id: String },
+    /// The person asked for their data to be deleted: their logins are disconnected and erased.
+    DataDeletion { user_id: String },
+    /// A permission was granted or taken back, for some assets only when `target_ids` says so.
+    PermissionChanged {
+        user_id: String,
+        permission: String,
+        granted: bool,
+        target_ids: Option<Vec<String>>,
+    },
+    /// Something changed that only a check can tell: check the person's logins soon.
+    CheckSoon { user_id: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushReply {
+    /// A subscription handshake: answer with this text.
+    Challenge(String),
+    Signals(Vec<Signal>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// No signature where one is required.
+    #[error("unsigned push: {0}")]
+    Unsigned(String),
+    /// A signature or handshake token that does not match.
+    #[error("push refused: {0}")]
+    Refused(String),
+    /// Signed, but not a push this network sends: (a machine word, what is wrong).
+    #[error("{1}")]
+    Malformed(&'static str, String),
+    #[error("this network sends no such push")]
+    UnknownKind,
 }
 
 /// What an error the product reported says about the connection.
@@ -236,6 +312,9 @@ pub struct AppConfig {
     /// Where the consent dialog is, when it is not under `api_url` (Meta's www.facebook.com).
     pub dialog_url: Option<Url>,
     pub timeout: Option<Duration>,
+    /// The token a webhook subscription handshake must echo (Meta's `hub.verify_token`), for a
+    /// network that pushes.
+    pub verify_token: Option<SecretString>,
 }
 
 /// How a network joins Tether: one line in `tether_server::networks::REGISTERED`.

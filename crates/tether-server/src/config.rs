@@ -140,6 +140,7 @@ impl NetworkApp {
                     api_url: Some(base),
                     dialog_url: None,
                     timeout: None,
+                    verify_token: None,
                 },
             });
         }

@@ -19,12 +19,12 @@ pub mod fixes;
 pub mod html;
 pub mod links;
 pub mod mail;
-pub mod meta_hooks;
 pub mod networks;
 pub mod oauth;
 pub mod preflight;
 pub mod schedule;
 pub mod service;
+pub mod signals;
 pub mod state;
 pub mod worker;
 
@@ -120,7 +120,7 @@ impl App {
             .route("/oauth/{network}/callback", get(oauth::callback))
             .route("/connect/result", get(oauth::result_page))
             .route("/reconnect", get(oauth::reconnect))
-            .merge(meta_hooks::routes())
+            .merge(signals::routes())
             .route("/metrics", get(metrics_page))
             .route("/healthz", get(|| async { "ok" }))
             .fallback(|uri: axum::http::Uri| async move {

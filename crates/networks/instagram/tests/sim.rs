@@ -45,6 +45,7 @@ impl Ig {
             api_url: Some(base.parse().unwrap()),
             dialog_url: None,
             timeout: None,
+            verify_token: None,
         })
         .unwrap();
         let http = reqwest::Client::builder()

@@ -60,7 +60,11 @@ impl Checker {
         let mut networks: BTreeMap<Network, Arc<dyn tether_platform::Network>> = BTreeMap::new();
         networks.insert(
             Network::Meta,
-            Arc::new(MetaNetwork::from_client(client.clone(), catalog.clone())),
+            Arc::new(MetaNetwork::from_client(
+                client.clone(),
+                catalog.clone(),
+                Some(app.webhook_verify_token.clone()),
+            )),
         );
         for other in others {
             let registration = crate::networks::registration(other.network).with_context(|| {
