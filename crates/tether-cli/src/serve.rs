@@ -119,7 +119,8 @@ pub struct ServiceArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 256 * 1024)]
     pub body_limit: usize,
-    /// Let workspaces' mail servers be loopback or private addresses (a relay on this host).
+    /// Let workspaces' webhook endpoints and mail servers be loopback or private addresses (a
+    /// receiver or relay on your own network).
     #[arg(long, env = "TETHER_ALLOW_PRIVATE_HOSTS")]
     pub allow_private_hosts: bool,
     /// Another network people may connect, as NETWORK=CLIENT_ID (e.g. instagram=9900...); its

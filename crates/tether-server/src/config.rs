@@ -43,7 +43,8 @@ pub struct Config {
     /// Largest request body accepted (webhooks, API).
     pub body_limit: usize,
     pub worker: WorkerConfig,
-    /// Lets the servers a workspace's owner points Tether at (its mail server) be loopback,
+    /// Lets the servers a workspace's owner points Tether at (its webhook endpoints, checked when
+    /// saved and at every connection, and its mail server) be loopback,
     /// private, link-local or unspecified addresses. Off in production: an owner must not be able
     /// to make Tether probe the network it runs in. On for the demo and the tests, and for a mail
     /// relay on the same host.

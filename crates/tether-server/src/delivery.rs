@@ -121,9 +121,14 @@ async fn post(
         None,
         "the endpoint's signing secret is unreadable".to_owned(),
     ))?;
+    // A name is checked by the client's resolver as it connects; an address written as an IP
+    // never reaches a resolver, so it is checked here.
+    let url = crate::outbound::well_formed(&job.endpoint.url).map_err(|e| (None, e.to_string()))?;
+    crate::outbound::public_ip(&url, s.config.allow_private_hosts)
+        .map_err(|e| (None, e.to_string()))?;
     let resp = s
         .http
-        .post(&job.endpoint.url)
+        .post(url)
         .header("content-type", "application/json")
         .header("webhook-id", &id)
         .header("webhook-timestamp", ts.to_string())
@@ -142,6 +147,14 @@ async fn post(
 
 /// A reqwest error without the URL (it may carry credentials a customer put in it).
 fn describe(e: reqwest::Error) -> String {
+    // A name the resolver refused says why (outbound.rs), not just "could not connect".
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<crate::outbound::Refused>() {
+            return refused.to_string();
+        }
+        source = cause.source();
+    }
     if e.is_timeout() {
         "the endpoint did not answer in time".into()
     } else if e.is_connect() {

@@ -21,6 +21,7 @@ pub mod links;
 pub mod mail;
 pub mod networks;
 pub mod oauth;
+pub mod outbound;
 pub mod preflight;
 pub mod schedule;
 pub mod service;
@@ -84,6 +85,8 @@ impl App {
         let checker = check::Checker::new(&config.meta, &config.networks, &config.profile)?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Webhook endpoints are a customer's say-so: public addresses only (outbound.rs).
+            .dns_resolver(outbound::resolver(config.allow_private_hosts))
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(5))
             .build()?;

@@ -151,32 +151,7 @@ pub async fn public_host(host: &str, port: u16, allowed: bool) -> Result<(), Mai
     Ok(())
 }
 
-fn is_private(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                // 100.64.0.0/10, carrier-grade NAT
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_private(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    // fc00::/7 unique local, fe80::/10 link-local
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80
-            }
-        },
-    }
-}
+use crate::outbound::is_private;
 
 /// What one round of the mailer did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -55,10 +55,21 @@ pub fn stale(l: &Login) -> bool {
     }
 }
 
-/// A webhook endpoint's address: absolute http(s) with a host.
-pub fn endpoint_url(raw: &str) -> ApiResult<url::Url> {
-    url::Url::parse(raw)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| ApiError::bad_request("invalid_url", "url must be an absolute http(s) URL"))
+/// A webhook endpoint's address: absolute http(s) with a host, no credentials, and public
+/// unless the operator allows private addresses (checked again at every delivery).
+pub async fn endpoint_url(s: &AppState, raw: &str) -> ApiResult<url::Url> {
+    use crate::outbound::{Refused, public, well_formed};
+    let refused = |e: Refused| {
+        let code = match e {
+            Refused::Private { .. } => "private_address",
+            Refused::Unresolvable { .. } => "unresolvable_host",
+            _ => "invalid_url",
+        };
+        ApiError::bad_request(code, format!("url: {e}"))
+    };
+    let url = well_formed(raw).map_err(refused)?;
+    public(&url, s.config.allow_private_hosts)
+        .await
+        .map_err(refused)?;
+    Ok(url)
 }

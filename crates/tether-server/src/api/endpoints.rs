@@ -47,7 +47,7 @@ pub async fn create_endpoint(
     ws: Workspace,
     ApiJson(body): ApiJson<NewEndpoint>,
 ) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
-    let url = check_url(&body.url)?;
+    let url = crate::service::endpoint_url(&s, &body.url).await?;
     let (e, secret) = s
         .store
         .create_endpoint(ws.0, url.as_str(), &body.description, s.clock.now())
@@ -65,8 +65,6 @@ pub async fn create_endpoint(
         }),
     ))
 }
-
-pub use crate::service::endpoint_url as check_url;
 
 /// The workspace's webhook endpoints (without secrets).
 #[utoipa::path(get, path = "/webhook-endpoints", tag = "webhooks",

@@ -286,7 +286,9 @@ pub async fn add_endpoint(
     Form(f): Form<EndpointForm>,
 ) -> DashResult<Response> {
     member.require_owner("add webhook endpoints")?;
-    let url = crate::service::endpoint_url(f.url.trim()).map_err(DashError::from)?;
+    let url = crate::service::endpoint_url(&s, f.url.trim())
+        .await
+        .map_err(DashError::from)?;
     let (endpoint, secret) = s
         .store
         .create_endpoint(

@@ -3,6 +3,7 @@
 
 use crate::harness::{Engine, TestApp, on_each_engine};
 use crate::journey::ALICE;
+use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::atomic::Ordering;
 
@@ -78,4 +79,45 @@ async fn a_digest_once_a_day_says_what_needs_attention() {
     t.advance(3600).await;
     t.step().await;
     assert_eq!(t.events("workspace.digest").len(), 1, "one per day");
+}
+
+/// SSRF: an endpoint may not point Tether at its own network. Refused when saved (loopback,
+/// private, link-local, any spelling of them, credentials in the URL, absurd host names), and
+/// again at delivery: the inbox on 127.0.0.1 (stored before the rule, or a name that now resolves
+/// privately) receives nothing, and the delivery log says why instead of telling open ports from
+/// closed ones.
+#[tokio::test]
+async fn endpoints_on_private_addresses_are_refused_when_saved_and_when_delivering() {
+    let t = TestApp::spawn_strict(Engine::Sqlite).await;
+    let long = format!("https://{}.example.com/", "a".repeat(250));
+    for (url, code) in [
+        ("http://127.0.0.1:9/hook", "private_address"),
+        ("http://[::1]:9/hook", "private_address"),
+        ("http://0x7f000001/hook", "private_address"),
+        ("http://10.0.0.7/hook", "private_address"),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "private_address",
+        ),
+        ("http://localhost:9/hook", "private_address"),
+        ("https://user:pass@hooks.example.com/in", "invalid_url"),
+        (long.as_str(), "invalid_url"),
+    ] {
+        let (status, out) = t
+            .post("/api/v1/webhook-endpoints", json!({"url": url}))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {out}");
+        assert_eq!(out["error"]["code"], code, "{url}: {out}");
+    }
+
+    // The harness's inbox endpoint (127.0.0.1) was stored directly: delivery refuses it.
+    t.connect(ALICE, &["read_insights"], &[], json!({})).await;
+    let step = t.step().await;
+    assert!(step.delivery_failures >= 1, "{step:?}");
+    assert!(t.received().is_empty(), "nothing reached 127.0.0.1");
+    let (_, log) = t.get("/api/v1/webhook-deliveries").await;
+    let entry = &log.as_array().unwrap()[0];
+    let error = entry["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("private"), "{log}");
+    assert!(entry["last_status"].is_null(), "{log}");
 }

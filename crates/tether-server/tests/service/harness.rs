@@ -174,6 +174,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(engine: Engine, world: World, profile: &str) -> TestApp {
+        TestApp::spawn_full(engine, world, profile, true).await
+    }
+
+    /// As production runs: outbound connections to private addresses refused.
+    pub async fn spawn_strict(engine: Engine) -> TestApp {
+        TestApp::spawn_full(engine, World::demo(), "scheduler", false).await
+    }
+
+    async fn spawn_full(
+        engine: Engine,
+        world: World,
+        profile: &str,
+        allow_private_hosts: bool,
+    ) -> TestApp {
         let start = world.clock.start;
         let (app_id, app_secret) = (world.app.id.clone(), world.app.secret.clone());
         let sim = tether_sim::spawn(world).expect("simulator starts");
@@ -209,8 +223,8 @@ impl TestApp {
                 owner: "test-worker".into(),
                 ..WorkerConfig::default()
             },
-            // The SMTP receiver of the mail tests is on 127.0.0.1.
-            allow_private_hosts: true,
+            // The SMTP receiver of the mail tests and the webhook inbox are on 127.0.0.1.
+            allow_private_hosts,
         };
         let clock = ManualClock::new(start);
         let app = App::build(config, store, Arc::new(clock.clone()))
