@@ -23,6 +23,12 @@ pub struct Checked {
 /// Checks one login at once, whatever its network. A check that fails keeps the verdict.
 #[tracing::instrument(skip_all, fields(login_id = %login.id, network = %login.network))]
 pub async fn check_now(s: &AppState, login: Login) -> ApiResult<Checked> {
+    if login.disconnected_at.is_some() {
+        return Err(ApiError::Conflict(
+            "this login was disconnected in Tether, so there is nothing to check; reconnect it first"
+                .into(),
+        ));
+    }
     let now = s.clock.now();
     let result = check_logins(s, std::slice::from_ref(&login), now)
         .await?

@@ -77,7 +77,8 @@ pub async fn login_history(
 /// Checks the login against the platform now (e.g. after a Page admin granted a task).
 #[utoipa::path(post, path = "/logins/{id}/check", tag = "logins",
     params(("id" = Uuid, Path, description = "login id")),
-    responses((status = 200, body = CheckView), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = CheckView), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "the login was disconnected in Tether", body = crate::error::ErrorBody)))]
 pub async fn check_login(
     State(s): State<AppState>,
     ws: Workspace,

@@ -83,7 +83,8 @@ pub struct PlatformErrorOutcome {
 /// Reports an error the product got from the platform.
 #[utoipa::path(post, path = "/platform-errors", tag = "signals", request_body = PlatformErrorReport,
     responses((status = 200, body = PlatformErrorOutcome), (status = 400, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "the login was disconnected in Tether", body = crate::error::ErrorBody)))]
 pub async fn report_platform_error(
     State(s): State<AppState>,
     ws: Workspace,
@@ -130,6 +131,12 @@ pub async fn report_platform_error(
         .get_login(ws.0, login_id)
         .await?
         .ok_or(ApiError::NotFound { what: "login" })?;
+    if login.disconnected_at.is_some() {
+        return Err(ApiError::Conflict(
+            "this login was disconnected in Tether; an error about it changes nothing until it is reconnected"
+                .into(),
+        ));
+    }
     let network = s.checker.network(login.network).ok_or(ApiError::NotFound {
         what: "network on this server",
     })?;

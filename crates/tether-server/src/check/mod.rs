@@ -15,7 +15,7 @@ use crate::state::AppState;
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use tether_core::{LoginFacts, Network, Status};
-use tether_store::{Login, LoginId, StoreError, Transition};
+use tether_store::{Login, LoginId, Store, StoreError, Transition};
 
 /// How one login's check ended.
 #[derive(Debug)]
@@ -88,6 +88,7 @@ async fn check(
 /// ring) fails that login's check, not the batch.
 pub(crate) fn unopened(l: &Login, e: StoreError) -> Result<String, StoreError> {
     match e {
+        StoreError::Disconnected { .. } => Ok("the login was disconnected in Tether".to_owned()),
         e @ StoreError::Seal { .. } => {
             tracing::error!(login_id = %l.id, error = %e, "stored token cannot be opened; is its key missing from TETHER_KEYS?");
             Ok(format!(
@@ -125,12 +126,21 @@ pub async fn rediagnose(
     amend: impl FnOnce(&mut LoginFacts, &mut Vec<tether_core::AssetFacts>),
 ) -> Result<Option<Vec<Transition>>, StoreError> {
     let now = s.clock.now();
+    // A login disconnected in Tether stays disconnected: no signal, reported error or profile
+    // change re-judges it from the facts it had before (only a reconnect brings it back).
+    let current = s.store.get_login(login.workspace_id, login.id).await?;
+    if current.is_none_or(|l| l.disconnected_at.is_some()) {
+        return Ok(None);
+    }
     let (facts, mut assets) = stored_facts(&s.store, login).await?;
     let Some(mut facts) = facts else {
         return Ok(None);
     };
     amend(&mut facts, &mut assets);
-    let judge = s.checker.judge_for(&s.store, login.workspace_id).await?;
+    let judge = s
+        .checker
+        .judge_for_network(&s.store, login.workspace_id, login.network)
+        .await?;
     let report = judge.engine.diagnose(&facts, &assets, now);
     let t = record(&s.store, login, &facts, &assets, &report, now).await?;
     log_transitions(login.id, &t);

@@ -386,9 +386,26 @@ async fn disconnect_keeps_history_says_no_to_preflight_and_reconnect_works_again
             )),
             "{log}"
         );
-        // The worker never checks it again; the token is gone from the database.
+        // The worker never checks it again; the token is gone from the database. Nothing revives
+        // it: an error reported about it and "check now" are refused, pre-flight still says no.
         let report = t.step().await;
         assert_eq!(report.checked, 0);
+        let (status, out) = t
+            .post(
+                "/api/v1/platform-errors",
+                serde_json::json!({"asset_id": asset, "error": {"error": {"message": "(#200) Requires pages_manage_posts", "type": "OAuthException", "code": 200}}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{out}");
+        let (status, out) = t
+            .post(&format!("/api/v1/logins/{login}/check"), serde_json::json!({}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{out}");
+        assert_eq!(out["error"]["code"], "conflict", "{out}");
+        let (_, pre) = t
+            .get(&format!("/api/v1/assets/{asset}/preflight?feature=publish"))
+            .await;
+        assert_eq!(pre["allowed"], false, "{pre}");
         let id = tether_store::LoginId(login.parse().unwrap());
         assert!(matches!(
             t.app.state.store.login_token(ws, id).await,
