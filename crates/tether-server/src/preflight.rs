@@ -102,6 +102,15 @@ impl PreflightIndex {
         })
     }
 
+    /// Drops every asset of an erased login (a data-deletion request): the scan that follows
+    /// the store sees only rows that still exist, so an erased asset must leave by name.
+    pub fn forget_login(&self, login: LoginId) {
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, e| e.login != login);
+    }
+
     /// The login an indexed asset belongs to.
     pub fn login_of(&self, ws: WorkspaceId, asset: AssetId) -> Option<LoginId> {
         self.read()

@@ -210,6 +210,7 @@ async fn delete_data(
     let logins = logins_of(s, network, user_id).await?;
     for login in &logins {
         if s.store.delete_login(login.workspace_id, login.id).await? {
+            s.index.forget_login(login.id);
             crate::dashboard::overview::forget_counts(login.workspace_id);
             let payload = json!({
                 "login_id": login.id.0,

@@ -86,8 +86,16 @@ async fn deauthorize_disconnects_at_once_and_forgeries_change_nothing() {
         assert_eq!(step.checked, 1, "{step:?}");
         assert!(statuses(&t).await.iter().all(|s| s == "disconnected"));
 
-        // Data deletion: Meta gets a status URL and a confirmation code.
+        // Data deletion: Meta gets a status URL and a confirmation code, and nothing answers from
+        // the erased accounts any more (pre-flight included).
+        let harbor_id = harbor["id"].as_str().unwrap().to_owned();
         let sent = t.admin.request_deletion(ALICE).await.unwrap();
+        let (status, pf) = t
+            .get(&format!(
+                "/api/v1/assets/{harbor_id}/preflight?feature=publish"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{pf}");
         let reply = &sent["reply"];
         assert!(reply["confirmation_code"].is_string(), "{sent}");
         let status_page = t
