@@ -91,3 +91,28 @@ pub fn reconnect_url(s: &AppState, login: &Login) -> (Url, Timestamp) {
     let url = signed(s, "reconnect", &[("login", &l), ("ws", &w)], expires_at);
     (url, expires_at)
 }
+
+/// A confirmation code for a request Tether carried out (a data-deletion request): an id and a
+/// tag (HMAC of the id with the link key), so the status page confirms only codes Tether issued.
+pub fn confirmation_code(s: &AppState) -> String {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let tag = URL_SAFE_NO_PAD.encode(
+        mac(&s.config.link_key, "confirmation", &[("id", &id)])
+            .finalize()
+            .into_bytes(),
+    );
+    format!("{id}-{tag}")
+}
+
+/// Whether Tether issued `code` (checked in constant time).
+pub fn issued_code(s: &AppState, code: &str) -> bool {
+    let Some((id, tag)) = code.split_once('-') else {
+        return false;
+    };
+    let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
+        return false;
+    };
+    mac(&s.config.link_key, "confirmation", &[("id", id)])
+        .verify_slice(&tag)
+        .is_ok()
+}

@@ -111,7 +111,7 @@ async fn receive(
             Signal::AppRemoved { user_id } => applied += app_removed(s, network, &user_id).await?,
             Signal::DataDeletion { user_id } => {
                 let code = deletion
-                    .get_or_insert_with(|| uuid::Uuid::now_v7().simple().to_string())
+                    .get_or_insert_with(|| crate::links::confirmation_code(s))
                     .clone();
                 applied += delete_data(s, network, &user_id, &code).await?;
             }
@@ -227,15 +227,24 @@ async fn delete_data(
 }
 
 /// `GET /hooks/{network}/data-deletion/{code}`: the status page the network links the person to.
-async fn data_deletion_status(Path((_, code)): Path<(String, String)>) -> Response {
-    status_page(&code)
+async fn data_deletion_status(
+    State(s): State<AppState>,
+    Path((_, code)): Path<(String, String)>,
+) -> Response {
+    status_page(&s, &code)
 }
 
-async fn meta_status_alias(Path(code): Path<String>) -> Response {
-    status_page(&code)
+async fn meta_status_alias(State(s): State<AppState>, Path(code): Path<String>) -> Response {
+    status_page(&s, &code)
 }
 
-fn status_page(code: &str) -> Response {
+/// Confirms only a request Tether carried out: a made-up code learns nothing.
+fn status_page(s: &AppState, code: &str) -> Response {
+    if !crate::links::issued_code(s, code) {
+        return crate::html::Page::new("No such request")
+            .say("Tether has no data-deletion request with this confirmation code.")
+            .respond(StatusCode::NOT_FOUND);
+    }
     crate::html::Page::new("Data deletion request")
         .say(format!(
             "Request {code} is complete: the connection's access token, the accounts it reached and their history were deleted."

@@ -105,6 +105,13 @@ async fn deauthorize_disconnects_at_once_and_forgeries_change_nothing() {
             .await
             .unwrap();
         assert_eq!(status_page.status(), StatusCode::OK);
+        // A code Tether did not issue is not confirmed.
+        let made_up = reply["url"].as_str().unwrap().replace(
+            reply["confirmation_code"].as_str().unwrap(),
+            "0123456789abcdef",
+        );
+        let page = t.http.get(made_up).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::NOT_FOUND);
     })
     .await;
 }
