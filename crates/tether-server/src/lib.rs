@@ -136,6 +136,7 @@ impl App {
             })
             .layer(DefaultBodyLimit::max(limit))
             .layer(middleware::from_fn(track))
+            .layer(middleware::map_response(no_framing))
             .with_state(state.clone());
         let worker = Arc::new(Worker::new(state.clone()));
         Ok(App {
@@ -213,6 +214,22 @@ async fn metrics_page(State(s): State<AppState>) -> Response {
         prometheus().render(),
     )
         .into_response()
+}
+
+/// No page of Tether may be framed by another site: a framed dashboard could be clicked into
+/// Revoke or Disconnect (clickjacking). Both the old header and the CSP directive, for every
+/// browser.
+async fn no_framing(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(
+        "x-frame-options",
+        axum::http::HeaderValue::from_static("DENY"),
+    );
+    h.insert(
+        "content-security-policy",
+        axum::http::HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    resp
 }
 
 /// Counts requests and their latency per route, and turns a panic-free 413 from the body limit

@@ -834,3 +834,23 @@ async fn an_instagram_login_is_told_in_instagrams_words() {
         );
     }
 }
+
+/// Clickjacking: no page may be framed by another site, the dashboard's and the API's alike.
+#[tokio::test]
+async fn no_page_can_be_framed_by_another_site() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    for path in [
+        "/app/sign-in",
+        "/api/v1/logins",
+        "/healthz",
+        "/no-such-page",
+    ] {
+        let r = t.http.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.headers()["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            r.headers()["content-security-policy"],
+            "frame-ancestors 'none'",
+            "{path}"
+        );
+    }
+}
