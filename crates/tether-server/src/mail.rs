@@ -134,24 +134,18 @@ pub async fn public_host(host: &str, port: u16, allowed: bool) -> Result<(), Mai
     if allowed {
         return Ok(());
     }
-    let addrs = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| MailError::Resolve {
+    match crate::outbound::lookup_public(host, port, false).await {
+        Ok(_) => Ok(()),
+        Err(Refused::Private { host, ip }) => Err(MailError::PrivateHost { host, ip }),
+        Err(Refused::Unresolvable { host, reason }) => Err(MailError::Resolve { host, reason }),
+        Err(other) => Err(MailError::Resolve {
             host: host.to_owned(),
-            reason: e.to_string(),
-        })?;
-    for a in addrs {
-        if is_private(a.ip()) {
-            return Err(MailError::PrivateHost {
-                host: host.to_owned(),
-                ip: a.ip(),
-            });
-        }
+            reason: other.to_string(),
+        }),
     }
-    Ok(())
 }
 
-use crate::outbound::is_private;
+use crate::outbound::Refused;
 
 /// What one round of the mailer did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -475,6 +469,7 @@ async fn change_subject(s: &AppState, ws: WorkspaceId, t: &Transition) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::is_private;
 
     #[test]
     fn private_and_local_addresses_are_told_apart_from_public_ones() {

@@ -111,16 +111,29 @@ pub async fn public(url: &Url, allowed: bool) -> Result<(), Refused> {
         };
     }
     let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+    lookup_public(&host, port, false).await.map(drop)
+}
+
+/// A name's addresses, refused if any is private (unless `allowed`): the one lookup behind the
+/// check on save, the mail server's check and the delivery client's resolver.
+pub async fn lookup_public(
+    host: &str,
+    port: u16,
+    allowed: bool,
+) -> Result<Vec<SocketAddr>, Refused> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| Refused::Unresolvable {
-            host: host.clone(),
+            host: host.to_owned(),
             reason: e.to_string(),
         })?
         .collect();
-    match addrs.iter().find(|a| is_private(a.ip())) {
-        Some(a) => Err(Refused::Private { host, ip: a.ip() }),
-        None => Ok(()),
+    match addrs.iter().find(|a| !allowed && is_private(a.ip())) {
+        Some(a) => Err(Refused::Private {
+            host: host.to_owned(),
+            ip: a.ip(),
+        }),
+        None => Ok(addrs),
     }
 }
 
@@ -137,12 +150,7 @@ impl reqwest::dns::Resolve for PublicOnly {
         let allow = self.allow_private;
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if !allow && let Some(a) = addrs.iter().find(|a| is_private(a.ip())) {
-                let refused = Refused::Private { host, ip: a.ip() };
-                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
-            }
+            let addrs = lookup_public(&host, 0, allow).await?;
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }

@@ -51,16 +51,9 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(state: AppState) -> Worker {
-        let per_hour = state.config.worker.calls_per_hour;
-        let budgets = state
-            .checker
-            .networks
-            .keys()
-            .map(|n| (*n, Budget::new(per_hour)))
-            .collect();
         Worker {
             state,
-            budgets: Mutex::new(budgets),
+            budgets: Mutex::new(BTreeMap::new()),
             last_purge: Mutex::new(None),
         }
     }

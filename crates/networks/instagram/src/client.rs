@@ -160,7 +160,6 @@ impl InstagramNetwork {
         let granted = login
             .granted
             .clone()
-            .or_else(|| known_granted(login.known.as_ref()))
             .ok_or(CheckError::GrantUnknown {
                 network: "Instagram Login",
                 hint: "pass the permissions its code exchange or last refresh returned (--granted a,b,c)",
@@ -289,10 +288,9 @@ impl InstagramNetwork {
                 }
             }
         }
-        let known = serde_json::json!({
-            "user_id": login_facts.user_id,
-            "granted": granted,
-        });
+        // Whose account this is, for a next check whose /me fails. The scopes are not kept here:
+        // the caller keeps them with the grant and hands them back as `LoginToCheck::granted`.
+        let known = serde_json::json!({ "user_id": login_facts.user_id });
         Ok(Snapshot {
             login: login_facts,
             assets,
@@ -349,14 +347,6 @@ impl InstagramNetwork {
         )
         .await
     }
-}
-
-fn known_granted(known: Option<&serde_json::Value>) -> Option<Vec<String>> {
-    known?.get("granted")?.as_array().map(|a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    })
 }
 
 fn after(now: Timestamp, secs: Option<i64>) -> Option<Timestamp> {

@@ -43,13 +43,6 @@ async fn app() -> Response {
 /// creator who switched insights off, a personal account. The demo connects them without naming
 /// the network.
 async fn demo(State(s): State<Shared>) -> Response {
-    const ALL: &[&str] = &[
-        "instagram_business_basic",
-        "instagram_business_content_publish",
-        "instagram_business_manage_comments",
-        "instagram_business_manage_messages",
-        "instagram_business_manage_insights",
-    ];
     let now = s.now();
     let mut w = s.lock();
     let mut out = Vec::new();
@@ -64,7 +57,7 @@ async fn demo(State(s): State<Shared>) -> Response {
         let Some(name) = w.accounts.get(account).map(|a| a.username.clone()) else {
             continue;
         };
-        let granted: Vec<String> = ALL
+        let granted: Vec<String> = crate::dialog::OFFERED
             .iter()
             .filter(|s| Some(**s) != leave_out)
             .map(|s| s.to_string())

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 /// The scopes the dialog offers today; the retired `business_*` names are refused, as the real
 /// dialog refuses them since 2025-01-27 (docs/PLATFORMS-2.md 1.2).
-const OFFERED: &[&str] = &[
+pub(crate) const OFFERED: &[&str] = &[
     "instagram_business_basic",
     "instagram_business_content_publish",
     "instagram_business_manage_comments",
