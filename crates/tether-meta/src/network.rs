@@ -15,8 +15,8 @@ use secrecy::SecretString;
 use std::sync::Arc;
 use tether_core::{Catalog, Condition, ObservedKind};
 use tether_platform::{
-    AppConfig, BoxFut, CallStats, CheckError, Issued, LoginToCheck, Needs, Network, OAuthError,
-    Push, PushError, PushReply, Registration, Reported, Signal, Snapshot,
+    AppConfig, BoxFut, CallStats, Change, CheckError, Issued, LoginToCheck, Needs, Network,
+    OAuthError, Push, PushError, PushReply, Registration, Reported, Signal, Snapshot,
 };
 use url::Url;
 
@@ -77,7 +77,8 @@ impl MetaNetwork {
 
     /// The person a deauthorize or data-deletion callback is about, from its `signed_request`
     /// (a form field, signed with the app secret).
-    fn signed_user(&self, body: &[u8]) -> Result<String, PushError> {
+    /// The person a `signed_request` push is about, as a signal.
+    fn signed_signal(&self, body: &[u8], change: Change) -> Result<PushReply, PushError> {
         let raw = url::form_urlencoded::parse(body)
             .find(|(k, _)| k == "signed_request")
             .map(|(_, v)| v.into_owned())
@@ -94,12 +95,17 @@ impl MetaNetwork {
                 ),
                 other => PushError::Malformed("malformed_signed_request", other.to_string()),
             })?;
-        req.user_id.ok_or_else(|| {
+        let user_id = req.user_id.ok_or_else(|| {
             PushError::Malformed(
                 "malformed_signed_request",
                 "signed_request names no user_id".into(),
             )
-        })
+        })?;
+        Ok(PushReply::Signals(vec![Signal {
+            user_id,
+            sent_at: req.issued_at.and_then(|s| Timestamp::from_second(s).ok()),
+            change,
+        }]))
     }
 
     pub fn options(needs: &Needs) -> InspectOptions {
@@ -197,12 +203,8 @@ impl Network for MetaNetwork {
     /// (`X-Hub-Signature-256` over the raw body; `GET` is the subscription handshake).
     fn push(&self, p: &Push<'_>) -> Result<PushReply, PushError> {
         match (p.kind, p.method) {
-            ("deauthorize", "POST") => Ok(PushReply::Signals(vec![Signal::AppRemoved {
-                user_id: self.signed_user(p.body)?,
-            }])),
-            ("data-deletion", "POST") => Ok(PushReply::Signals(vec![Signal::DataDeletion {
-                user_id: self.signed_user(p.body)?,
-            }])),
+            ("deauthorize", "POST") => self.signed_signal(p.body, Change::AppRemoved),
+            ("data-deletion", "POST") => self.signed_signal(p.body, Change::DataDeletion),
             ("webhook", "GET") => {
                 let expected = self.verify_token.clone().unwrap_or_default();
                 hub_challenge(
@@ -229,20 +231,18 @@ impl Network for MetaNetwork {
                 Ok(PushReply::Signals(
                     changes
                         .into_iter()
-                        .map(|c| match (c.permission.as_str(), c.verb) {
-                            // `connected` is the app connection itself.
-                            ("connected", PermissionVerb::Revoked) => {
-                                Signal::AppRemoved { user_id: c.user_id }
-                            }
-                            ("connected", PermissionVerb::Granted) => {
-                                Signal::CheckSoon { user_id: c.user_id }
-                            }
-                            _ => Signal::PermissionChanged {
-                                user_id: c.user_id,
-                                granted: c.verb == PermissionVerb::Granted,
-                                permission: c.permission,
-                                target_ids: c.target_ids,
+                        .map(|c| Signal {
+                            sent_at: c.time.and_then(|s| Timestamp::from_second(s).ok()),
+                            change: match (c.permission.as_str(), c.verb) {
+                                // `connected` is the app connection itself.
+                                ("connected", PermissionVerb::Revoked) => Change::AppRemoved,
+                                (_, PermissionVerb::Revoked) => Change::PermissionRevoked {
+                                    permission: c.permission,
+                                },
+                                // Only a check can say what a grant allows (which assets).
+                                (_, PermissionVerb::Granted) => Change::CheckSoon,
                             },
+                            user_id: c.user_id,
                         })
                         .collect(),
                 ))

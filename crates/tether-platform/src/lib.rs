@@ -119,22 +119,30 @@ impl Push<'_> {
     }
 }
 
-/// What a verified push means. The service applies signals the same way for every network.
+/// What a verified push means, about one person. The service applies signals the same way for
+/// every network.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Signal {
+pub struct Signal {
+    /// The person's id on the network.
+    pub user_id: String,
+    /// When the network sent it, as the signed bytes say. A signal without a time cannot be told
+    /// from a replay, so it is only a reason to check (a data-deletion request without one is
+    /// refused).
+    pub sent_at: Option<Timestamp>,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
     /// The person removed the app: every login of theirs stops working.
-    AppRemoved { user_id: String },
+    AppRemoved,
     /// The person asked for their data to be deleted: their logins are disconnected and erased.
-    DataDeletion { user_id: String },
-    /// A permission was granted or taken back, for some assets only when `target_ids` says so.
-    PermissionChanged {
-        user_id: String,
-        permission: String,
-        granted: bool,
-        target_ids: Option<Vec<String>>,
-    },
+    DataDeletion,
+    /// A permission was taken back. A grant is never a signal of its own: only a check can say a
+    /// permission is usable again ([`Change::CheckSoon`]).
+    PermissionRevoked { permission: String },
     /// Something changed that only a check can tell: check the person's logins soon.
-    CheckSoon { user_id: String },
+    CheckSoon,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

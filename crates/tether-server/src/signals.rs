@@ -2,7 +2,13 @@
 //! which every deployment's Meta app settings hold). The network verifies and reads the push
 //! (`Network::push`); what it means is applied here the same way for every network: a removed
 //! app breaks every login of that person at once, a data-deletion request erases them, a
-//! permission change amends the stored facts, and each is confirmed by a check soon.
+//! permission taken back is marked declined, and each is confirmed by a check soon. A granted
+//! permission is only a reason to check.
+//!
+//! A signed push can be captured and sent again, so: a push older than [`MAX_AGE`] is refused; a
+//! push handled before (by a digest of its bytes) is answered as before and changes nothing; a
+//! push sent before the login's last connect never touches it; and a push older than the
+//! login's last check only schedules a check, since the facts are fresher than it.
 
 use crate::check::rediagnose;
 use crate::error::{ApiError, ApiResult};
@@ -13,12 +19,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
-use tether_core::{
-    BrokenReason, GranularScope, Network, PermissionGrant, PermissionStatus, TokenValidity,
-};
-use tether_platform::{Push, PushError, PushReply, Signal};
-use tether_store::{Login, Store};
+use sha2::{Digest, Sha256};
+use tether_core::{BrokenReason, Network, PermissionGrant, PermissionStatus, TokenValidity};
+use tether_platform::{Change, Push, PushError, PushReply, Signal};
+use tether_store::{HandledPush, Login, PushStore, Store};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -104,67 +110,152 @@ async fn receive(
         PushReply::Challenge(text) => return Ok((StatusCode::OK, text).into_response()),
         PushReply::Signals(signals) => signals,
     };
-    let mut applied = 0;
-    let mut deletion: Option<String> = None;
-    for signal in signals {
-        match signal {
-            Signal::AppRemoved { user_id } => applied += app_removed(s, network, &user_id).await?,
-            Signal::DataDeletion { user_id } => {
-                let code = deletion
-                    .get_or_insert_with(|| crate::links::confirmation_code(s))
-                    .clone();
-                applied += delete_data(s, network, &user_id, &code).await?;
-            }
-            Signal::PermissionChanged {
-                user_id,
-                permission,
-                granted,
-                target_ids,
-            } => {
-                for login in logins_of(s, network, &user_id).await? {
-                    let (permission, target_ids) = (permission.clone(), target_ids.clone());
-                    rediagnose(s, &login, move |facts, _| {
-                        let status = if granted {
-                            PermissionStatus::Granted
-                        } else {
-                            // A permission taken back is one the person declined: ask again.
-                            PermissionStatus::Declined
-                        };
-                        match facts.permissions.iter_mut().find(|g| g.name == permission) {
-                            Some(g) => g.status = status,
-                            None => facts.permissions.push(PermissionGrant {
-                                name: permission.clone(),
-                                status,
-                            }),
-                        }
-                        facts.granular_scopes.retain(|g| g.scope != permission);
-                        if granted && let Some(ids) = target_ids {
-                            facts.granular_scopes.push(GranularScope {
-                                scope: permission,
-                                target_ids: Some(ids),
-                            });
-                        }
-                    })
-                    .await?;
-                    schedule(s, &login).await?;
-                    applied += 1;
-                }
-            }
-            Signal::CheckSoon { user_id } => {
-                for login in logins_of(s, network, &user_id).await? {
-                    schedule(s, &login).await?;
-                }
-            }
+    let now = s.clock.now();
+    for signal in &signals {
+        if let Some(at) = signal.sent_at
+            && now.duration_since(at) > MAX_AGE
+        {
+            return Err(ApiError::bad_request(
+                "stale_push",
+                format!(
+                    "the push was sent at {at}, more than {} hours ago; Tether handles pushes no \
+                     older than that, so a captured one cannot be replayed",
+                    MAX_AGE.as_hours()
+                ),
+            ));
+        }
+        if signal.change == Change::DataDeletion && signal.sent_at.is_none() {
+            return Err(ApiError::bad_request(
+                "undated_push",
+                "the data-deletion request says nothing of when it was sent, so Tether cannot \
+                 tell it from a replay",
+            ));
         }
     }
-    // A data-deletion request is answered with where the person can see it was done.
-    if let Some(code) = deletion {
+    let digest = digest(kind, body);
+    let reply = match s.store.handled_push(network, &digest).await? {
+        Some(handled) => {
+            tracing::info!(handled_at = %handled.handled_at, "push handled before: nothing applied");
+            Answer {
+                applied: 0,
+                replayed: true,
+                confirmation_code: handled.confirmation_code,
+            }
+        }
+        None => {
+            let answer = apply(s, network, signals, now).await?;
+            let handled = HandledPush {
+                handled_at: now,
+                confirmation_code: answer.confirmation_code.clone(),
+            };
+            let forget_before = now - MAX_AGE - SignedDuration::from_hours(1);
+            s.store
+                .remember_push(network, &digest, &handled, forget_before)
+                .await?;
+            answer
+        }
+    };
+    // A data-deletion request is answered with where the person can see it was done; a retry of
+    // it gets the same code.
+    if let Some(code) = reply.confirmation_code {
         let url = s
             .config
             .url(&format!("hooks/{network}/data-deletion/{code}"));
         return Ok(Json(json!({ "url": url.as_str(), "confirmation_code": code })).into_response());
     }
-    Ok(Json(json!({ "ok": true, "applied": applied })).into_response())
+    Ok(
+        Json(json!({ "ok": true, "applied": reply.applied, "replayed": reply.replayed }))
+            .into_response(),
+    )
+}
+
+/// How old a push may be. Meta retries a webhook it could not deliver for up to 36 hours
+/// (docs/PLATFORMS.md, webhooks); a push older than this is refused, and handled pushes are
+/// remembered a little longer than this, so a replay is caught by one or the other.
+const MAX_AGE: SignedDuration = SignedDuration::from_hours(48);
+
+/// What a push is remembered by: its kind and its signed bytes.
+fn digest(kind: &str, body: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(kind.as_bytes());
+    h.update([0]);
+    h.update(body);
+    h.finalize().into()
+}
+
+struct Answer {
+    applied: usize,
+    replayed: bool,
+    confirmation_code: Option<String>,
+}
+
+/// Whether a push sent at `sent_at` says something older than `than`. Pushes are dated to the
+/// second: within the same second the push counts as newer.
+fn older(sent_at: Option<Timestamp>, than: Option<Timestamp>) -> bool {
+    match (sent_at, than) {
+        (Some(sent), Some(than)) => sent.as_second() < than.as_second(),
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+async fn apply(
+    s: &AppState,
+    network: Network,
+    signals: Vec<Signal>,
+    now: Timestamp,
+) -> ApiResult<Answer> {
+    let mut answer = Answer {
+        applied: 0,
+        replayed: false,
+        confirmation_code: None,
+    };
+    for signal in signals {
+        let logins = logins_of(s, network, &signal.user_id).await?;
+        // A push older than the login's last connect is about the grant the person replaced:
+        // it must not undo the new one.
+        let (before, logins): (Vec<Login>, Vec<Login>) = logins
+            .into_iter()
+            .partition(|l| older(signal.sent_at, Some(l.connected_at)) && signal.sent_at.is_some());
+        if !before.is_empty() {
+            tracing::info!(
+                logins = before.len(),
+                "push older than the last connect: ignored"
+            );
+        }
+        match signal.change {
+            Change::AppRemoved => {
+                for login in &logins {
+                    // Fresher facts than the push (a check since) are only confirmed by a check.
+                    if !older(signal.sent_at, login.last_verified_at) {
+                        answer.applied += app_removed(s, login).await?;
+                    }
+                    schedule(s, login).await?;
+                }
+            }
+            Change::DataDeletion => {
+                let code = answer
+                    .confirmation_code
+                    .get_or_insert_with(|| crate::links::confirmation_code(s))
+                    .clone();
+                answer.applied += delete_data(s, &logins, &code, now).await?;
+            }
+            Change::PermissionRevoked { permission } => {
+                for login in &logins {
+                    if !older(signal.sent_at, login.last_verified_at) {
+                        answer.applied += permission_revoked(s, login, &permission).await?;
+                    }
+                    schedule(s, login).await?;
+                }
+            }
+            Change::CheckSoon => {
+                for login in &logins {
+                    schedule(s, login).await?;
+                }
+            }
+        }
+    }
+    Ok(answer)
 }
 
 async fn logins_of(s: &AppState, network: Network, user_id: &str) -> ApiResult<Vec<Login>> {
@@ -180,21 +271,35 @@ async fn schedule(s: &AppState, login: &Login) -> ApiResult<()> {
     Ok(())
 }
 
-/// Marks every login of the person as having removed the app, and schedules confirmation.
-async fn app_removed(s: &AppState, network: Network, user_id: &str) -> ApiResult<usize> {
-    let logins = logins_of(s, network, user_id).await?;
-    for login in &logins {
-        rediagnose(s, login, |facts, _| {
-            facts.token.validity = TokenValidity::Broken {
-                reason: BrokenReason::AppRemoved,
-                platform_error: None,
-            };
-        })
-        .await?;
-        schedule(s, login).await?;
-    }
-    tracing::info!(logins = logins.len(), "app removed");
-    Ok(logins.len())
+/// Marks the login as broken by the app's removal (a check soon confirms it). 1 if it changed.
+async fn app_removed(s: &AppState, login: &Login) -> ApiResult<usize> {
+    let changed = rediagnose(s, login, |facts, _| {
+        facts.token.validity = TokenValidity::Broken {
+            reason: BrokenReason::AppRemoved,
+            platform_error: None,
+        };
+    })
+    .await?
+    .is_some();
+    tracing::info!(login_id = %login.id.0, "app removed");
+    Ok(usize::from(changed))
+}
+
+/// A permission taken back is one the person declined: the dashboard asks them to grant it again.
+async fn permission_revoked(s: &AppState, login: &Login, permission: &str) -> ApiResult<usize> {
+    let changed = rediagnose(s, login, |facts, _| {
+        match facts.permissions.iter_mut().find(|g| g.name == permission) {
+            Some(g) => g.status = PermissionStatus::Declined,
+            None => facts.permissions.push(PermissionGrant {
+                name: permission.to_owned(),
+                status: PermissionStatus::Declined,
+            }),
+        }
+        facts.granular_scopes.retain(|g| g.scope != permission);
+    })
+    .await?
+    .is_some();
+    Ok(usize::from(changed))
 }
 
 /// The person asked the network to have their data deleted. Their logins are disconnected
@@ -202,13 +307,13 @@ async fn app_removed(s: &AppState, network: Network, user_id: &str) -> ApiResult
 /// `login.deleted` event.
 async fn delete_data(
     s: &AppState,
-    network: Network,
-    user_id: &str,
+    logins: &[Login],
     code: &str,
+    now: Timestamp,
 ) -> ApiResult<usize> {
-    app_removed(s, network, user_id).await?;
-    let logins = logins_of(s, network, user_id).await?;
-    for login in &logins {
+    let mut erased = 0;
+    for login in logins {
+        app_removed(s, login).await?;
         if s.store.delete_login(login.workspace_id, login.id).await? {
             s.index.forget_login(login.id);
             crate::dashboard::overview::forget_counts(login.workspace_id);
@@ -218,12 +323,13 @@ async fn delete_data(
                 "confirmation_code": code,
             });
             s.store
-                .enqueue_event(login.workspace_id, "login.deleted", &payload, s.clock.now())
+                .enqueue_event(login.workspace_id, "login.deleted", &payload, now)
                 .await?;
+            erased += 1;
         }
     }
-    tracing::info!(confirmation_code = %code, logins = logins.len(), "data deleted on request");
-    Ok(logins.len())
+    tracing::info!(confirmation_code = %code, logins = erased, "data deleted on request");
+    Ok(erased)
 }
 
 /// `GET /hooks/{network}/data-deletion/{code}`: the status page the network links the person to.

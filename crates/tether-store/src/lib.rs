@@ -17,6 +17,7 @@ mod db;
 pub mod grants;
 pub mod mail;
 mod model;
+pub mod pushes;
 pub mod seal;
 mod sql;
 
@@ -24,6 +25,7 @@ pub use db::{SqlStore, Timeouts};
 pub use grants::{Grant, GrantStore, NewGrant};
 pub use mail::{MailSecurity, MailSettings, MailStore, NewMailSettings, Recipient};
 pub use model::*;
+pub use pushes::{HandledPush, PushStore};
 pub use seal::{EndpointAad, KeyRing, KeyRingError, SealAad, SealError, TokenAad, TokenKind};
 
 use jiff::Timestamp;

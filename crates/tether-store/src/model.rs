@@ -208,6 +208,8 @@ pub struct Login {
     /// When a person disconnected the login in Tether ([`crate::Store::disconnect_login`]): its
     /// token is gone and it is not checked until reconnected.
     pub disconnected_at: Option<Timestamp>,
+    /// The last connect or reconnect: a push sent before it cannot undo the grant.
+    pub connected_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

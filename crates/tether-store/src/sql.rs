@@ -7,7 +7,7 @@ macro_rules! login_cols {
         "id, workspace_id, network, platform_user_id, person_name, token_key_id, expires_at, \
          data_access_expires_at, status, last_verified_at, next_check_at, lease_owner, lease_until, \
          consecutive_failures, created_at, last_error, last_failed_at, last_changed_at, known_token, \
-         disconnected_at"
+         disconnected_at, connected_at"
     };
 }
 macro_rules! asset_cols {
@@ -78,8 +78,8 @@ pub const FIND_LOGIN_ID: &str = "SELECT id FROM logins \
 pub const INSERT_LOGIN: &str = concat!(
     "INSERT INTO logins (id, workspace_id, network, platform_user_id, person_name, token_sealed, \
      token_key_id, expires_at, data_access_expires_at, status, next_check_at, created_at, \
-     sort_name, triage) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) RETURNING ",
+     sort_name, triage, connected_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $11) RETURNING ",
     login_cols!()
 );
 /// A reconnect: new token and expiries, checked soon, failures forgiven, a disconnection ended;
@@ -88,7 +88,7 @@ pub const INSERT_LOGIN: &str = concat!(
 pub const RECONNECT_LOGIN: &str = concat!(
     "UPDATE logins SET person_name = $3, token_sealed = $4, token_key_id = $5, expires_at = $6, \
      data_access_expires_at = $7, next_check_at = $8, sort_name = $9, consecutive_failures = 0, \
-     last_error = NULL, known_token = NULL, disconnected_at = NULL \
+     last_error = NULL, known_token = NULL, disconnected_at = NULL, connected_at = $8 \
      WHERE workspace_id = $1 AND id = $2 RETURNING ",
     login_cols!()
 );
@@ -608,3 +608,10 @@ pub const PUT_GRANT: &str = "UPDATE logins SET token_sealed = $3, token_key_id =
      refresh_sealed = $5, token_issued_at = $6, expires_at = $7, refresh_expires_at = $8, \
      granted = COALESCE($9, granted) \
      WHERE workspace_id = $1 AND id = $2 AND disconnected_at IS NULL";
+
+pub const GET_HANDLED_PUSH: &str = "SELECT handled_at, confirmation_code FROM handled_pushes \
+     WHERE network = $1 AND digest = $2";
+pub const REMEMBER_PUSH: &str = "INSERT INTO handled_pushes \
+     (network, digest, handled_at, confirmation_code) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (network, digest) DO NOTHING";
+pub const FORGET_HANDLED_PUSHES: &str = "DELETE FROM handled_pushes WHERE handled_at < $1";

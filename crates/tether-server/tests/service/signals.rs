@@ -223,3 +223,169 @@ async fn reported_platform_errors_change_verdicts_only_when_they_mean_something(
     })
     .await;
 }
+
+/// The simulator's (and so Meta's) clock, in unix seconds: what it signs pushes with.
+async fn sim_seconds(t: &TestApp) -> i64 {
+    let c = t.admin.clock().await.unwrap();
+    let now: jiff::Timestamp = c["now"].as_str().unwrap().parse().unwrap();
+    now.as_second()
+}
+
+fn signed(payload: &Value) -> String {
+    let sr =
+        tether_meta::signed_request::sign_request(payload, &SecretString::from(SECRET.to_owned()));
+    format!("signed_request={sr}")
+}
+
+async fn push(t: &TestApp, path: &str, body: &str) -> (StatusCode, Value) {
+    let r = t
+        .http
+        .post(t.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+async fn permissions_push(t: &TestApp, time: i64, verb: &str) -> (StatusCode, Value) {
+    let body = json!({"object": "permissions", "entry": [{"id": ALICE, "time": time,
+        "changes": [{"field": "pages_manage_posts", "value": {"verb": verb}}]}]})
+    .to_string();
+    let r = t
+        .http
+        .post(t.url("/meta/webhook"))
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            hub_signature(SECRET, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+/// A captured push sent again changes nothing: not after the person reconnected, not as a
+/// "granted" webhook over a declined permission, not when older than the last check.
+#[tokio::test]
+async fn replayed_pushes_change_nothing() {
+    on_each_engine(|engine: Engine| async move {
+        let t = TestApp::spawn(engine).await;
+        t.connect(ALICE, &[], &[], json!({})).await;
+        let sent = sim_seconds(&t).await;
+        let deauth =
+            signed(&json!({"algorithm": "HMAC-SHA256", "issued_at": sent, "user_id": ALICE}));
+        let (s, out) = push(&t, "/meta/deauthorize", &deauth).await;
+        assert_eq!(
+            (s, &out["applied"], &out["replayed"]),
+            (StatusCode::OK, &json!(1), &json!(false)),
+            "{out}"
+        );
+        assert_eq!(
+            t.asset_by_platform_id(HARBOR).await["status"],
+            "disconnected"
+        );
+        // The same bytes again: answered, remembered, nothing applied.
+        let (s, out) = push(&t, "/meta/deauthorize", &deauth).await;
+        assert_eq!(
+            (s, &out["applied"], &out["replayed"]),
+            (StatusCode::OK, &json!(0), &json!(true)),
+            "{out}"
+        );
+
+        // Alice reconnects a minute later.
+        t.advance(60).await;
+        t.connect(ALICE, &[], &[], json!({})).await;
+        assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
+        // The captured deauthorize, replayed: remembered.
+        let (_, out) = push(&t, "/meta/deauthorize", &deauth).await;
+        assert_eq!(out["replayed"], true, "{out}");
+        // Re-signed with its old date (other bytes, so not remembered): older than the connect.
+        let other =
+            signed(&json!({"user_id": ALICE, "issued_at": sent, "algorithm": "HMAC-SHA256"}));
+        let (s, out) = push(&t, "/meta/deauthorize", &other).await;
+        assert_eq!((s, &out["applied"]), (StatusCode::OK, &json!(0)), "{out}");
+        // A data-deletion request from before the reconnect erases nothing of the new login.
+        let (s, out) = push(&t, "/meta/data-deletion", &other).await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+        assert!(out["confirmation_code"].is_string(), "{out}");
+        let harbor = t.asset_by_platform_id(HARBOR).await;
+        assert_eq!(harbor["status"], "connected", "{harbor}");
+        let (s, pf) = t
+            .get(&format!(
+                "/api/v1/assets/{}/preflight?feature=publish",
+                harbor["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!((s, &pf["allowed"]), (StatusCode::OK, &json!(true)), "{pf}");
+
+        // Older than two days: refused for its age, whatever its signature.
+        let old = signed(
+            &json!({"algorithm": "HMAC-SHA256", "issued_at": sent - 3 * 86_400, "user_id": ALICE}),
+        );
+        let (s, out) = push(&t, "/meta/deauthorize", &old).await;
+        assert_eq!(
+            (s, &out["error"]["code"]),
+            (StatusCode::BAD_REQUEST, &json!("stale_push")),
+            "{out}"
+        );
+        // No date at all: a data-deletion request cannot be told from a replay.
+        let undated = signed(&json!({"algorithm": "HMAC-SHA256", "user_id": ALICE}));
+        let (s, out) = push(&t, "/meta/data-deletion", &undated).await;
+        assert_eq!(
+            (s, &out["error"]["code"]),
+            (StatusCode::BAD_REQUEST, &json!("undated_push")),
+            "{out}"
+        );
+        assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
+
+        // A revoke dated before the last check is only a reason to check: the check says the
+        // permission is still granted.
+        t.advance(60).await;
+        let login = harbor["login_id"].as_str().unwrap().to_owned();
+        let (s, _) = t
+            .post(&format!("/api/v1/logins/{login}/check"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, out) = permissions_push(&t, sim_seconds(&t).await - 30, "revoked").await;
+        assert_eq!((s, &out["applied"]), (StatusCode::OK, &json!(0)), "{out}");
+        assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
+        let step = t.step().await;
+        assert_eq!(step.checked, 1, "the push scheduled a check: {step:?}");
+        assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
+    })
+    .await;
+}
+
+/// A "granted" webhook never grants: the permission Alice declined stays declined until a check
+/// says otherwise, and the check (a platform call) has the last word.
+#[tokio::test]
+async fn a_granted_permission_push_is_only_a_reason_to_check() {
+    on_each_engine(|engine: Engine| async move {
+        let t = TestApp::spawn(engine).await;
+        t.connect(ALICE, &["pages_manage_posts"], &[], json!({}))
+            .await;
+        let before = t.asset_by_platform_id(HARBOR).await;
+        assert_ne!(before["status"], "connected", "{before}");
+        let (s, out) = permissions_push(&t, sim_seconds(&t).await, "granted").await;
+        assert_eq!((s, &out["applied"]), (StatusCode::OK, &json!(0)), "{out}");
+        assert_eq!(
+            t.asset_by_platform_id(HARBOR).await["status"],
+            before["status"]
+        );
+        let step = t.step().await;
+        assert_eq!(step.checked, 1, "{step:?}");
+        let id = before["id"].as_str().unwrap();
+        let (_, pf) = t
+            .get(&format!("/api/v1/assets/{id}/preflight?feature=publish"))
+            .await;
+        assert_eq!(
+            pf["allowed"], false,
+            "the platform still says declined: {pf}"
+        );
+    })
+    .await;
+}

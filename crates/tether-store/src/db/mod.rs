@@ -39,6 +39,7 @@ mod mail;
 mod oauth;
 mod overview;
 mod people;
+mod pushes;
 mod rows;
 mod schedule;
 mod tokens;

@@ -105,6 +105,7 @@ pub(super) struct LoginRow {
     last_changed_at: Option<i64>,
     known_token: Option<Json<Value>>,
     disconnected_at: Option<i64>,
+    connected_at: i64,
 }
 
 pub(super) fn login(r: LoginRow) -> Result<Login> {
@@ -132,6 +133,7 @@ pub(super) fn login(r: LoginRow) -> Result<Login> {
         last_changed_at: opt_ts("logins.last_changed_at", r.last_changed_at)?,
         known_token: r.known_token.map(|j| j.0),
         disconnected_at: opt_ts("logins.disconnected_at", r.disconnected_at)?,
+        connected_at: ts("logins.connected_at", r.connected_at)?,
     })
 }
 

@@ -12,4 +12,5 @@ mod oauth;
 mod outbox;
 mod overview;
 mod people;
+mod pushes;
 mod tokens;
