@@ -169,9 +169,10 @@ async fn receive(
     )
 }
 
-/// How old a push may be. Meta retries a webhook it could not deliver for up to 36 hours
-/// (docs/PLATFORMS.md, webhooks); a push older than this is refused, and handled pushes are
-/// remembered a little longer than this, so a replay is caught by one or the other.
+/// How old a push may be. Meta's webhook pages say an undelivered webhook is retried for up to 36
+/// hours (unconfirmed: not among the sources docs/PLATFORMS.md quotes), so the safe reading keeps
+/// a margin over that: a genuine late retry is still handled. A push older than this is refused,
+/// and handled pushes are remembered an hour longer, so a replay is caught by one or the other.
 const MAX_AGE: SignedDuration = SignedDuration::from_hours(48);
 
 /// What a push is remembered by: its kind and its signed bytes.
