@@ -78,9 +78,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         link_ttl: Duration::from_secs(7 * 24 * 3600),
         oauth_state_ttl: Duration::from_secs(30 * 60),
         body_limit: 256 * 1024,
+        timeouts: tether_server::listen::Timeouts::default(),
         worker: WorkerConfig::default(),
         // Everything the demo talks to is on this machine.
         allow_private_hosts: true,
+        metrics_token: None,
     };
     // The simulator's clock is frozen at the world's start; Tether follows it so "expires in 5
     // days" means the same on both sides.

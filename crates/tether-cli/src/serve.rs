@@ -119,10 +119,20 @@ pub struct ServiceArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 256 * 1024)]
     pub body_limit: usize,
+    /// Seconds a client may take to send a request's head (also how long an idle kept-alive
+    /// connection stays open).
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a whole request may take, body included, before it is answered 408.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout: u64,
     /// Let workspaces' webhook endpoints and mail servers be loopback or private addresses (a
     /// receiver or relay on your own network).
     #[arg(long, env = "TETHER_ALLOW_PRIVATE_HOSTS")]
     pub allow_private_hosts: bool,
+    /// The bearer token Prometheus presents at /metrics; /metrics is off without one.
+    #[arg(long, env = "TETHER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Another network people may connect, as NETWORK=CLIENT_ID (e.g. instagram=9900...); its
     /// secret comes from TETHER_<NETWORK>_APP_SECRET. Repeat for each network.
     #[arg(long = "network-app", value_name = "NETWORK=CLIENT_ID", value_parser = network_pair)]
@@ -193,11 +203,16 @@ impl ServiceArgs {
             link_ttl: Duration::from_secs(7 * 24 * 3600),
             oauth_state_ttl: Duration::from_secs(30 * 60),
             body_limit: self.body_limit,
+            timeouts: tether_server::listen::Timeouts {
+                header_read: Duration::from_secs(self.header_timeout),
+                request: Duration::from_secs(self.request_timeout),
+            },
             worker: WorkerConfig {
                 calls_per_hour: self.calls_per_hour,
                 ..WorkerConfig::default()
             },
             allow_private_hosts: self.allow_private_hosts,
+            metrics_token: self.metrics_token.clone().map(SecretString::from),
         })
     }
 }
@@ -233,7 +248,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     tracing::info!(
         %addr,
-        "tether serving http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json, metrics at /metrics)"
+        "tether serving http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json, metrics at /metrics with --metrics-token)"
     );
     let follower = app.spawn_index_follower(Duration::from_secs(2));
     let worker = (!args.no_worker).then(|| {

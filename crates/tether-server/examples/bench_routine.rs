@@ -213,6 +213,7 @@ async fn main() -> anyhow::Result<()> {
         link_ttl: Duration::from_secs(3600),
         oauth_state_ttl: Duration::from_secs(600),
         body_limit: 64 * 1024,
+        timeouts: tether_server::listen::Timeouts::default(),
         worker: WorkerConfig {
             owner: "bench-worker".into(),
             // The budget is not what is measured here: room for full checks of every login.
@@ -222,6 +223,7 @@ async fn main() -> anyhow::Result<()> {
             ..WorkerConfig::default()
         },
         allow_private_hosts: false,
+        metrics_token: None,
     };
     let clock = FollowClock::default();
     let app = App::build(config, store, Arc::new(clock.clone())).await?;

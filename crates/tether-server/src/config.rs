@@ -42,6 +42,8 @@ pub struct Config {
     pub oauth_state_ttl: Duration,
     /// Largest request body accepted (webhooks, API).
     pub body_limit: usize,
+    /// How long clients may take to send a request head and a whole request.
+    pub timeouts: crate::listen::Timeouts,
     pub worker: WorkerConfig,
     /// Lets the servers a workspace's owner points Tether at (its webhook endpoints, checked when
     /// saved and at every connection, and its mail server) be loopback,
@@ -49,6 +51,9 @@ pub struct Config {
     /// to make Tether probe the network it runs in. On for the demo and the tests, and for a mail
     /// relay on the same host.
     pub allow_private_hosts: bool,
+    /// The bearer token `/metrics` asks for; without one `/metrics` is off. Metrics tell how
+    /// busy each route and network is, which is not for anyone on the internet.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone)]

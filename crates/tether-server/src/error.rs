@@ -2,7 +2,10 @@
 //! that says whose fault it is; internal causes are logged with an id and never shown to clients.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tether_store::StoreError;
@@ -115,3 +118,63 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Errors the framework answers on its own (a path id that does not parse, a query or body that
+/// does not fit, a method the route does not have, a body over the limit, a request that took too
+/// long) leave in the same shape as every other: `{"error":{"code","message"}}`, or the
+/// dashboard's error page for addresses under `/app`, which people open in a browser.
+pub async fn framework_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let ours = resp.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/json") || v.starts_with(b"text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || ours {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let said = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let said = String::from_utf8_lossy(&said).trim().to_owned();
+    let allow = parts.headers.get(ALLOW).cloned();
+    let (code, message) = match status {
+        // The route adds its `Allow` header after this layer has run.
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            format!("{method} is not allowed on {path}; the Allow header lists what is"),
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "request_timeout",
+            "the request was not complete in time; send it again".to_owned(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body too large".to_owned()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", said),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_body", said),
+        StatusCode::BAD_REQUEST => ("invalid_request", said),
+        _ => ("error", said),
+    };
+    let message = if message.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        message
+    };
+    let mut resp = if path == "/app" || path.starts_with("/app/") {
+        crate::html::Page::new(status.canonical_reason().unwrap_or("Error"))
+            .say(message)
+            .respond(status)
+    } else {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+            },
+        };
+        (status, Json(body)).into_response()
+    };
+    if let Some(allow) = allow {
+        resp.headers_mut().insert(ALLOW, allow);
+    }
+    resp
+}

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fixes;
 pub mod html;
 pub mod links;
+pub mod listen;
 pub mod mail;
 pub mod networks;
 pub mod oauth;
@@ -135,6 +136,11 @@ impl App {
                 }
             })
             .layer(DefaultBodyLimit::max(limit))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                state.config.timeouts.request,
+            ))
+            .layer(middleware::from_fn(error::framework_errors))
             .layer(middleware::from_fn(track))
             .layer(middleware::map_response(no_framing))
             .with_state(state.clone());
@@ -153,9 +159,8 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router.clone())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let timeouts = self.state.config.timeouts;
+        listen::serve(listener, self.router.clone(), timeouts, shutdown).await
     }
 
     /// Keeps the pre-flight index following changes other processes write.
@@ -204,7 +209,20 @@ pub async fn run_worker(worker: Arc<Worker>, poll: Duration, shutdown: impl Futu
     }
 }
 
-async fn metrics_page(State(s): State<AppState>) -> Response {
+async fn metrics_page(State(s): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(token) = &s.config.metrics_token else {
+        return error::ApiError::NotFound {
+            what: "route (metrics are off: start the server with --metrics-token)",
+        }
+        .into_response();
+    };
+    let presented = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !presented.is_some_and(|p| links::same_secret(token, p)) {
+        return error::ApiError::Unauthorized.into_response();
+    }
     metrics::gauge!("tether_preflight_index_assets").set(s.index.len() as f64);
     let stats = s.checker.stats();
     metrics::gauge!("tether_platform_calls").set(stats.platform_calls as f64);
@@ -232,36 +250,32 @@ async fn no_framing(mut resp: Response) -> Response {
     resp
 }
 
-/// Counts requests and their latency per route, and turns a panic-free 413 from the body limit
-/// into the API's error shape.
+/// Counts requests and their latency per route. Labels are bounded: a route is its pattern (or
+/// `unmatched`) and a method outside the usual ones is `other`, so made-up methods and paths
+/// cannot grow the metrics without end.
 async fn track(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let method: &'static str = match req.method().as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    };
     let started = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status();
-    metrics::histogram!("tether_http_request_seconds", "route" => route.clone(), "method" => method.clone())
+    metrics::histogram!("tether_http_request_seconds", "route" => route.clone(), "method" => method)
         .record(started.elapsed().as_secs_f64());
     metrics::counter!("tether_http_requests_total", "route" => route, "method" => method,
         "status" => status.as_u16().to_string())
     .increment(1);
-    if status == StatusCode::PAYLOAD_TOO_LARGE
-        && resp
-            .headers()
-            .get("content-type")
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"))
-    {
-        let body = error::ErrorBody {
-            error: error::ErrorDetail {
-                code: "payload_too_large".into(),
-                message: "request body too large".into(),
-            },
-        };
-        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
-    }
     resp
 }

@@ -104,6 +104,20 @@ pub fn confirmation_code(s: &AppState) -> String {
     format!("{id}-{tag}")
 }
 
+/// Whether `presented` is `secret`, in constant time: both key an HMAC over the same words and
+/// the tags are compared, so the time taken says nothing about how much of it matched.
+pub fn same_secret(secret: &SecretString, presented: &str) -> bool {
+    let tag = |key: &[u8]| {
+        let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        m.update(b"tether same secret");
+        m
+    };
+    let expected = tag(secret.expose_secret().as_bytes())
+        .finalize()
+        .into_bytes();
+    tag(presented.as_bytes()).verify_slice(&expected).is_ok()
+}
+
 /// Whether Tether issued `code` (checked in constant time).
 pub fn issued_code(s: &AppState, code: &str) -> bool {
     let Some((id, tag)) = code.split_once('-') else {

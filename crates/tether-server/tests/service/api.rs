@@ -251,6 +251,7 @@ async fn the_openapi_document_is_stable() {
     let metrics = t
         .http
         .get(t.url("/metrics"))
+        .bearer_auth(crate::harness::METRICS_TOKEN)
         .send()
         .await
         .unwrap()

@@ -13,12 +13,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tether_server::listen::{self, Timeouts};
 use tether_server::{App, Config, ManualClock, MetaApp, NetworkApp, StepReport, WorkerConfig};
 use tether_sim::{AdminClient, CallbackUpdate, Consent, SimHandle, World, answer_dialog};
 use tether_store::{KeyRing, SqlStore, Store};
 use uuid::Uuid;
 
 pub const VERIFY_TOKEN: &str = "test-verify-token";
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -174,12 +176,24 @@ impl TestApp {
     }
 
     pub async fn spawn_with(engine: Engine, world: World, profile: &str) -> TestApp {
-        TestApp::spawn_full(engine, world, profile, true).await
+        TestApp::spawn_full(engine, world, profile, true, Timeouts::default()).await
     }
 
     /// As production runs: outbound connections to private addresses refused.
     pub async fn spawn_strict(engine: Engine) -> TestApp {
-        TestApp::spawn_full(engine, World::demo(), "scheduler", false).await
+        TestApp::spawn_full(
+            engine,
+            World::demo(),
+            "scheduler",
+            false,
+            Timeouts::default(),
+        )
+        .await
+    }
+
+    /// With other limits on how long clients may take.
+    pub async fn spawn_with_timeouts(engine: Engine, timeouts: Timeouts) -> TestApp {
+        TestApp::spawn_full(engine, World::demo(), "scheduler", true, timeouts).await
     }
 
     async fn spawn_full(
@@ -187,6 +201,7 @@ impl TestApp {
         world: World,
         profile: &str,
         allow_private_hosts: bool,
+        timeouts: Timeouts,
     ) -> TestApp {
         let start = world.clock.start;
         let (app_id, app_secret) = (world.app.id.clone(), world.app.secret.clone());
@@ -219,20 +234,23 @@ impl TestApp {
             link_ttl: Duration::from_secs(3600),
             oauth_state_ttl: Duration::from_secs(600),
             body_limit: 64 * 1024,
+            timeouts,
             worker: WorkerConfig {
                 owner: "test-worker".into(),
                 ..WorkerConfig::default()
             },
             // The SMTP receiver of the mail tests and the webhook inbox are on 127.0.0.1.
             allow_private_hosts,
+            metrics_token: Some(SecretString::from(METRICS_TOKEN.to_owned())),
         };
         let clock = ManualClock::new(start);
         let app = App::build(config, store, Arc::new(clock.clone()))
             .await
             .expect("app builds");
+        // Served as `tether serve` serves it, with its limits on slow clients.
         let router = app.router.clone();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = listen::serve(listener, router, timeouts, std::future::pending()).await;
         });
         admin
             .set_redirect_uris(&[&format!("{base}/oauth/meta/callback")])

@@ -8,6 +8,7 @@ mod delivery;
 mod harness;
 mod instagram;
 mod journey;
+mod limits;
 mod mail;
 mod oauth;
 mod signals;
