@@ -98,6 +98,7 @@ impl App {
             checker,
             index: preflight::PreflightIndex::default(),
             keys: auth::KeyCache::default(),
+            sign_ins: Default::default(),
             http,
         }));
         state.index.sync(&state.store).await?;
@@ -143,6 +144,10 @@ impl App {
             .layer(middleware::from_fn(error::framework_errors))
             .layer(middleware::from_fn(track))
             .layer(middleware::map_response(no_framing))
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                dashboard::session::secure_cookies,
+            ))
             .with_state(state.clone());
         let worker = Arc::new(Worker::new(state.clone()));
         Ok(App {

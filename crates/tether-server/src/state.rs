@@ -17,6 +17,8 @@ pub struct Inner {
     pub checker: Checker,
     pub index: PreflightIndex,
     pub keys: crate::auth::KeyCache,
+    /// Failed sign-ins per email (the dashboard's limit on guessing).
+    pub sign_ins: crate::dashboard::passwords::Attempts,
     /// For outbound webhooks: no redirects (a 3xx is a failed delivery), short timeouts.
     pub http: reqwest::Client,
 }

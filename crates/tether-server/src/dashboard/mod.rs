@@ -18,6 +18,7 @@ mod login;
 mod message;
 mod needs;
 pub(crate) mod overview;
+pub mod passwords;
 mod reach;
 pub(crate) mod rows;
 pub mod session;
@@ -34,7 +35,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tether_store::StoreError;
 
-pub use session::{Member, hash_password};
+pub use passwords::hash_password;
+pub use session::Member;
 
 /// The dashboard's routes (mounted at the root; every path starts with `/app`).
 pub fn router(state: &AppState) -> Router<AppState> {

@@ -7,23 +7,21 @@
 //! needs no storage and dies with the session; forms shown before sign-in use a random cookie
 //! echoed in the form (double submit).
 
+use super::passwords::Refusal;
 use super::{Chrome, DashError, DashResult, Flash, render};
 use crate::state::AppState;
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use askama::Template;
 use axum::Form;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -37,31 +35,6 @@ const PRE_CSRF: &str = "tether_csrf";
 pub const SESSION_TTL: SignedDuration = SignedDuration::from_hours(12);
 /// The shortest password accepted (NIST SP 800-63B's minimum for user-chosen secrets).
 pub const MIN_PASSWORD: usize = 8;
-
-/// An argon2id PHC string for `password`.
-pub fn hash_password(password: &SecretString) -> anyhow::Result<String> {
-    Argon2::default()
-        .hash_password(password.expose_secret().as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
-}
-
-fn password_matches(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// A hash to verify against when the email is unknown, so a wrong email costs as long as a wrong
-/// password and response times do not tell which emails have accounts.
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| {
-        hash_password(&SecretString::from("not a real password".to_owned())).unwrap_or_default()
-    })
-}
 
 /// A cookie's value from the request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -121,12 +94,31 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn secure(s: &AppState) -> &'static str {
-    if s.config.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
+/// Under https every cookie Tether sets (session, CSRF, flash message) is `Secure`, so no
+/// browser ever sends it over plain http. One layer over every response, so a new cookie cannot
+/// forget it.
+pub async fn secure_cookies(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if s.config.public_url.scheme() != "https" {
+        return resp;
     }
+    let cookies: Vec<HeaderValue> = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    resp.headers_mut().remove(header::SET_COOKIE);
+    for c in cookies {
+        let text = c.to_str().unwrap_or_default();
+        let value = if text.is_empty() || text.contains("; Secure") {
+            c
+        } else {
+            HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(c)
+        };
+        resp.headers_mut().append(header::SET_COOKIE, value);
+    }
+    resp
 }
 
 fn set_cookie(resp: &mut Response, value: String) {
@@ -261,28 +253,31 @@ fn pre_csrf(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-fn with_pre_csrf(s: &AppState, mut resp: Response, token: &str, fresh: bool) -> Response {
+fn with_pre_csrf(mut resp: Response, token: &str, fresh: bool) -> Response {
     if fresh {
         set_cookie(
             &mut resp,
-            format!(
-                "{PRE_CSRF}={token}; Path=/app; HttpOnly; SameSite=Strict; Max-Age=86400{}",
-                secure(s)
-            ),
+            format!("{PRE_CSRF}={token}; Path=/app; HttpOnly; SameSite=Strict; Max-Age=86400"),
         );
     }
     resp
 }
 
+/// Where to go after signing in: only a dashboard address on this server, in printable ASCII (a
+/// control character cannot be put in a `Location` header; a backslash reads as `/` to some
+/// browsers, which would make `/\evil.example` another site).
 fn safe_next(next: Option<&String>) -> String {
-    next.filter(|n| n.starts_with("/app") && !n.starts_with("//") && !n.contains("://"))
-        .cloned()
-        .unwrap_or_else(|| "/app".to_owned())
+    next.filter(|n| {
+        (n.as_str() == "/app" || n.starts_with("/app/") || n.starts_with("/app?"))
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+            && !n.contains("://")
+    })
+    .cloned()
+    .unwrap_or_else(|| "/app".to_owned())
 }
 
 /// `GET /app/sign-in`
 pub async fn sign_in_page(
-    State(s): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> DashResult<Response> {
@@ -296,12 +291,7 @@ pub async fn sign_in_page(
         email: String::new(),
         problem: None,
     };
-    Ok(with_pre_csrf(
-        &s,
-        render(&page, &page.chrome)?,
-        &token,
-        fresh,
-    ))
+    Ok(with_pre_csrf(render(&page, &page.chrome)?, &token, fresh))
 }
 
 #[derive(Deserialize)]
@@ -319,41 +309,64 @@ pub async fn sign_in(
     Form(f): Form<SignInForm>,
 ) -> DashResult<Response> {
     let now = s.clock.now();
-    let found = s.store.find_user_for_sign_in(&f.email).await?;
-    let user = match found {
-        Some((user, phc)) if password_matches(&f.password, &phc) => user,
-        other => {
-            if other.is_none() {
-                password_matches(&f.password, decoy_hash());
-            }
-            tracing::info!("sign-in refused");
-            let (token, fresh) = pre_csrf(&headers);
-            let page = SignInPage {
-                chrome: Chrome::bare(),
-                csrf: token.clone(),
-                next: safe_next(f.next.as_ref()),
-                email: f.email.trim().to_owned(),
-                problem: Some(
-                    "That email and password do not match an account. Check both and try again."
-                        .into(),
-                ),
-            };
-            let mut resp = with_pre_csrf(&s, render(&page, &page.chrome)?, &token, fresh);
-            *resp.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
-            return Ok(resp);
-        }
+    let (user, phc) = match s.store.find_user_for_sign_in(&f.email).await? {
+        Some((user, phc)) => (Some(user), Some(phc)),
+        None => (None, None),
     };
+    let checked = s.sign_ins.check(&f.email, f.password, phc, now).await;
+    let (problem, status) = match (checked, user) {
+        (Ok(true), Some(user)) => return signed_in(&s, user, f.next.as_ref(), now).await,
+        (Ok(_), _) => (
+            "That email and password do not match an account. Check both and try again.".to_owned(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (Err(Refusal::Locked { until }), _) => (
+            format!(
+                "Too many failed sign-ins for this email. Try again after {} UTC, or ask the \
+                 workspace owner to invite you again if you forgot your password.",
+                until.strftime("%H:%M")
+            ),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        (Err(Refusal::Busy), _) => (
+            "Tether is busy signing many people in. Try again in a moment.".to_owned(),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+    };
+    tracing::info!(status = status.as_u16(), "sign-in refused");
+    let (token, fresh) = pre_csrf(&headers);
+    let page = SignInPage {
+        chrome: Chrome::bare(),
+        csrf: token.clone(),
+        next: safe_next(f.next.as_ref()),
+        email: f.email.trim().to_owned(),
+        problem: Some(problem),
+    };
+    let mut resp = with_pre_csrf(render(&page, &page.chrome)?, &token, fresh);
+    *resp.status_mut() = status;
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    Ok(resp)
+}
+
+async fn signed_in(
+    s: &AppState,
+    user: User,
+    next: Option<&String>,
+    now: Timestamp,
+) -> DashResult<Response> {
     let expires_at = now.saturating_add(SESSION_TTL).unwrap_or(now);
     let secret = s.store.create_session(&user, expires_at, now).await?;
     tracing::info!(user_id = %user.id, workspace_id = %user.workspace_id, "signed in");
-    let mut resp = Redirect::to(&safe_next(f.next.as_ref())).into_response();
+    let mut resp = Redirect::to(&safe_next(next)).into_response();
     set_cookie(
         &mut resp,
         format!(
-            "{SESSION}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+            "{SESSION}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
             secret.expose_secret(),
             SESSION_TTL.as_secs(),
-            secure(&s)
         ),
     );
     Ok(resp)
@@ -367,10 +380,7 @@ pub async fn sign_out(State(s): State<AppState>, headers: HeaderMap) -> DashResu
     let mut resp = Flash::ok("You are signed out.").redirect("/app/sign-in");
     set_cookie(
         &mut resp,
-        format!(
-            "{SESSION}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-            secure(&s)
-        ),
+        format!("{SESSION}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
     Ok(resp)
 }
@@ -404,12 +414,7 @@ pub async fn invite_page(
         role: role_word(user.role),
         problem: None,
     };
-    Ok(with_pre_csrf(
-        &s,
-        render(&page, &page.chrome)?,
-        &token,
-        fresh,
-    ))
+    Ok(with_pre_csrf(render(&page, &page.chrome)?, &token, fresh))
 }
 
 fn invite_gone() -> DashError {
@@ -463,11 +468,11 @@ pub async fn accept_invite(
             role: role_word(user.role),
             problem: Some(problem),
         };
-        let mut resp = with_pre_csrf(&s, render(&page, &page.chrome)?, &token, fresh);
+        let mut resp = with_pre_csrf(render(&page, &page.chrome)?, &token, fresh);
         *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;
         return Ok(resp);
     }
-    let phc = hash_password(&SecretString::from(f.password))?;
+    let phc = super::passwords::hash(SecretString::from(f.password)).await?;
     s.store
         .accept_invite(&secret, &phc, now)
         .await?

@@ -854,3 +854,112 @@ async fn no_page_can_be_framed_by_another_site() {
         );
     }
 }
+
+/// Guessing one person's password is slow: after ten failures the email is refused for fifteen
+/// minutes, even with the right password, known email or not; then it signs in again.
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_email_for_a_while() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    let mut v = Visitor::new();
+    let (_, html, _) = v.get(&t.url("/app/sign-in")).await;
+    let token = csrf(&html);
+    let attempt = |email: &'static str, password: &'static str| {
+        let token = token.clone();
+        let cookies = v.cookie_header();
+        let url = t.url("/app/sign-in");
+        let http = v.http.clone();
+        async move {
+            let r = http
+                .post(url)
+                .header("cookie", cookies)
+                .form(&[
+                    ("csrf", token.as_str()),
+                    ("email", email),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    for _ in 0..10 {
+        let (status, _) = attempt("owner@example.com", "a guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = attempt("nobody@example.com", "a guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    for email in ["owner@example.com", " OWNER@example.com"] {
+        let (status, html) = attempt(email, PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{email}");
+        assert!(html.contains("Too many failed sign-ins"), "{html}");
+    }
+    // An unknown email is answered the same way: the lock says nothing of who has an account.
+    let (status, _) = attempt("nobody@example.com", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    t.clock.advance(jiff::SignedDuration::from_mins(15));
+    let (status, _) = attempt("owner@example.com", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the window is over");
+}
+
+/// Behind https every cookie is Secure (the flash message's too); a `next` with a control
+/// character or a backslash goes to the overview instead of failing or leaving the site.
+#[tokio::test]
+async fn cookies_are_secure_under_https_and_next_is_only_a_dashboard_path() {
+    let t = TestApp::spawn_behind_https(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    let mut v = Visitor::new();
+    let (status, html, _) = v.get(&t.url("/app/sign-in?next=%2Fapp%01x")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"name="next" value="/app""#), "{html}");
+    let token = csrf(&html);
+    for next in [
+        "/app\u{1}x",
+        "/app/\r\nSet-Cookie: x=1",
+        "/app/\\evil.example",
+        "/application",
+    ] {
+        let r = v
+            .http
+            .post(t.url("/app/sign-in"))
+            .header("cookie", v.cookie_header())
+            .form(&[
+                ("csrf", token.as_str()),
+                ("email", "owner@example.com"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(r.headers()["location"], "/app", "{next:?}");
+        for c in r.headers().get_all("set-cookie") {
+            assert!(c.to_str().unwrap().ends_with("; Secure"), "{c:?}");
+        }
+        v.keep(&r);
+    }
+    // A flash message's cookie (sign-out says "You are signed out.") is Secure too.
+    let (_, html, _) = v.get(&t.url("/app")).await;
+    let token = csrf(&html);
+    let r = v
+        .http
+        .post(t.url("/app/sign-out"))
+        .header("cookie", v.cookie_header())
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let set: Vec<_> = r.headers().get_all("set-cookie").iter().collect();
+    assert!(
+        set.iter()
+            .any(|c| c.to_str().unwrap().starts_with("tether_flash=")),
+        "{set:?}"
+    );
+    for c in set {
+        assert!(c.to_str().unwrap().ends_with("; Secure"), "{c:?}");
+    }
+}

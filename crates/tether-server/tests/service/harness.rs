@@ -170,39 +170,89 @@ async fn spawn_inbox(inbox: Arc<Inbox>) -> String {
     format!("http://{addr}/hook")
 }
 
+/// How a test app differs from the usual one.
+struct Options {
+    world: World,
+    profile: String,
+    /// The SMTP receiver of the mail tests and the webhook inbox are on 127.0.0.1.
+    allow_private_hosts: bool,
+    timeouts: Timeouts,
+    https: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            world: World::demo(),
+            profile: "scheduler".into(),
+            allow_private_hosts: true,
+            timeouts: Timeouts::default(),
+            https: false,
+        }
+    }
+}
+
 impl TestApp {
     pub async fn spawn(engine: Engine) -> TestApp {
         TestApp::spawn_with(engine, World::demo(), "scheduler").await
     }
 
     pub async fn spawn_with(engine: Engine, world: World, profile: &str) -> TestApp {
-        TestApp::spawn_full(engine, world, profile, true, Timeouts::default()).await
+        TestApp::spawn_full(
+            engine,
+            Options {
+                world,
+                profile: profile.to_owned(),
+                ..Options::default()
+            },
+        )
+        .await
     }
 
     /// As production runs: outbound connections to private addresses refused.
     pub async fn spawn_strict(engine: Engine) -> TestApp {
         TestApp::spawn_full(
             engine,
-            World::demo(),
-            "scheduler",
-            false,
-            Timeouts::default(),
+            Options {
+                allow_private_hosts: false,
+                ..Options::default()
+            },
         )
         .await
     }
 
     /// With other limits on how long clients may take.
     pub async fn spawn_with_timeouts(engine: Engine, timeouts: Timeouts) -> TestApp {
-        TestApp::spawn_full(engine, World::demo(), "scheduler", true, timeouts).await
+        TestApp::spawn_full(
+            engine,
+            Options {
+                timeouts,
+                ..Options::default()
+            },
+        )
+        .await
     }
 
-    async fn spawn_full(
-        engine: Engine,
-        world: World,
-        profile: &str,
-        allow_private_hosts: bool,
-        timeouts: Timeouts,
-    ) -> TestApp {
+    /// Behind a TLS proxy: the public address is https, the test still speaks http to it.
+    pub async fn spawn_behind_https(engine: Engine) -> TestApp {
+        TestApp::spawn_full(
+            engine,
+            Options {
+                https: true,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    async fn spawn_full(engine: Engine, options: Options) -> TestApp {
+        let Options {
+            world,
+            profile,
+            allow_private_hosts,
+            timeouts,
+            https,
+        } = options;
         let start = world.clock.start;
         let (app_id, app_secret) = (world.app.id.clone(), world.app.secret.clone());
         let sim = tether_sim::spawn(world).expect("simulator starts");
@@ -221,7 +271,11 @@ impl TestApp {
         let networks = NetworkApp::from_simulator(&sim_url, &reqwest::Client::new()).await;
         let config = Config {
             networks,
-            public_url: base.parse().unwrap(),
+            public_url: if https {
+                base.replace("http://", "https://").parse().unwrap()
+            } else {
+                base.parse().unwrap()
+            },
             meta: MetaApp {
                 app_id,
                 app_secret: SecretString::from(app_secret),
@@ -229,7 +283,7 @@ impl TestApp {
                 dialog_url: sim_url,
                 webhook_verify_token: SecretString::from(VERIFY_TOKEN.to_owned()),
             },
-            profile: profile.to_owned(),
+            profile,
             link_key: SecretString::from("test-link-key".to_owned()),
             link_ttl: Duration::from_secs(3600),
             oauth_state_ttl: Duration::from_secs(600),
