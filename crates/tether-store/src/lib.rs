@@ -297,6 +297,8 @@ pub trait Store: Send + Sync {
     /// Records a flow and returns the secret for its `state` parameter (32 random bytes,
     /// base64url, unpadded), shown once; only its SHA-256 is stored. A reconnect must name a login
     /// of the same workspace.
+    /// A reconnect ends the login's earlier reconnect flows not yet used (their callbacks are
+    /// then `Unknown`): a login has at most one pending, however often its link is opened.
     fn create_oauth_state(
         &self,
         state: &NewOAuthState,

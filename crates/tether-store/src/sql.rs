@@ -345,6 +345,9 @@ pub const CONSUME_OAUTH_STATE: &str = concat!(
     oauth_state_cols!()
 );
 pub const OAUTH_STATE_EXPIRY: &str = "SELECT expires_at FROM oauth_states WHERE secret_hash = $1";
+/// The earlier flows of a login being reconnected: a new one replaces them (migration 0011).
+pub const END_RECONNECT_STATES: &str =
+    "DELETE FROM oauth_states WHERE reconnect_login_id = $1 AND used_at IS NULL";
 pub const PURGE_OAUTH_STATES: &str = "DELETE FROM oauth_states WHERE expires_at < $1";
 
 pub const INSERT_USER: &str = concat!(

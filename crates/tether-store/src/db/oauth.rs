@@ -33,6 +33,10 @@ impl SqlStore {
                         id: login.0,
                     });
                 }
+                sqlx::query(sql::END_RECONNECT_STATES)
+                    .bind(login.0)
+                    .execute(&mut *tx)
+                    .await?;
             }
             sqlx::query(sql::INSERT_OAUTH_STATE)
                 .bind(Uuid::now_v7())

@@ -150,3 +150,44 @@ async fn foreign_reconnect(db: TestDb) {
         Err(StoreError::NotFound { what: "login", .. })
     ));
 }
+
+/// Opening a reconnect link again replaces the flow it started: however often it is opened, the
+/// login has one flow pending, and only the latest one's callback is accepted.
+#[tokio::test]
+async fn a_login_has_one_reconnect_flow_pending() {
+    for_each_engine(one_pending).await;
+}
+
+async fn one_pending(db: TestDb) {
+    let s = &db.store;
+    let (ws, login) = workspace_with_login(s, "ivy").await;
+    let mut reconnect = flow(ws, 600);
+    reconnect.reconnect = Some(login.id);
+    let connect = s.create_oauth_state(&flow(ws, 600), t(0)).await.unwrap();
+    let mut secrets = Vec::new();
+    for i in 0..50 {
+        secrets.push(s.create_oauth_state(&reconnect, t(i)).await.unwrap());
+    }
+    let last = secrets.pop().unwrap();
+    for earlier in &secrets {
+        assert_eq!(
+            s.consume_oauth_state(earlier.expose_secret(), t(60))
+                .await
+                .unwrap(),
+            Err(StateRejection::Unknown)
+        );
+    }
+    assert!(
+        s.consume_oauth_state(last.expose_secret(), t(60))
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    // A new connect's flow is not a reconnect: it stays.
+    assert!(
+        s.consume_oauth_state(connect.expose_secret(), t(60))
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
