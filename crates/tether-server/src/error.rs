@@ -26,6 +26,9 @@ pub enum ApiError {
     NotFound { what: &'static str },
     #[error("{0}")]
     Conflict(String),
+    /// A limit was reached (a platform-call budget); the message says when it lifts.
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("request body too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
     /// The database or the platform is briefly unavailable; retrying later is right.
@@ -65,6 +68,7 @@ impl ApiError {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -78,6 +82,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::TooManyRequests(_) => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }

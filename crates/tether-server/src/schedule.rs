@@ -2,7 +2,7 @@
 //! a time out, so the cadence is tested without a clock.
 
 use jiff::{SignedDuration, Timestamp};
-use tether_core::Status;
+use tether_core::{Network, Status};
 
 /// What the cadence looks at.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +90,59 @@ impl Budget {
 
     pub fn used(&self) -> u32 {
         self.used
+    }
+}
+
+/// Each network's hourly call budget, shared by everything in this process that calls the
+/// platform on Tether's own account: the worker's routine checks and "check now" from the API and
+/// the dashboard alike (one platform app's limits say nothing about another's).
+#[derive(Debug)]
+pub struct Budgets {
+    per_hour: u32,
+    networks: std::sync::Mutex<std::collections::BTreeMap<Network, Budget>>,
+}
+
+impl Budgets {
+    pub fn new(per_hour: u32) -> Budgets {
+        Budgets {
+            per_hour,
+            networks: Default::default(),
+        }
+    }
+
+    fn with<T>(&self, network: Network, f: impl FnOnce(&mut Budget) -> T) -> T {
+        let mut map = self.networks.lock().unwrap_or_else(|e| e.into_inner());
+        f(map
+            .entry(network)
+            .or_insert_with(|| Budget::new(self.per_hour)))
+    }
+
+    /// How many checks of `cost` calls each the network's budget allows now.
+    pub fn allowance(&self, network: Network, now: Timestamp, cost: u32) -> u32 {
+        self.with(network, |b| b.allowance(now, cost))
+    }
+
+    pub fn spend(&self, network: Network, calls: u32) {
+        self.with(network, |b| b.spend(calls));
+    }
+
+    /// Takes `cost` calls for one check if the budget has them; false if the hour's are spent.
+    pub fn reserve(&self, network: Network, now: Timestamp, cost: u32) -> bool {
+        self.with(network, |b| {
+            let ok = b.allowance(now, cost) > 0;
+            if ok {
+                b.spend(cost);
+            }
+            ok
+        })
+    }
+
+    /// When the network's budget refills.
+    pub fn refills_at(&self, network: Network) -> Option<Timestamp> {
+        self.with(network, |b| {
+            b.window_start
+                .and_then(|s| s.checked_add(SignedDuration::from_secs(HOUR)).ok())
+        })
     }
 }
 

@@ -5,7 +5,10 @@
 use crate::check::{CheckResult, check_logins};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use tether_store::{Login, Store};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use tether_store::{Login, LoginId, Store};
 
 /// How a "check now" ended.
 #[derive(Debug)]
@@ -20,7 +23,34 @@ pub struct Checked {
     pub login: Login,
 }
 
-/// Checks one login at once, whatever its network. A check that fails keeps the verdict.
+/// The logins a "check now" is running for. A "check now" that arrives while another check of
+/// the same login runs waits for it and answers with its result instead of calling the platform
+/// again. Counted by completed checks, not by time: two requests in the same instant coalesce too.
+#[derive(Default)]
+pub struct InFlight(Mutex<HashMap<LoginId, Weak<Slot>>>);
+
+#[derive(Default)]
+pub struct Slot {
+    done: AtomicU64,
+    last: tokio::sync::Mutex<Option<(bool, Option<String>)>>,
+}
+
+impl InFlight {
+    fn slot(&self, login: LoginId) -> Arc<Slot> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, w| w.strong_count() > 0);
+        if let Some(held) = map.get(&login).and_then(Weak::upgrade) {
+            return held;
+        }
+        let fresh = Arc::new(Slot::default());
+        map.insert(login, Arc::downgrade(&fresh));
+        fresh
+    }
+}
+
+/// Checks one login at once, whatever its network, within the network's hourly call budget
+/// (shared with the worker). A check that fails keeps the verdict, marked stale with the reason.
+/// Concurrent checks of one login make one platform check.
 #[tracing::instrument(skip_all, fields(login_id = %login.id, network = %login.network))]
 pub async fn check_now(s: &AppState, login: Login) -> ApiResult<Checked> {
     if login.disconnected_at.is_some() {
@@ -29,21 +59,66 @@ pub async fn check_now(s: &AppState, login: Login) -> ApiResult<Checked> {
                 .into(),
         ));
     }
+    let slot = s.checking.slot(login.id);
+    let seen = slot.done.load(Ordering::SeqCst);
+    let mut last = slot.last.lock().await;
+    let current = s
+        .store
+        .get_login(login.workspace_id, login.id)
+        .await?
+        .ok_or(ApiError::NotFound { what: "login" })?;
+    // A check that finished while this one waited is the answer.
+    if slot.done.load(Ordering::SeqCst) > seen
+        && let Some((verified, reason)) = last.clone()
+    {
+        return Ok(Checked {
+            verified,
+            reason,
+            changes: 0,
+            login: current,
+        });
+    }
     let now = s.clock.now();
-    let result = check_logins(s, std::slice::from_ref(&login), now)
+    let cost = s
+        .checker
+        .network(login.network)
+        .map_or(1, |n| n.calls_per_check());
+    if !s.budgets.reserve(login.network, now, cost) {
+        let when = s
+            .budgets
+            .refills_at(login.network)
+            .map_or_else(String::new, |t| format!(" It refills at {t}."));
+        return Err(ApiError::TooManyRequests(format!(
+            "this hour's platform calls for {} are spent, so Tether cannot check now without risking \
+             the app's rate limit; the scheduled checks go on.{when}",
+            login.network
+        )));
+    }
+    let result = check_logins(s, std::slice::from_ref(&current), now)
         .await?
         .pop();
+    // Recorded as the worker records its own: a failure leaves the verdict, marked stale.
+    let failure = match &result {
+        Some(CheckResult::Recorded(_)) => None,
+        Some(CheckResult::Failed(r)) => Some(r.as_str()),
+        None => Some("nothing was checked"),
+    };
+    s.store
+        .note_check(login.workspace_id, login.id, failure, now)
+        .await?;
     s.index.sync(&s.store).await?;
     let fresh = s
         .store
         .get_login(login.workspace_id, login.id)
         .await?
-        .unwrap_or(login);
+        .unwrap_or(current);
     let (verified, reason, changes) = match result {
         Some(CheckResult::Recorded(t)) => (true, None, t.len()),
         Some(CheckResult::Failed(r)) => (false, Some(r), 0),
         None => (false, Some("nothing was checked".to_owned()), 0),
     };
+    *last = Some((verified, reason.clone()));
+    slot.done.fetch_add(1, Ordering::SeqCst);
     Ok(Checked {
         verified,
         reason,

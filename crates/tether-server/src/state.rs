@@ -17,6 +17,10 @@ pub struct Inner {
     pub checker: Checker,
     pub index: PreflightIndex,
     pub keys: crate::auth::KeyCache,
+    /// Each network's hourly platform-call budget, for the worker and "check now" alike.
+    pub budgets: crate::schedule::Budgets,
+    /// The logins being checked now, so concurrent "check now"s of one login make one check.
+    pub checking: crate::service::InFlight,
     /// Failed sign-ins per email (the dashboard's limit on guessing).
     pub sign_ins: crate::dashboard::passwords::Attempts,
     /// For outbound webhooks: no redirects (a 3xx is a failed delivery), short timeouts.

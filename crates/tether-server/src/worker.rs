@@ -3,11 +3,10 @@
 //! `step`; tests call it directly instead of sleeping.
 
 use crate::check::{self, CheckResult};
-use crate::schedule::{Budget, Risk, next_check};
+use crate::schedule::{Risk, next_check};
 use crate::state::AppState;
 use jiff::Timestamp;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 use tether_core::Network;
 use tether_store::{CheckOutcome, Login, Store, StoreError};
@@ -43,8 +42,6 @@ impl StepReport {
 
 pub struct Worker {
     state: AppState,
-    /// Each network's hourly call budget (per platform app, in this process).
-    budgets: Mutex<BTreeMap<Network, Budget>>,
     /// When finished or abandoned OAuth flows were last swept away.
     last_purge: Mutex<Option<Timestamp>>,
 }
@@ -53,7 +50,6 @@ impl Worker {
     pub fn new(state: AppState) -> Worker {
         Worker {
             state,
-            budgets: Mutex::new(BTreeMap::new()),
             last_purge: Mutex::new(None),
         }
     }
@@ -137,14 +133,8 @@ impl Worker {
         };
         let now = s.clock.now();
         let cfg = &s.config.worker;
-        let allowance = self
-            .budgets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(network)
-            .or_insert_with(|| Budget::new(cfg.calls_per_hour))
-            // Reserved per login at the worst case; charged what was really spent.
-            .allowance(now, net.calls_per_check());
+        // Reserved per login at the worst case; charged what was really spent.
+        let allowance = s.budgets.allowance(network, now, net.calls_per_check());
         let limit = allowance.min(cfg.batch);
         if limit == 0 {
             report.budget_exhausted = true;
@@ -166,14 +156,8 @@ impl Worker {
         let before = net.stats().platform_calls;
         let results = check::check_leased(s, &logins, now).await?;
         let spent = net.stats().platform_calls.saturating_sub(before);
-        if let Some(b) = self
-            .budgets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_mut(&network)
-        {
-            b.spend(u32::try_from(spent).unwrap_or(u32::MAX));
-        }
+        s.budgets
+            .spend(network, u32::try_from(spent).unwrap_or(u32::MAX));
         report.platform_calls += spent;
         for (login, result) in logins.iter().zip(results) {
             let (outcome, next) = match &result {

@@ -270,6 +270,16 @@ pub trait Store: Send + Sync {
         outcome: CheckOutcome,
         next_check_at: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Records how a check outside the worker's lease ended ("check now"): a failure keeps its
+    /// reason dated `at`, the verdict stays (the login is shown stale, as after a worker's failed
+    /// check); a success clears the reason. Nothing for a disconnected login.
+    fn note_check(
+        &self,
+        ws: WorkspaceId,
+        login: LoginId,
+        failure: Option<&str>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Brings the login's next check forward to `at` (never later than already planned); a
     /// request while the login is leased also survives that lease's release. False if there is
     /// no such login in `ws`.

@@ -118,6 +118,10 @@ pub const SCHEDULE_CHECK: &str = "UPDATE logins SET \
      check_requested_at = CASE WHEN check_requested_at IS NOT NULL AND check_requested_at < $3 \
                                THEN check_requested_at ELSE $3 END \
      WHERE workspace_id = $1 AND id = $2";
+/// $3: the failure's reason, NULL for a success.
+pub const NOTE_CHECK: &str = "UPDATE logins SET last_error = $3, \
+     last_failed_at = CASE WHEN $3 IS NULL THEN last_failed_at ELSE $4 END \
+     WHERE workspace_id = $1 AND id = $2 AND disconnected_at IS NULL";
 pub const GET_LOGIN_TOKEN: &str = "SELECT network, token_sealed, disconnected_at FROM logins \
      WHERE workspace_id = $1 AND id = $2";
 /// The token is overwritten, not kept aside: a disconnection must not leave a usable token behind.

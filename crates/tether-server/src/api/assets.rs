@@ -174,7 +174,8 @@ pub async fn preflight(
 #[utoipa::path(post, path = "/assets/{id}/check", tag = "assets",
     params(("id" = Uuid, Path, description = "asset id")),
     responses((status = 200, body = CheckView), (status = 404, body = crate::error::ErrorBody),
-              (status = 409, description = "the login was disconnected in Tether", body = crate::error::ErrorBody)))]
+              (status = 409, description = "the login was disconnected in Tether", body = crate::error::ErrorBody),
+              (status = 429, description = "this hour's platform calls for the login's network are spent (the budget the worker shares)", body = crate::error::ErrorBody)))]
 pub async fn check_asset(
     State(s): State<AppState>,
     ws: Workspace,

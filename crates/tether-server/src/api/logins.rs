@@ -78,7 +78,8 @@ pub async fn login_history(
 #[utoipa::path(post, path = "/logins/{id}/check", tag = "logins",
     params(("id" = Uuid, Path, description = "login id")),
     responses((status = 200, body = CheckView), (status = 404, body = crate::error::ErrorBody),
-              (status = 409, description = "the login was disconnected in Tether", body = crate::error::ErrorBody)))]
+              (status = 409, description = "the login was disconnected in Tether", body = crate::error::ErrorBody),
+              (status = 429, description = "this hour's platform calls for the login's network are spent (the budget the worker shares)", body = crate::error::ErrorBody)))]
 pub async fn check_login(
     State(s): State<AppState>,
     ws: Workspace,

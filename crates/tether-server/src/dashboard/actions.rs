@@ -165,7 +165,15 @@ pub async fn refresh(
         ))
         .redirect(&to));
     }
-    let checked = crate::service::check_now(&s, login).await?;
+    let checked = match crate::service::check_now(&s, login).await {
+        Err(crate::error::ApiError::TooManyRequests(_)) => {
+            return Ok(Flash::problem(format!(
+                "Tether has used this hour's checks with {network}, so it cannot check now without risking the app's rate limit. The scheduled checks go on; try again later."
+            ))
+            .redirect(&to));
+        }
+        other => other?,
+    };
     let flash = if checked.verified {
         Flash::ok(format!("Checked with {network} just now."))
     } else {

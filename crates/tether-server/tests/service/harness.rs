@@ -178,6 +178,7 @@ struct Options {
     allow_private_hosts: bool,
     timeouts: Timeouts,
     https: bool,
+    calls_per_hour: u32,
 }
 
 impl Default for Options {
@@ -188,6 +189,7 @@ impl Default for Options {
             allow_private_hosts: true,
             timeouts: Timeouts::default(),
             https: false,
+            calls_per_hour: WorkerConfig::default().calls_per_hour,
         }
     }
 }
@@ -233,6 +235,18 @@ impl TestApp {
         .await
     }
 
+    /// With this many platform calls an hour per network.
+    pub async fn spawn_with_budget(engine: Engine, calls_per_hour: u32) -> TestApp {
+        TestApp::spawn_full(
+            engine,
+            Options {
+                calls_per_hour,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
     /// Behind a TLS proxy: the public address is https, the test still speaks http to it.
     pub async fn spawn_behind_https(engine: Engine) -> TestApp {
         TestApp::spawn_full(
@@ -252,6 +266,7 @@ impl TestApp {
             allow_private_hosts,
             timeouts,
             https,
+            calls_per_hour,
         } = options;
         let start = world.clock.start;
         let (app_id, app_secret) = (world.app.id.clone(), world.app.secret.clone());
@@ -291,6 +306,7 @@ impl TestApp {
             timeouts,
             worker: WorkerConfig {
                 owner: "test-worker".into(),
+                calls_per_hour,
                 ..WorkerConfig::default()
             },
             // The SMTP receiver of the mail tests and the webhook inbox are on 127.0.0.1.

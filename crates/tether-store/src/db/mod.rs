@@ -291,6 +291,24 @@ impl Store for SqlStore {
         self.release(login, owner, outcome, next_check_at).await
     }
 
+    async fn note_check(
+        &self,
+        ws: WorkspaceId,
+        login: LoginId,
+        failure: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()> {
+        on_pool!(&self.pool, |p| sqlx::query(sql::NOTE_CHECK)
+            .bind(ws.0)
+            .bind(login.0)
+            .bind(failure)
+            .bind(us(at))
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     async fn schedule_check(&self, ws: WorkspaceId, login: LoginId, at: Timestamp) -> Result<bool> {
         self.bring_forward(ws, login, at).await
     }
