@@ -149,7 +149,7 @@ impl Checker {
         let mut profile = if network == Network::Meta && name == self.profile.name {
             self.profile.clone()
         } else {
-            load_profile(catalog, name)
+            self.workspace_profile(catalog, name)
                 .with_context(|| format!("workspace {} uses profile `{name}`", ws.id))?
         };
         if let Some(days) = ws.warning_days {
@@ -163,6 +163,19 @@ impl Checker {
         });
         judges.insert(key, judge.clone());
         Ok(judge)
+    }
+
+    /// A profile a workspace may choose: the one the operator configured (a built-in name or a
+    /// file given on the command line) or a built-in one by name. Never a path from a form or
+    /// the database: a workspace owner must not make the server read files (`/dev/zero`).
+    pub fn workspace_profile(&self, catalog: &Catalog, name: &str) -> anyhow::Result<Profile> {
+        if name == self.profile.name || name == "all" || Profile::builtin_names().contains(&name) {
+            return load_profile(catalog, name);
+        }
+        anyhow::bail!(
+            "no profile is called `{name}`: a workspace chooses among the built-in profiles ({}, all) and the one this server was started with",
+            Profile::builtin_names().join(", ")
+        )
     }
 
     /// The Meta judge of a workspace.

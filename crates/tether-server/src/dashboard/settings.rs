@@ -202,7 +202,7 @@ fn profile_named(s: &AppState, catalog: &Catalog, name: &str) -> Option<Profile>
     if name == s.checker.profile.name {
         return Some(s.checker.profile.clone());
     }
-    crate::check::load_profile(catalog, name).ok()
+    s.checker.workspace_profile(catalog, name).ok()
 }
 
 #[derive(Deserialize)]
@@ -220,10 +220,7 @@ pub async fn save_profile(
 ) -> DashResult<Response> {
     member.require_owner("change the workspace's settings")?;
     let ws = member.ws();
-    if profile_named(&s, &s.checker.catalog, &f.profile).is_none()
-        || f.profile.contains('/')
-        || f.profile.ends_with(".toml")
-    {
+    if profile_named(&s, &s.checker.catalog, &f.profile).is_none() {
         return Err(DashError::BadRequest(format!(
             "There is no profile called “{}”.",
             f.profile

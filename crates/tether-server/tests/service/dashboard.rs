@@ -963,3 +963,51 @@ async fn cookies_are_secure_under_https_and_next_is_only_a_dashboard_path() {
         assert!(c.to_str().unwrap().ends_with("; Secure"), "{c:?}");
     }
 }
+
+/// A profile is chosen by name from the server's list; a path typed into the form is not a
+/// profile and is never read (`/dev/zero` would be read without end).
+#[tokio::test]
+async fn a_profile_is_a_name_never_a_path() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let ws = workspace(&t).await;
+    add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    let (mut v, token) = signed_in(&t, "owner@example.com").await;
+    for profile in [
+        "/dev/zero",
+        "../../etc/passwd",
+        "/etc/tether/profile.toml",
+        "nonsense",
+    ] {
+        let (status, html, _) = v
+            .post(
+                &t.url("/app/settings"),
+                &[
+                    ("csrf", &token),
+                    ("profile", profile),
+                    ("warning_days", "14"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{profile}");
+        assert!(
+            html.contains("There is no profile called"),
+            "{profile}: {html}"
+        );
+    }
+    let stored = t.app.state.store.get_workspace(ws).await.unwrap().unwrap();
+    assert_eq!(stored.profile, None, "nothing saved");
+    // A built-in name is a profile.
+    let (status, _, _) = v
+        .post(
+            &t.url("/app/settings"),
+            &[
+                ("csrf", &token),
+                ("profile", "listening"),
+                ("warning_days", "14"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let stored = t.app.state.store.get_workspace(ws).await.unwrap().unwrap();
+    assert_eq!(stored.profile.as_deref(), Some("listening"));
+}
