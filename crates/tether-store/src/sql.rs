@@ -197,6 +197,15 @@ pub const GET_FACTS: &str =
     "SELECT facts, seen_at FROM facts WHERE workspace_id = $1 AND subject_id = $2";
 
 pub const LOGIN_STATUS: &str = "SELECT status FROM logins WHERE workspace_id = $1 AND id = $2";
+/// PostgreSQL: a recording holds the login's row until it commits, so recordings of one login
+/// commit one after the other (SQLite has one writer anyway).
+pub const LOCK_LOGIN_STATUS_PG: &str =
+    "SELECT status FROM logins WHERE workspace_id = $1 AND id = $2 FOR UPDATE";
+/// The latest instant recorded for the login (its history or its last diagnosis), read after the
+/// lock: the next recording is stamped after it.
+pub const LOGIN_LAST_RECORDED: &str = "SELECT MAX(at) FROM (\
+     SELECT MAX(at) AS at FROM transitions WHERE workspace_id = $1 AND login_id = $2 \
+     UNION ALL SELECT diagnosed_at AS at FROM diagnoses WHERE workspace_id = $1 AND login_id = $2) x";
 /// With the login's own verdict: its place in the overview.
 pub const SET_LOGIN_STATUS: &str = "UPDATE logins SET status = $3, last_verified_at = $4, \
      triage = $5, owners_mask = $6, unavailable_mask = $7, at_risk_mask = $8 \

@@ -80,16 +80,25 @@ impl SqlStore {
         login: LoginId,
         d: &Diagnosis,
     ) -> Result<Vec<Transition>> {
-        let at = us(d.at);
         let fan_out = self.dialect(sql::FAN_OUT_ENDPOINTS_SQLITE, sql::FAN_OUT_ENDPOINTS_PG);
+        let lock = self.dialect(sql::LOGIN_STATUS, sql::LOCK_LOGIN_STATUS_PG);
         on_pool!(&self.pool, |p| {
             let mut tx = p.begin_write().await?;
             let mut written = Vec::new();
-            let old: Option<(String,)> = sqlx::query_as(sql::LOGIN_STATUS)
+            let old: Option<(String,)> = sqlx::query_as(lock)
                 .bind(ws.0)
                 .bind(login.0)
                 .fetch_optional(&mut *tx)
                 .await?;
+            // The login's history follows commit order: a check that took longer and commits
+            // after another is stamped after it, whenever its platform call started.
+            let (last,): (Option<i64>,) = sqlx::query_as(sql::LOGIN_LAST_RECORDED)
+                .bind(ws.0)
+                .bind(login.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            let at = last.map_or(us(d.at), |last| us(d.at).max(last + 1));
+            let stamped = ts("transitions.at", at)?;
             let old: Status = match old {
                 Some((s,)) => word("logins.status", &s)?,
                 None => {
@@ -178,7 +187,7 @@ impl SqlStore {
                     old_status: Some(old),
                     new_status: new,
                     findings: findings.clone(),
-                    at: d.at,
+                    at: stamped,
                 };
                 sqlx::query(sql::INSERT_TRANSITION)
                     .bind(t.id)
@@ -202,7 +211,7 @@ impl SqlStore {
                     "old_status": old.as_str(),
                     "new_status": new.as_str(),
                     "findings": findings,
-                    "at": d.at.to_string(),
+                    "at": stamped.to_string(),
                     "transition_id": t.id,
                 });
                 let event_id = Uuid::now_v7();
@@ -215,12 +224,13 @@ impl SqlStore {
                     .execute(&mut *tx)
                     .await?;
                 for (endpoint,) in &endpoints {
+                    // Due at once: the stamp may lie a moment after the clock.
                     sqlx::query(sql::INSERT_DELIVERY)
                         .bind(Uuid::now_v7())
                         .bind(ws.0)
                         .bind(event_id)
                         .bind(endpoint)
-                        .bind(at)
+                        .bind(us(d.at).min(at))
                         .execute(&mut *tx)
                         .await?;
                 }

@@ -267,3 +267,51 @@ async fn digest(db: TestDb) {
             .is_empty()
     );
 }
+
+/// A check that started earlier but commits later (a slow platform call) is stamped after the
+/// one that committed first: a login's history and events follow commit order.
+#[tokio::test]
+async fn history_follows_commit_order() {
+    for_each_engine(commit_order).await;
+}
+
+async fn commit_order(db: TestDb) {
+    let s = &db.store;
+    let (ws, login) = workspace_with_login(s, "erin").await;
+    let page = s
+        .upsert_asset(
+            ws,
+            login.id,
+            NewAsset {
+                kind: AssetKind::FacebookPage,
+                platform_id: "78".into(),
+                name: "Erin's".into(),
+            },
+        )
+        .await
+        .unwrap();
+    use Status::*;
+    // The fast check (started at 50) commits first; the slow one (started at 40) after it.
+    let fast = diagnosis(Connected, page.id, Connected, "", 50);
+    let slow = diagnosis(
+        ActionRequired,
+        page.id,
+        ActionRequired,
+        "permission_declined",
+        40,
+    );
+    s.record_diagnosis(ws, login.id, &fast).await.unwrap();
+    let later = s.record_diagnosis(ws, login.id, &slow).await.unwrap();
+    assert!(later.iter().all(|tr| tr.at > t(50)), "{later:?}");
+    let history = s.list_asset_transitions(ws, page.id).await.unwrap();
+    let statuses: Vec<Status> = history.iter().map(|t| t.new_status).collect();
+    assert_eq!(
+        statuses,
+        [Connected, ActionRequired],
+        "the last committed is the last shown"
+    );
+    assert!(history.windows(2).all(|w| w[0].at < w[1].at), "{history:?}");
+    let events = s.list_events(ws).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.payload["new_status"], "action_required", "{last:?}");
+}
