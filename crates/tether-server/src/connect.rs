@@ -175,6 +175,7 @@ pub async fn connect_issued(
         .await?;
     let (report, _) =
         crate::check::record_snapshot(&s.store, &s.checker, &login, snapshot, now).await?;
+    s.events_written();
     s.index.sync(&s.store).await?;
     tracing::info!(login_id = %login.id, reconnect = reconnect.is_some(),
         assets = report.assets.len(), "login connected");

@@ -7,21 +7,24 @@
 use crate::state::AppState;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use futures::StreamExt;
 use hmac::{Hmac, KeyInit, Mac};
 use jiff::{SignedDuration, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use sha2::Sha256;
+use std::sync::Arc;
 use std::time::Duration;
 use tether_core::Status;
-use tether_store::{DeliveryJob, Store};
+use tether_store::{DeliveryJob, EndpointId, Store};
+use tokio::sync::Semaphore;
 
 /// Delays after each failed attempt (the schedule Svix publishes for Standard Webhooks).
 const BACKOFF_SECS: &[i64] = &[5, 300, 1800, 7200, 18000, 36000, 36000];
 const LEASE: Duration = Duration::from_secs(60);
+/// Deliveries one worker step sends at most (the continuous loop has no such bound).
 const PER_STEP: u32 = 100;
-const IN_FLIGHT: usize = 8;
+/// Deliveries in flight at once in this process.
+const IN_FLIGHT: usize = 32;
 
 /// A delivery's HTTP status, or the status (if any) and why it failed.
 type Attempt = Result<u16, (Option<u16>, String)>;
@@ -52,64 +55,137 @@ pub fn body(event_type: &str, created_at: Timestamp, payload: &Value) -> Vec<u8>
     .unwrap_or_default()
 }
 
-/// Delivers what is due. Returns (delivered, failed attempts).
+/// Delivers what is due now, as one step of the worker (the tests step it): claims until nothing
+/// due is left (at most [`PER_STEP`]), each claim's deliveries at once. Returns (delivered,
+/// failed attempts). The server and `tether worker` run [`run`] instead.
 pub async fn deliver_due(s: &AppState) -> anyhow::Result<(usize, usize)> {
     let now = s.clock.now();
     let owner = &s.config.worker.owner;
-    let jobs = s
-        .store
-        .claim_deliveries(owner, now, LEASE, PER_STEP)
-        .await?;
-    if jobs.is_empty() {
-        return Ok((0, 0));
-    }
-    let results: Vec<(DeliveryJob, Attempt)> = futures::stream::iter(jobs)
-        .map(|job| async move {
-            let r = post(s, &job, now).await;
-            (job, r)
-        })
-        .buffer_unordered(IN_FLIGHT)
-        .collect()
-        .await;
-    let (mut ok, mut failed) = (0, 0);
-    for (job, result) in results {
-        match result {
-            Ok(status) => {
+    let (mut ok, mut failed, mut claimed) = (0, 0, 0);
+    while claimed < PER_STEP {
+        let jobs = s
+            .store
+            .claim_deliveries(owner, now, LEASE, IN_FLIGHT as u32)
+            .await?;
+        if jobs.is_empty() {
+            break;
+        }
+        claimed += jobs.len() as u32;
+        let outcomes =
+            futures::future::join_all(jobs.into_iter().map(|job| deliver_one(s, job, now))).await;
+        for delivered in outcomes {
+            if delivered? {
                 ok += 1;
-                metrics::counter!("tether_webhook_deliveries_total", "outcome" => "delivered")
-                    .increment(1);
-                s.store
-                    .delivery_succeeded(job.id, owner, status, now)
-                    .await?;
-            }
-            Err((status, error)) => {
+            } else {
                 failed += 1;
-                metrics::counter!("tether_webhook_deliveries_total", "outcome" => "failed")
-                    .increment(1);
-                let attempt = job.attempts + 1;
-                let next = (attempt < s.config.worker.max_delivery_attempts).then(|| {
-                    let i = (attempt as usize - 1).min(BACKOFF_SECS.len() - 1);
-                    now.saturating_add(SignedDuration::from_secs(BACKOFF_SECS[i]))
-                        .unwrap_or(now)
-                });
-                tracing::warn!(
-                    delivery_id = %job.id, event_id = %job.event.id, endpoint_id = %job.endpoint.id,
-                    attempt, error = %error, gave_up = next.is_none(), "webhook delivery failed"
-                );
-                s.store
-                    .delivery_failed(job.id, owner, status, &error, next, now)
-                    .await?;
             }
         }
     }
     Ok((ok, failed))
 }
 
-async fn post(
-    s: &AppState,
-    job: &DeliveryJob,
-    now: Timestamp,
-) -> Result<u16, (Option<u16>, String)> {
+/// Delivers what is due for one endpoint now (the dashboard's "send a test event"): only that
+/// endpoint's, so a person waits for their own endpoint, never for another workspace's.
+pub async fn deliver_endpoint(s: &AppState, endpoint: EndpointId) -> anyhow::Result<()> {
+    let now = s.clock.now();
+    let jobs = s
+        .store
+        .claim_endpoint_deliveries(&s.config.worker.owner, now, LEASE, endpoint)
+        .await?;
+    for delivered in
+        futures::future::join_all(jobs.into_iter().map(|job| deliver_one(s, job, now))).await
+    {
+        delivered?;
+    }
+    Ok(())
+}
+
+/// Delivers continuously until `shutdown`: each delivery on its own as soon as a slot is free
+/// ([`IN_FLIGHT`] at once), claimed fairly (a few per endpoint and per workspace, see the store),
+/// so an endpoint that never answers holds one slot for one timeout and delays no one else; woken
+/// as soon as an event is written ([`AppState::events_written`]), polling `poll` otherwise.
+pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future<Output = ()>) {
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    tokio::pin!(shutdown);
+    loop {
+        let free = slots.available_permits() as u32;
+        let jobs = if free == 0 {
+            Vec::new()
+        } else {
+            let now = s.clock.now();
+            match s
+                .store
+                .claim_deliveries(&s.config.worker.owner, now, LEASE, free)
+                .await
+            {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming deliveries failed; retrying");
+                    Vec::new()
+                }
+            }
+        };
+        let idle = jobs.is_empty();
+        for job in jobs {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let s = s.clone();
+            tokio::spawn(async move {
+                let now = s.clock.now();
+                if let Err(e) = deliver_one(&s, job, now).await {
+                    tracing::warn!(error = %e, "recording a delivery failed; its lease lapses");
+                }
+                drop(slot);
+            });
+        }
+        if !idle {
+            continue;
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = s.deliveries_due.notified() => {}
+            // A slot freed (when all were taken), or time to look for retries that fell due.
+            _ = slots.acquire(), if free == 0 => {}
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
+}
+
+/// Sends one delivery and records how it went; true if the endpoint accepted it.
+async fn deliver_one(s: &AppState, job: DeliveryJob, now: Timestamp) -> anyhow::Result<bool> {
+    let owner = &s.config.worker.owner;
+    match post(s, &job, now).await {
+        Ok(status) => {
+            metrics::counter!("tether_webhook_deliveries_total", "outcome" => "delivered")
+                .increment(1);
+            s.store
+                .delivery_succeeded(job.id, owner, status, now)
+                .await?;
+            Ok(true)
+        }
+        Err((status, error)) => {
+            metrics::counter!("tether_webhook_deliveries_total", "outcome" => "failed")
+                .increment(1);
+            let attempt = job.attempts + 1;
+            let next = (attempt < s.config.worker.max_delivery_attempts).then(|| {
+                let i = (attempt as usize - 1).min(BACKOFF_SECS.len() - 1);
+                now.saturating_add(SignedDuration::from_secs(BACKOFF_SECS[i]))
+                    .unwrap_or(now)
+            });
+            tracing::warn!(
+                delivery_id = %job.id, event_id = %job.event.id, endpoint_id = %job.endpoint.id,
+                attempt, error = %error, gave_up = next.is_none(), "webhook delivery failed"
+            );
+            s.store
+                .delivery_failed(job.id, owner, status, &error, next, now)
+                .await?;
+            Ok(false)
+        }
+    }
+}
+
+async fn post(s: &AppState, job: &DeliveryJob, now: Timestamp) -> Attempt {
     let id = job.event.id.to_string();
     let ts = now.as_second();
     let body = body(
@@ -216,6 +292,7 @@ pub async fn send_digests(s: &AppState) -> anyhow::Result<usize> {
         s.store
             .enqueue_event(ws.id, "workspace.digest", &payload, now)
             .await?;
+        s.events_written();
         sent += 1;
     }
     Ok(sent)

@@ -102,6 +102,7 @@ impl App {
             sign_ins: Default::default(),
             budgets,
             checking: Default::default(),
+            deliveries_due: Default::default(),
             http,
         }));
         state.index.sync(&state.store).await?;
@@ -185,11 +186,16 @@ impl App {
     }
 }
 
-/// Loops the worker until `shutdown` resolves; idle rounds wait `poll`.
+/// Loops the worker until `shutdown` resolves; idle rounds wait `poll`. Deliveries run beside
+/// the checks in their own loop, woken as events are written: one can never wait for the other.
 pub async fn run_worker(worker: Arc<Worker>, poll: Duration, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let (stop, mut stopped) = tokio::sync::watch::channel(());
+    let deliveries = tokio::spawn(delivery::run(worker.state().clone(), poll, async move {
+        let _ = stopped.changed().await;
+    }));
     loop {
-        let idle = match worker.step().await {
+        let idle = match worker.step_routine().await {
             Ok(r) => {
                 if !r.idle() {
                     tracing::info!(
@@ -215,6 +221,8 @@ pub async fn run_worker(worker: Arc<Worker>, poll: Duration, shutdown: impl Futu
             _ = tokio::time::sleep(wait) => {}
         }
     }
+    drop(stop);
+    let _ = deliveries.await;
 }
 
 async fn metrics_page(State(s): State<AppState>, headers: axum::http::HeaderMap) -> Response {

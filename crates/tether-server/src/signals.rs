@@ -326,6 +326,7 @@ async fn delete_data(
             s.store
                 .enqueue_event(login.workspace_id, "login.deleted", &payload, now)
                 .await?;
+            s.events_written();
             erased += 1;
         }
     }

@@ -21,10 +21,20 @@ pub struct Inner {
     pub budgets: crate::schedule::Budgets,
     /// The logins being checked now, so concurrent "check now"s of one login make one check.
     pub checking: crate::service::InFlight,
+    /// Wakes the deliverer when an event is written ([`Inner::events_written`]).
+    pub deliveries_due: tokio::sync::Notify,
     /// Failed sign-ins per email (the dashboard's limit on guessing).
     pub sign_ins: crate::dashboard::passwords::Attempts,
     /// For outbound webhooks: no redirects (a 3xx is a failed delivery), short timeouts.
     pub http: reqwest::Client,
+}
+
+impl Inner {
+    /// Says that events were committed to the outbox: the deliverer starts on them at once
+    /// instead of at its next poll.
+    pub fn events_written(&self) {
+        self.deliveries_due.notify_one();
+    }
 }
 
 impl std::ops::Deref for AppState {

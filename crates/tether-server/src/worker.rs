@@ -54,12 +54,24 @@ impl Worker {
         }
     }
 
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// One round of everything, deliveries included (the tests and the demo step it).
     pub async fn step(&self) -> anyhow::Result<StepReport> {
-        let mut report = StepReport::default();
-        self.check_due(&mut report).await?;
+        let mut report = self.step_routine().await?;
         let (ok, failed) = crate::delivery::deliver_due(&self.state).await?;
         report.delivered = ok;
         report.delivery_failures = failed;
+        Ok(report)
+    }
+
+    /// One round of checks, digests, mail and housekeeping; deliveries run in their own loop
+    /// ([`crate::delivery::run`]) so a slow endpoint never holds up a check.
+    pub async fn step_routine(&self) -> anyhow::Result<StepReport> {
+        let mut report = StepReport::default();
+        self.check_due(&mut report).await?;
         report.digests = crate::delivery::send_digests(&self.state).await?;
         let mail = crate::mail::step(&self.state).await?;
         report.alerts = mail.alerts;

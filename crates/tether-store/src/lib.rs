@@ -364,7 +364,9 @@ pub trait Store: Send + Sync {
         id: EndpointId,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// Leases up to `limit` deliveries that are due, not delivered, not given up and not leased
-    /// (or whose lease lapsed), most overdue first, with what a deliverer needs to send them.
+    /// (or whose lease lapsed), with what a deliverer needs to send them: fairly, at most four in
+    /// flight per endpoint and about eight per workspace, round-robin across workspaces, most
+    /// overdue first within each (one workspace's dead endpoints cannot hold every slot).
     /// A signing secret that does not open (a key missing from the ring) fails the whole claim
     /// with [`StoreError::EndpointSeal`]; the leased deliveries come back when the lease lapses.
     fn claim_deliveries(
@@ -373,6 +375,15 @@ pub trait Store: Send + Sync {
         now: Timestamp,
         lease: Duration,
         limit: u32,
+    ) -> impl Future<Output = Result<Vec<DeliveryJob>>> + Send;
+    /// Leases the newest due delivery of one endpoint: the dashboard's "send a test event"
+    /// delivers the event it just wrote, never another workspace's.
+    fn claim_endpoint_deliveries(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease: Duration,
+        endpoint: EndpointId,
     ) -> impl Future<Output = Result<Vec<DeliveryJob>>> + Send;
     /// Records a successful attempt. False if `owner` no longer held the delivery.
     fn delivery_succeeded(

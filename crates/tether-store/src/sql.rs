@@ -314,16 +314,49 @@ pub const INSERT_DELIVERY: &str = "INSERT INTO deliveries \
      VALUES ($1, $2, $3, $4, $5, $5)";
 
 /// Deliveries: leased like logins; attempts counts settled attempts, so it is not touched here.
-pub const CLAIM_DELIVERIES_PG: &str = "UPDATE deliveries SET lease_owner = $1, lease_until = $2 \
-     WHERE id IN (SELECT id FROM deliveries \
-                  WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
-                  ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-     RETURNING id";
-pub const CLAIM_DELIVERIES_SQLITE: &str = "UPDATE deliveries SET lease_owner = $1, lease_until = $2 \
-     WHERE id IN (SELECT id FROM deliveries \
-                  WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
-                  ORDER BY next_attempt_at, id LIMIT $4) \
-     RETURNING id";
+/// The due deliveries a claim may take, fairly: at most $5 in flight per endpoint and about $6
+/// per workspace (those already leased count), numbered per workspace so a claim takes them
+/// round-robin across workspaces: one workspace's endpoints that never answer cannot hold every
+/// slot.
+macro_rules! fair_due_deliveries {
+    () => {
+        "SELECT id, next_attempt_at, per_workspace FROM (\
+           SELECT id, next_attempt_at, \
+             ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS per_endpoint, \
+             ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY next_attempt_at, id) AS per_workspace \
+           FROM deliveries \
+           WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+             AND endpoint_id NOT IN (SELECT endpoint_id FROM deliveries \
+                  WHERE lease_owner IS NOT NULL AND lease_until > $3 \
+                  GROUP BY endpoint_id HAVING COUNT(*) >= $5) \
+             AND workspace_id NOT IN (SELECT workspace_id FROM deliveries \
+                  WHERE lease_owner IS NOT NULL AND lease_until > $3 \
+                  GROUP BY workspace_id HAVING COUNT(*) >= $6)) n \
+         WHERE per_endpoint <= $5 AND per_workspace <= $6"
+    };
+}
+/// Locked rows are skipped before the limit, so concurrent deliverers share the due rows.
+pub const CLAIM_DELIVERIES_PG: &str = concat!(
+    "UPDATE deliveries SET lease_owner = $1, lease_until = $2 \
+     WHERE id IN (SELECT d.id FROM deliveries d JOIN (",
+    fair_due_deliveries!(),
+    ") c ON c.id = d.id ORDER BY c.per_workspace, d.next_attempt_at, d.id LIMIT $4 \
+     FOR UPDATE OF d SKIP LOCKED) RETURNING id"
+);
+pub const CLAIM_DELIVERIES_SQLITE: &str = concat!(
+    "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM (",
+    fair_due_deliveries!(),
+    ") c ORDER BY per_workspace, next_attempt_at, id LIMIT $4) RETURNING id"
+);
+/// $5: the endpoint; the newest first (the test event just written).
+pub const CLAIM_ENDPOINT_DELIVERIES_PG: &str = "UPDATE deliveries SET lease_owner = $1, \
+     lease_until = $2 WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = $5 \
+     AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+     ORDER BY created_at DESC, id DESC LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id";
+pub const CLAIM_ENDPOINT_DELIVERIES_SQLITE: &str = "UPDATE deliveries SET lease_owner = $1, \
+     lease_until = $2 WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = $5 \
+     AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+     ORDER BY created_at DESC, id DESC LIMIT $4) RETURNING id";
 /// What the deliverer needs for the rows this owner holds under this lease (read in the claim's
 /// transaction; RETURNING cannot join on SQLite).
 pub const LEASED_DELIVERIES: &str = "SELECT d.id AS delivery_id, d.attempts, d.next_attempt_at, \

@@ -108,6 +108,9 @@ pub(crate) async fn record_result(
     Ok(match result {
         Ok(snapshot) => {
             let (_, t) = record_snapshot(&s.store, &s.checker, login, snapshot, now).await?;
+            if !t.is_empty() {
+                s.events_written();
+            }
             log_transitions(login.id, &t);
             CheckResult::Recorded(t)
         }
@@ -143,6 +146,9 @@ pub async fn rediagnose(
         .await?;
     let report = judge.engine.diagnose(&facts, &assets, now);
     let t = record(&s.store, login, &facts, &assets, &report, now).await?;
+    if !t.is_empty() {
+        s.events_written();
+    }
     log_transitions(login.id, &t);
     s.index.sync(&s.store).await?;
     Ok(Some(t))

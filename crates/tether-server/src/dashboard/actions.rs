@@ -318,6 +318,7 @@ pub async fn disconnect(
             &check::diagnosis(login.id, &report, verdicts, now),
         )
         .await?;
+    s.events_written();
     s.index.sync(&s.store).await?;
     super::overview::forget_counts(ws);
     tracing::info!(login_id = %login.id, user_id = %member.user.id, "login disconnected from the dashboard");

@@ -338,7 +338,7 @@ pub async fn test_endpoint(
     {
         return Err(DashError::NotFound);
     }
-    crate::delivery::deliver_due(&s)
+    crate::delivery::deliver_endpoint(&s, id)
         .await
         .map_err(DashError::Internal)?;
     let last = s

@@ -121,3 +121,64 @@ async fn endpoints_on_private_addresses_are_refused_when_saved_and_when_deliveri
     assert!(error.contains("private"), "{log}");
     assert!(entry["last_status"].is_null(), "{log}");
 }
+
+/// One workspace's twenty endpoints that accept connections and never answer do not hold up
+/// another workspace's event: the deliverer claims fairly and sends each delivery on its own.
+#[tokio::test]
+async fn one_workspaces_silent_endpoints_do_not_delay_another_workspaces_events() {
+    on_each_engine(silent_endpoints).await;
+}
+
+async fn silent_endpoints(engine: Engine) {
+    use tether_store::Store;
+    let t = TestApp::spawn(engine).await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let s = &t.app.state;
+    let now = s.clock.now();
+    let other = s
+        .store
+        .create_workspace("Other agency", now)
+        .await
+        .unwrap()
+        .id;
+    for i in 0..20 {
+        s.store
+            .create_endpoint(other, &format!("http://{addr}/hook{i}"), "silent", now)
+            .await
+            .unwrap();
+    }
+    for i in 0..40 {
+        s.store
+            .enqueue_event(other, "ping", &json!({ "n": i }), now)
+            .await
+            .unwrap();
+    }
+    s.store
+        .enqueue_event(t.ws, "ping", &json!({ "mine": true }), now)
+        .await
+        .unwrap();
+    let deliverer = tokio::spawn(tether_server::delivery::run(
+        s.clone(),
+        std::time::Duration::from_millis(50),
+        std::future::pending(),
+    ));
+    let arrived = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while t.received().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    deliverer.abort();
+    assert!(
+        arrived.is_ok(),
+        "this workspace's event waited behind the other's silent endpoints"
+    );
+    assert_eq!(t.received()[0].json()["data"]["mine"], true);
+}

@@ -428,7 +428,17 @@ impl Store for SqlStore {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<DeliveryJob>> {
-        self.claim_jobs(owner, now, lease, limit).await
+        self.claim_jobs(owner, now, lease, limit, None).await
+    }
+
+    async fn claim_endpoint_deliveries(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease: Duration,
+        endpoint: EndpointId,
+    ) -> Result<Vec<DeliveryJob>> {
+        self.claim_jobs(owner, now, lease, 1, Some(endpoint)).await
     }
 
     async fn delivery_succeeded(

@@ -135,25 +135,47 @@ impl SqlStore {
             .map(|_| ()))?;
         Ok((endpoint, secret))
     }
+}
 
+/// Deliveries in flight at once to one endpoint (so a burst still flows, in near order).
+pub const PER_ENDPOINT: u32 = 4;
+/// About how many deliveries of one workspace are in flight at once, whatever its endpoints.
+pub const PER_WORKSPACE: u32 = 8;
+
+impl SqlStore {
     pub(super) async fn claim_jobs(
         &self,
         owner: &str,
         now: Timestamp,
         lease: Duration,
         limit: u32,
+        endpoint: Option<EndpointId>,
     ) -> Result<Vec<DeliveryJob>> {
         let until = us(now).saturating_add(micros_of(lease));
-        let q = self.dialect(sql::CLAIM_DELIVERIES_SQLITE, sql::CLAIM_DELIVERIES_PG);
+        let q = match endpoint {
+            None => self.dialect(sql::CLAIM_DELIVERIES_SQLITE, sql::CLAIM_DELIVERIES_PG),
+            Some(_) => self.dialect(
+                sql::CLAIM_ENDPOINT_DELIVERIES_SQLITE,
+                sql::CLAIM_ENDPOINT_DELIVERIES_PG,
+            ),
+        };
+
         let (claimed, rows): (Vec<(Uuid,)>, Vec<LeasedRow>) = on_pool!(&self.pool, |p| {
             let mut tx = p.begin_write().await?;
-            let claimed: Vec<(Uuid,)> = sqlx::query_as(q)
+            let claim = sqlx::query_as(q)
                 .bind(owner)
                 .bind(until)
                 .bind(us(now))
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await?;
+                .bind(i64::from(limit));
+            // The fair claim's caps, or the one endpoint.
+            let claimed: Vec<(Uuid,)> = match endpoint {
+                None => claim
+                    .bind(i64::from(PER_ENDPOINT))
+                    .bind(i64::from(PER_WORKSPACE)),
+                Some(e) => claim.bind(e.0),
+            }
+            .fetch_all(&mut *tx)
+            .await?;
             let rows: Vec<LeasedRow> = if claimed.is_empty() {
                 Vec::new()
             } else {
