@@ -62,6 +62,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let store = SqlStore::connect(&db_path.display().to_string(), keys).await?;
     store.migrate().await?;
 
+    let metrics_token = KeyRing::generate_key();
     let config = Config {
         networks: tether_server::NetworkApp::from_simulator(&sim_url, &tether_sim::http_client())
             .await,
@@ -82,7 +83,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         worker: WorkerConfig::default(),
         // Everything the demo talks to is on this machine.
         allow_private_hosts: true,
-        metrics_token: None,
+        metrics_token: Some(metrics_token.clone()),
     };
     // The simulator's clock is frozen at the world's start; Tether follows it so "expires in 5
     // days" means the same on both sides.
@@ -234,8 +235,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "  Database          {}   (removed when the demo exits)",
         db_path.display()
     );
+    println!("  API               {api}   (OpenAPI: {api}/openapi.json)");
     println!(
-        "  API               {api}   (OpenAPI: {api}/openapi.json, metrics: {public_url}metrics)"
+        "  Metrics           curl -s -H 'Authorization: Bearer {}' {public_url}metrics",
+        metrics_token.expose_secret()
     );
     println!("  API key           {}", key.secret.expose_secret());
     println!("  Accounts          curl -s {auth} '{api}/assets?status=action_required'");

@@ -18,7 +18,7 @@ pub struct StoreArgs {
     /// A SQLite file path (created if missing) or a postgres:// URL.
     #[arg(long, env = "TETHER_DATABASE", default_value = "tether.db")]
     pub database: String,
-    /// The key ring sealing tokens, `ID:BASE64KEY[,ID:BASE64KEY…]` (first is active); see
+    /// The key ring sealing tokens, `ID:BASE64KEY[,ID:BASE64KEY…]` (the highest id is active); see
     /// `tether keys generate`. Or give --key-file.
     #[arg(
         long,

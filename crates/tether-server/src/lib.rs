@@ -114,7 +114,7 @@ impl App {
             );
         }
         let (api, openapi) = api::router();
-        let openapi_json = openapi.clone();
+        let openapi_json = api::contract::finish(&openapi);
         let limit = state.config.body_limit;
         let router = Router::new()
             .merge(dashboard::router(&state))

@@ -15,6 +15,26 @@ use url::{Host, Url};
 /// The longest host name DNS allows.
 const MAX_HOST_LEN: usize = 253;
 
+/// A plain absolute http(s) URL, as the API documents it (`api/contract.rs`) and as every
+/// address a customer gives is checked: a host name of at most four labels (within DNS's 253
+/// characters; the last has a letter, so it is never read as a number) or a dotted IPv4
+/// address, an optional port, then path, query and fragment in RFC 3986's characters. What
+/// matches parses the same everywhere; what does not is refused with a clear error.
+pub const HTTP_URL: &str = "^https?://(?:(?:[A-Za-z0-9-]{1,60}\\.){0,3}[A-Za-z][A-Za-z0-9-]{0,59}\
+                            |(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\
+                            (?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})\
+                            (?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}))?\
+                            (?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?\
+                            (?:\\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?\
+                            (?:#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$";
+
+/// Whether `raw` is a plain http(s) URL ([`HTTP_URL`]).
+pub fn plain(raw: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(HTTP_URL).expect("HTTP_URL is a regex"));
+    raw.len() <= 2048 && RE.is_match(raw)
+}
+
 /// Loopback, private, link-local, shared (CGNAT), broadcast or unspecified.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
@@ -53,6 +73,10 @@ pub enum Refused {
     Credentials,
     #[error("the host name is longer than DNS allows ({MAX_HOST_LEN} characters)")]
     HostTooLong,
+    #[error(
+        "the address must be a plain http(s) URL: a host name or IPv4 address, an optional port, then only the characters RFC 3986 allows (percent-encode the others)"
+    )]
+    NotPlain,
     #[error("{host} cannot be resolved: {reason}")]
     Unresolvable { host: String, reason: String },
     #[error(
@@ -164,6 +188,34 @@ pub fn resolver(allow_private: bool) -> Arc<PublicOnly> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the API documents as a URL is what the handlers take: whatever matches also parses.
+    #[test]
+    fn plain_urls_are_what_the_document_says() {
+        for ok in [
+            "https://hooks.example.com/tether",
+            "http://127.0.0.1:9000/hook?x=1#top",
+            "https://a-b.c-d.example.co/p/a%20th;x=1@y",
+            "http://localhost:8080",
+        ] {
+            assert!(plain(ok), "{ok}");
+            assert!(well_formed(ok).is_ok(), "{ok}");
+        }
+        for no in [
+            "ftp://example.com/",
+            "https://wfwzaxfo.test*/",
+            "https://example.com/caf\u{e9}",
+            "https://iynqusj/#[%65",
+            "http://[::1]:9/hook",
+            "http://999.1/",
+            "https://user:pass@example.com/",
+            "https://example.com:99999/",
+            "https://example.com/a b",
+            "",
+        ] {
+            assert!(!plain(no), "{no}");
+        }
+    }
 
     #[test]
     fn every_private_range_is_private() {

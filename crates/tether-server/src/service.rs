@@ -152,5 +152,8 @@ pub async fn endpoint_url(s: &AppState, raw: &str) -> ApiResult<url::Url> {
     public(&url, s.config.allow_private_hosts)
         .await
         .map_err(refused)?;
+    if !crate::outbound::plain(raw) {
+        return Err(refused(Refused::NotPlain));
+    }
     Ok(url)
 }

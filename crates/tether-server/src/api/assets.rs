@@ -20,6 +20,7 @@ const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AssetQuery {
     /// connected, at_risk, action_required, disconnected, pending, unsupported
@@ -36,6 +37,7 @@ pub struct AssetQuery {
     /// The `next_after` of the previous page.
     after: Option<Uuid>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -140,6 +142,7 @@ pub async fn asset_history(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PreflightQuery {
     /// The feature about to be used: publish, publish_video, analytics, inbox, comments, …

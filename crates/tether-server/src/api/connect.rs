@@ -61,14 +61,13 @@ pub async fn connect(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?
     };
-    if let Some(rt) = &req.return_to {
-        let ok = url::Url::parse(rt).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-        if !ok {
-            return Err(ApiError::bad_request(
-                "invalid_return_to",
-                "return_to must be an absolute http(s) URL",
-            ));
-        }
+    if let Some(rt) = &req.return_to
+        && (!crate::outbound::plain(rt) || url::Url::parse(rt).is_err())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_return_to",
+            "return_to must be a plain absolute http(s) URL: a host name or IPv4 address, an optional port, then only the characters RFC 3986 allows",
+        ));
     }
     let login = match req.login_id {
         Some(id) => Some(super::logins::load(&s, ws, id).await?),

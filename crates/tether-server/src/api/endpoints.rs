@@ -105,10 +105,12 @@ pub async fn delete_endpoint(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
     endpoint_id: Option<Uuid>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -142,7 +144,13 @@ pub async fn list_deliveries(
     ws: Workspace,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_filter",
+            "limit must be between 1 and 500",
+        ));
+    }
     let list = s
         .store
         .list_deliveries(ws.0, q.endpoint_id.map(EndpointId), limit)

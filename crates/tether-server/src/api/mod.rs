@@ -3,6 +3,7 @@
 
 mod assets;
 mod connect;
+pub mod contract;
 pub mod endpoints;
 pub mod logins;
 mod platform_errors;
