@@ -11,13 +11,13 @@ use tether_store::{Role, Store, WorkspaceId};
 const PASSWORD: &str = "a long enough password";
 
 /// A browser-like client: keeps cookies, does not follow redirects.
-struct Visitor {
-    http: reqwest::Client,
-    cookies: Vec<(String, String)>,
+pub(crate) struct Visitor {
+    pub(crate) http: reqwest::Client,
+    pub(crate) cookies: Vec<(String, String)>,
 }
 
 impl Visitor {
-    fn new() -> Visitor {
+    pub(crate) fn new() -> Visitor {
         Visitor {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -27,7 +27,7 @@ impl Visitor {
         }
     }
 
-    fn keep(&mut self, r: &reqwest::Response) {
+    pub(crate) fn keep(&mut self, r: &reqwest::Response) {
         for v in r.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
             let pair = v.split(';').next().unwrap();
@@ -39,7 +39,7 @@ impl Visitor {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -47,12 +47,12 @@ impl Visitor {
             .join("; ")
     }
 
-    async fn get(&mut self, url: &str) -> (StatusCode, String, Option<String>) {
+    pub(crate) async fn get(&mut self, url: &str) -> (StatusCode, String, Option<String>) {
         let req = self.http.get(url);
         self.send(req).await
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         url: &str,
         form: &[(&str, &str)],
@@ -79,7 +79,7 @@ impl Visitor {
 }
 
 /// The value of `<input … name="csrf" value="…">` on a page.
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     let at = html
         .find("name=\"csrf\" value=\"")
         .expect("a form with a CSRF token");
@@ -87,11 +87,11 @@ fn csrf(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-async fn workspace(t: &TestApp) -> WorkspaceId {
+pub(crate) async fn workspace(t: &TestApp) -> WorkspaceId {
     t.app.state.store.list_workspaces().await.unwrap()[0].id
 }
 
-async fn add_user(t: &TestApp, ws: WorkspaceId, email: &str, role: Role) {
+pub(crate) async fn add_user(t: &TestApp, ws: WorkspaceId, email: &str, role: Role) {
     let s = &t.app.state;
     let phc = hash_password(&SecretString::from(PASSWORD.to_owned())).unwrap();
     s.store
@@ -100,7 +100,7 @@ async fn add_user(t: &TestApp, ws: WorkspaceId, email: &str, role: Role) {
         .unwrap();
 }
 
-async fn signed_in(t: &TestApp, email: &str) -> (Visitor, String) {
+pub(crate) async fn signed_in(t: &TestApp, email: &str) -> (Visitor, String) {
     let mut v = Visitor::new();
     let (status, html, _) = v.get(&t.url("/app/sign-in")).await;
     assert_eq!(status, StatusCode::OK);

@@ -13,3 +13,4 @@ mod limits;
 mod mail;
 mod oauth;
 mod signals;
+mod walls;
