@@ -3,7 +3,7 @@
 //! workspace's ids. A new route that forgets the workspace check (or authentication) fails here
 //! without anyone remembering to write a test for it.
 
-use crate::dashboard::{Visitor, add_user, csrf, signed_in, workspace};
+use crate::dashboard::{Visitor, add_user, signed_in, workspace};
 use crate::harness::{Engine, TestApp};
 use crate::journey::{ALICE, HARBOR};
 use reqwest::{Method, StatusCode};
