@@ -113,7 +113,8 @@ pub struct ServiceArgs {
     /// Which features the product uses: a built-in profile or a profile file.
     #[arg(long, env = "TETHER_PROFILE", default_value = "default")]
     pub profile: String,
-    /// Platform calls per hour this process may spend on routine checks, on each network.
+    /// Platform calls per hour on each network, routine checks and check now alike; kept in the
+    /// database and shared by every process on it (give each the same number).
     #[arg(long, env = "TETHER_CALLS_PER_HOUR", default_value_t = 20_000)]
     pub calls_per_hour: u32,
     /// Largest accepted request body, in bytes.

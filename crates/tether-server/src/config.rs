@@ -60,9 +60,9 @@ pub struct Config {
 pub struct WorkerConfig {
     /// Names this worker's leases; unique per process.
     pub owner: String,
-    /// Platform calls this worker may spend per hour on routine checks, on each network (each
-    /// platform app has its own limits). With several workers, give each its share: the budget
-    /// is per process.
+    /// Platform calls Tether may spend per hour on each network (each platform app has its own
+    /// limits), routine checks and "check now" alike. Kept in the database, so every process on
+    /// it spends from the same budget: give every process the same number.
     pub calls_per_hour: u32,
     /// Logins checked together (25 share one batch request).
     pub batch: u32,

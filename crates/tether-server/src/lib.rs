@@ -91,7 +91,6 @@ impl App {
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(5))
             .build()?;
-        let budgets = schedule::Budgets::new(config.worker.calls_per_hour);
         let state = AppState(Arc::new(state::Inner {
             config,
             store,
@@ -100,7 +99,6 @@ impl App {
             index: preflight::PreflightIndex::default(),
             keys: auth::KeyCache::default(),
             sign_ins: Default::default(),
-            budgets,
             checking: Default::default(),
             deliveries_due: Default::default(),
             http,

@@ -2,7 +2,7 @@
 //! a time out, so the cadence is tested without a clock.
 
 use jiff::{SignedDuration, Timestamp};
-use tether_core::{Network, Status};
+use tether_core::Status;
 
 /// What the cadence looks at.
 #[derive(Debug, Clone, Copy)]
@@ -53,97 +53,6 @@ pub fn next_check(risk: &Risk, now: Timestamp) -> Timestamp {
     };
     now.saturating_add(SignedDuration::from_secs(secs))
         .unwrap_or(now)
-}
-
-/// A platform-call budget per rolling hour, for this worker process.
-#[derive(Debug, Clone)]
-pub struct Budget {
-    per_hour: u32,
-    window_start: Option<Timestamp>,
-    used: u32,
-}
-
-impl Budget {
-    pub fn new(per_hour: u32) -> Budget {
-        Budget {
-            per_hour,
-            window_start: None,
-            used: 0,
-        }
-    }
-
-    /// How many logins may be checked now, at `cost` calls each.
-    pub fn allowance(&mut self, now: Timestamp, cost: u32) -> u32 {
-        let fresh = self
-            .window_start
-            .is_none_or(|s| now.duration_since(s) >= SignedDuration::from_secs(HOUR));
-        if fresh {
-            self.window_start = Some(now);
-            self.used = 0;
-        }
-        (self.per_hour.saturating_sub(self.used)) / cost.max(1)
-    }
-
-    pub fn spend(&mut self, calls: u32) {
-        self.used = self.used.saturating_add(calls);
-    }
-
-    pub fn used(&self) -> u32 {
-        self.used
-    }
-}
-
-/// Each network's hourly call budget, shared by everything in this process that calls the
-/// platform on Tether's own account: the worker's routine checks and "check now" from the API and
-/// the dashboard alike (one platform app's limits say nothing about another's).
-#[derive(Debug)]
-pub struct Budgets {
-    per_hour: u32,
-    networks: std::sync::Mutex<std::collections::BTreeMap<Network, Budget>>,
-}
-
-impl Budgets {
-    pub fn new(per_hour: u32) -> Budgets {
-        Budgets {
-            per_hour,
-            networks: Default::default(),
-        }
-    }
-
-    fn with<T>(&self, network: Network, f: impl FnOnce(&mut Budget) -> T) -> T {
-        let mut map = self.networks.lock().unwrap_or_else(|e| e.into_inner());
-        f(map
-            .entry(network)
-            .or_insert_with(|| Budget::new(self.per_hour)))
-    }
-
-    /// How many checks of `cost` calls each the network's budget allows now.
-    pub fn allowance(&self, network: Network, now: Timestamp, cost: u32) -> u32 {
-        self.with(network, |b| b.allowance(now, cost))
-    }
-
-    pub fn spend(&self, network: Network, calls: u32) {
-        self.with(network, |b| b.spend(calls));
-    }
-
-    /// Takes `cost` calls for one check if the budget has them; false if the hour's are spent.
-    pub fn reserve(&self, network: Network, now: Timestamp, cost: u32) -> bool {
-        self.with(network, |b| {
-            let ok = b.allowance(now, cost) > 0;
-            if ok {
-                b.spend(cost);
-            }
-            ok
-        })
-    }
-
-    /// When the network's budget refills.
-    pub fn refills_at(&self, network: Network) -> Option<Timestamp> {
-        self.with(network, |b| {
-            b.window_start
-                .and_then(|s| s.checked_add(SignedDuration::from_secs(HOUR)).ok())
-        })
-    }
 }
 
 #[cfg(test)]
@@ -213,16 +122,5 @@ mod tests {
         assert_eq!(&gaps[..4], &[60, 120, 240, 480]);
         assert!(gaps.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(*gaps.last().unwrap(), 30 * MINUTE);
-    }
-
-    #[test]
-    fn budget_refills_hourly() {
-        let mut b = Budget::new(100);
-        let t0 = at("2026-11-23T09:00:00Z");
-        assert_eq!(b.allowance(t0, 2), 50);
-        b.spend(90);
-        assert_eq!(b.allowance(t0, 2), 5);
-        assert_eq!(b.allowance(at("2026-11-23T09:59:00Z"), 1), 10);
-        assert_eq!(b.allowance(at("2026-11-23T10:00:00Z"), 1), 100);
     }
 }

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use tether_store::{Login, LoginId, Store};
+use tether_store::{BudgetStore, Login, LoginId, Store};
 
 /// How a "check now" ended.
 #[derive(Debug)]
@@ -83,14 +83,21 @@ pub async fn check_now(s: &AppState, login: Login) -> ApiResult<Checked> {
         .checker
         .network(login.network)
         .map_or(1, |n| n.calls_per_check());
-    if !s.budgets.reserve(login.network, now, cost) {
-        let when = s
-            .budgets
-            .refills_at(login.network)
-            .map_or_else(String::new, |t| format!(" It refills at {t}."));
+    let taken = s
+        .store
+        .take_calls(login.network, now, s.config.worker.calls_per_hour, cost)
+        .await?;
+    if taken.granted < cost {
+        s.store
+            .give_back_calls(login.network, taken.window_start, taken.granted)
+            .await?;
+        let refills = taken
+            .window_start
+            .saturating_add(jiff::SignedDuration::from_hours(1))
+            .unwrap_or(taken.window_start);
         return Err(ApiError::TooManyRequests(format!(
             "this hour's platform calls for {} are spent, so Tether cannot check now without risking \
-             the app's rate limit; the scheduled checks go on.{when}",
+             the app's rate limit; the scheduled checks go on. It refills at {refills}.",
             login.network
         )));
     }

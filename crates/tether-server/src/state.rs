@@ -17,8 +17,6 @@ pub struct Inner {
     pub checker: Checker,
     pub index: PreflightIndex,
     pub keys: crate::auth::KeyCache,
-    /// Each network's hourly platform-call budget, for the worker and "check now" alike.
-    pub budgets: crate::schedule::Budgets,
     /// The logins being checked now, so concurrent "check now"s of one login make one check.
     pub checking: crate::service::InFlight,
     /// Wakes the deliverer when an event is written ([`Inner::events_written`]).

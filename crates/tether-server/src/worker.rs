@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use std::sync::Mutex;
 use tether_core::Network;
-use tether_store::{CheckOutcome, Login, Store, StoreError};
+use tether_store::{BudgetStore, CheckOutcome, Login, Store, StoreError};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct StepReport {
@@ -145,10 +145,23 @@ impl Worker {
         };
         let now = s.clock.now();
         let cfg = &s.config.worker;
-        // Reserved per login at the worst case; charged what was really spent.
-        let allowance = s.budgets.allowance(network, now, net.calls_per_check());
-        let limit = allowance.min(cfg.batch);
+        // Taken from the budget every process on this database shares, per login at the worst
+        // case; what was not spent goes back.
+        let cost = net.calls_per_check().max(1);
+        let taken = s
+            .store
+            .take_calls(
+                network,
+                now,
+                cfg.calls_per_hour,
+                cfg.batch.saturating_mul(cost),
+            )
+            .await?;
+        let limit = taken.granted / cost;
         if limit == 0 {
+            s.store
+                .give_back_calls(network, taken.window_start, taken.granted)
+                .await?;
             report.budget_exhausted = true;
             return Ok(());
         }
@@ -157,6 +170,9 @@ impl Worker {
             .claim_due_logins(&cfg.owner, now, cfg.lease, limit, Some(network))
             .await?;
         if claims.is_empty() {
+            s.store
+                .give_back_calls(network, taken.window_start, taken.granted)
+                .await?;
             return Ok(());
         }
         let mut logins = Vec::with_capacity(claims.len());
@@ -168,8 +184,14 @@ impl Worker {
         let before = net.stats().platform_calls;
         let results = check::check_leased(s, &logins, now).await?;
         let spent = net.stats().platform_calls.saturating_sub(before);
-        s.budgets
-            .spend(network, u32::try_from(spent).unwrap_or(u32::MAX));
+        let spent_calls = u32::try_from(spent).unwrap_or(u32::MAX);
+        s.store
+            .give_back_calls(
+                network,
+                taken.window_start,
+                taken.granted.saturating_sub(spent_calls),
+            )
+            .await?;
         report.platform_calls += spent;
         for (login, result) in logins.iter().zip(results) {
             let (outcome, next) = match &result {

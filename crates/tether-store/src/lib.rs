@@ -13,6 +13,7 @@
 //! is [`StoreError::Unavailable`].
 #![forbid(unsafe_code)]
 
+pub mod budgets;
 mod db;
 pub mod grants;
 pub mod mail;
@@ -21,6 +22,7 @@ pub mod pushes;
 pub mod seal;
 mod sql;
 
+pub use budgets::{BudgetStore, Taken};
 pub use db::{SqlStore, Timeouts};
 pub use grants::{Grant, GrantStore, NewGrant};
 pub use mail::{MailSecurity, MailSettings, MailStore, NewMailSettings, Recipient};

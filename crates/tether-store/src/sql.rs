@@ -664,3 +664,15 @@ pub const REMEMBER_PUSH: &str = "INSERT INTO handled_pushes \
      (network, digest, handled_at, confirmation_code) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (network, digest) DO NOTHING";
 pub const FORGET_HANDLED_PUSHES: &str = "DELETE FROM handled_pushes WHERE handled_at < $1";
+
+pub const NEW_CALL_BUDGET: &str = "INSERT INTO call_budgets (network, window_start, used) \
+     VALUES ($1, $2, 0) ON CONFLICT (network) DO NOTHING";
+pub const CALL_BUDGET: &str = "SELECT window_start, used FROM call_budgets WHERE network = $1";
+pub const CALL_BUDGET_PG: &str =
+    "SELECT window_start, used FROM call_budgets WHERE network = $1 FOR UPDATE";
+pub const SET_CALL_BUDGET: &str =
+    "UPDATE call_budgets SET window_start = $2, used = $3 WHERE network = $1";
+/// Only to the hour they were taken from: a new hour has started from nothing.
+pub const GIVE_BACK_CALLS: &str = "UPDATE call_budgets SET \
+     used = CASE WHEN used > $3 THEN used - $3 ELSE 0 END \
+     WHERE network = $1 AND window_start = $2";

@@ -32,6 +32,7 @@ macro_rules! on_pool {
 }
 
 mod assets;
+mod budgets;
 mod connect;
 mod grants;
 mod history;

@@ -2,6 +2,7 @@
 //! always; PostgreSQL too when TEST_DATABASE_URL is set (a fresh database per test, dropped after).
 
 mod assets;
+mod budgets;
 mod grants;
 mod harness;
 mod history;
