@@ -279,7 +279,8 @@ pub async fn worker(args: ServiceArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Ctrl-C, or SIGTERM (how Docker, Kubernetes and systemd stop a process): in-flight requests
-/// finish and the worker stops between steps, so its leases are released.
+/// and deliveries finish, the worker stops between steps, and whatever it still holds is released
+/// (`Store::release_leases`), so another worker takes over at once.
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {

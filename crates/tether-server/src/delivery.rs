@@ -108,6 +108,9 @@ pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     tokio::pin!(shutdown);
     loop {
+        if futures::FutureExt::now_or_never(&mut shutdown).is_some() {
+            break;
+        }
         let free = slots.available_permits() as u32;
         let jobs = if free == 0 {
             Vec::new()
@@ -128,7 +131,7 @@ pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future
         let idle = jobs.is_empty();
         for job in jobs {
             let Ok(slot) = slots.clone().acquire_owned().await else {
-                return;
+                break;
             };
             let s = s.clone();
             tokio::spawn(async move {
@@ -143,12 +146,21 @@ pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future
             continue;
         }
         tokio::select! {
-            () = &mut shutdown => return,
+            () = &mut shutdown => break,
             () = s.deliveries_due.notified() => {}
             // A slot freed (when all were taken), or time to look for retries that fell due.
             _ = slots.acquire(), if free == 0 => {}
             () = tokio::time::sleep(poll) => {}
         }
+    }
+    // Deliveries in flight finish and are recorded (each within the client's timeout) before the
+    // process goes, so none is left leased.
+    let all = u32::try_from(IN_FLIGHT).unwrap_or(u32::MAX);
+    if tokio::time::timeout(Duration::from_secs(15), slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("deliveries still in flight at shutdown; their leases lapse in a minute");
     }
 }
 

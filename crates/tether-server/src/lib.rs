@@ -45,7 +45,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use tether_store::SqlStore;
+use tether_store::{SqlStore, Store};
 use tokio::net::TcpListener;
 
 pub struct App {
@@ -221,6 +221,13 @@ pub async fn run_worker(worker: Arc<Worker>, poll: Duration, shutdown: impl Futu
     }
     drop(stop);
     let _ = deliveries.await;
+    // Anything still held (a step that failed half way) goes back now, not when its lease lapses.
+    let s = worker.state();
+    match s.store.release_leases(&s.config.worker.owner).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(leases = n, "released at shutdown"),
+        Err(e) => tracing::warn!(error = %e, "could not release leases at shutdown; they lapse"),
+    }
 }
 
 async fn metrics_page(State(s): State<AppState>, headers: axum::http::HeaderMap) -> Response {

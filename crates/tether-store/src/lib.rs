@@ -250,6 +250,9 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Transition>>> + Send;
 
     // --- scheduling ---
+    /// Lets go of every lease `owner` still holds, logins' and deliveries' (a worker stopping):
+    /// another worker may take them at once instead of when the leases lapse. Returns how many.
+    fn release_leases(&self, owner: &str) -> impl Future<Output = Result<u64>> + Send;
     /// Leases up to `limit` logins whose check is due and whose lease (if any) has lapsed, most
     /// overdue first; disconnected logins never. Two owners never hold the same login at once.
     /// `network`: only that network's logins (each network has its own call budget).

@@ -676,3 +676,8 @@ pub const SET_CALL_BUDGET: &str =
 pub const GIVE_BACK_CALLS: &str = "UPDATE call_budgets SET \
      used = CASE WHEN used > $3 THEN used - $3 ELSE 0 END \
      WHERE network = $1 AND window_start = $2";
+
+pub const RELEASE_LOGIN_LEASES: &str =
+    "UPDATE logins SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1";
+pub const RELEASE_DELIVERY_LEASES: &str =
+    "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1";

@@ -182,3 +182,44 @@ async fn silent_endpoints(engine: Engine) {
     );
     assert_eq!(t.received()[0].json()["data"]["mine"], true);
 }
+
+/// A worker stopped (SIGTERM) lets go of every lease it still holds before the process ends:
+/// another worker takes its logins at once.
+#[tokio::test]
+async fn a_stopped_worker_releases_its_leases() {
+    use tether_store::Store;
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    t.connect(ALICE, &[], &[], json!({})).await;
+    let s = &t.app.state;
+    let owner = s.config.worker.owner.clone();
+    let later = s.clock.now() + jiff::SignedDuration::from_hours(48);
+    // As if a step had claimed them and then failed half way.
+    let held = s
+        .store
+        .claim_due_logins(&owner, later, std::time::Duration::from_secs(600), 10, None)
+        .await
+        .unwrap();
+    assert!(!held.is_empty());
+    tether_server::run_worker(
+        t.app.worker.clone(),
+        std::time::Duration::from_millis(10),
+        async {},
+    )
+    .await;
+    let taken = s
+        .store
+        .claim_due_logins(
+            "successor",
+            later,
+            std::time::Duration::from_secs(600),
+            10,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        taken.len(),
+        held.len(),
+        "taken over at once, not after the lease"
+    );
+}

@@ -271,6 +271,24 @@ impl Store for SqlStore {
         rows.into_iter().map(transition).collect()
     }
 
+    async fn release_leases(&self, owner: &str) -> Result<u64> {
+        on_pool!(&self.pool, |p| {
+            let mut tx = p.begin_write().await?;
+            let logins = sqlx::query(sql::RELEASE_LOGIN_LEASES)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let deliveries = sqlx::query(sql::RELEASE_DELIVERY_LEASES)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok::<_, StoreError>(logins + deliveries)
+        })
+    }
+
     async fn claim_due_logins(
         &self,
         owner: &str,

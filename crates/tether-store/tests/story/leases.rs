@@ -468,3 +468,59 @@ async fn by_network(db: TestDb) {
         [meta.id]
     );
 }
+
+/// A worker that stops lets go of what it holds: another takes its logins and deliveries at
+/// once, not when the leases lapse; nobody else's leases are touched.
+#[tokio::test]
+async fn a_stopping_worker_lets_go_of_its_leases() {
+    for_each_engine(let_go).await;
+}
+
+async fn let_go(db: TestDb) {
+    let s = &db.store;
+    let ws = s.create_workspace("stopping", t(0)).await.unwrap().id;
+    for i in 0..4 {
+        s.upsert_login(ws, new_login(&format!("s{i}"), "tok"), t(i))
+            .await
+            .unwrap();
+    }
+    s.create_endpoint(ws, "https://hooks.example.com/in", "x", t(0))
+        .await
+        .unwrap();
+    s.enqueue_event(ws, "ping", &json!({}), t(0)).await.unwrap();
+    let mine = s
+        .claim_due_logins("stopping", t(100), LEASE, 2, None)
+        .await
+        .unwrap();
+    let theirs = s
+        .claim_due_logins("other", t(100), LEASE, 2, None)
+        .await
+        .unwrap();
+    assert_eq!((mine.len(), theirs.len()), (2, 2));
+    assert_eq!(
+        s.claim_deliveries("stopping", t(100), LEASE, 5)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    assert_eq!(s.release_leases("stopping").await.unwrap(), 3);
+    // At the same instant, well inside the lapsed leases' time: taken over at once.
+    let taken: BTreeSet<LoginId> = s
+        .claim_due_logins("successor", t(101), LEASE, 10, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.login_id)
+        .collect();
+    let released: BTreeSet<LoginId> = mine.iter().map(|c| c.login_id).collect();
+    assert_eq!(taken, released, "the other worker's two stay with it");
+    assert_eq!(
+        s.claim_deliveries("successor", t(101), LEASE, 5)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
