@@ -107,6 +107,14 @@ pub async fn deliver_endpoint(s: &AppState, endpoint: EndpointId) -> anyhow::Res
 pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future<Output = ()>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     tokio::pin!(shutdown);
+    // Another process's commits wake this one too (PostgreSQL); polling stays the fallback.
+    let mut listener = match s.store.listen_for_deliveries().await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for deliveries; polling instead");
+            None
+        }
+    };
     loop {
         if futures::FutureExt::now_or_never(&mut shutdown).is_some() {
             break;
@@ -148,6 +156,12 @@ pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future
         tokio::select! {
             () = &mut shutdown => break,
             () = s.deliveries_due.notified() => {}
+            woken = wake(&mut listener) => {
+                if let Err(e) = woken {
+                    tracing::warn!(error = %e, "listening for deliveries failed; polling instead");
+                    listener = None;
+                }
+            }
             // A slot freed (when all were taken), or time to look for retries that fell due.
             _ = slots.acquire(), if free == 0 => {}
             () = tokio::time::sleep(poll) => {}
@@ -161,6 +175,16 @@ pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future
         .is_err()
     {
         tracing::warn!("deliveries still in flight at shutdown; their leases lapse in a minute");
+    }
+}
+
+/// Waits for another process's commit of deliveries; forever without a listener.
+async fn wake(
+    listener: &mut Option<tether_store::DeliveryWake>,
+) -> Result<(), tether_store::StoreError> {
+    match listener {
+        Some(l) => l.wait().await,
+        None => std::future::pending().await,
     }
 }
 

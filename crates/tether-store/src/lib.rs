@@ -23,7 +23,7 @@ pub mod seal;
 mod sql;
 
 pub use budgets::{BudgetStore, Taken};
-pub use db::{SqlStore, Timeouts};
+pub use db::{DeliveryWake, SqlStore, Timeouts};
 pub use grants::{Grant, GrantStore, NewGrant};
 pub use mail::{MailSecurity, MailSettings, MailStore, NewMailSettings, Recipient};
 pub use model::*;

@@ -681,3 +681,10 @@ pub const RELEASE_LOGIN_LEASES: &str =
     "UPDATE logins SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1";
 pub const RELEASE_DELIVERY_LEASES: &str =
     "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1";
+
+/// Wakes every deliverer listening on this database when the transaction commits (PostgreSQL's
+/// NOTIFY is delivered on commit, never for a rolled-back one). SQLite has one process, woken in
+/// memory: its statement does nothing.
+pub const NOTIFY_DELIVERIES_PG: &str = "SELECT pg_notify('tether_deliveries', '')";
+pub const NOTIFY_DELIVERIES_SQLITE: &str = "SELECT 1";
+pub const DELIVERIES_CHANNEL: &str = "tether_deliveries";

@@ -82,6 +82,7 @@ impl SqlStore {
     ) -> Result<Vec<Transition>> {
         let fan_out = self.dialect(sql::FAN_OUT_ENDPOINTS_SQLITE, sql::FAN_OUT_ENDPOINTS_PG);
         let lock = self.dialect(sql::LOGIN_STATUS, sql::LOCK_LOGIN_STATUS_PG);
+        let notify = self.dialect(sql::NOTIFY_DELIVERIES_SQLITE, sql::NOTIFY_DELIVERIES_PG);
         on_pool!(&self.pool, |p| {
             let mut tx = p.begin_write().await?;
             let mut written = Vec::new();
@@ -235,6 +236,9 @@ impl SqlStore {
                         .await?;
                 }
                 out.push(t);
+            }
+            if !out.is_empty() && !endpoints.is_empty() {
+                sqlx::query(notify).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok::<_, StoreError>(out)

@@ -33,6 +33,8 @@ macro_rules! on_pool {
 
 mod assets;
 mod budgets;
+mod wake;
+pub use wake::DeliveryWake;
 mod connect;
 mod grants;
 mod history;

@@ -33,6 +33,7 @@ impl SqlStore {
     ) -> Result<EventId> {
         let id = EventId::new();
         let fan_out = self.dialect(sql::FAN_OUT_ENDPOINTS_SQLITE, sql::FAN_OUT_ENDPOINTS_PG);
+        let notify = self.dialect(sql::NOTIFY_DELIVERIES_SQLITE, sql::NOTIFY_DELIVERIES_PG);
         on_pool!(&self.pool, |p| {
             let mut tx = p.begin_write().await?;
             sqlx::query(sql::INSERT_EVENT)
@@ -47,7 +48,7 @@ impl SqlStore {
                 .bind(ws.0)
                 .fetch_all(&mut *tx)
                 .await?;
-            for (endpoint,) in endpoints {
+            for (endpoint,) in &endpoints {
                 sqlx::query(sql::INSERT_DELIVERY)
                     .bind(Uuid::now_v7())
                     .bind(ws.0)
@@ -56,6 +57,9 @@ impl SqlStore {
                     .bind(us(now))
                     .execute(&mut *tx)
                     .await?;
+            }
+            if !endpoints.is_empty() {
+                sqlx::query(notify).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok::<_, StoreError>(())
@@ -73,6 +77,7 @@ impl SqlStore {
     ) -> Result<bool> {
         let id = EventId::new();
         let find = self.dialect(sql::ONE_ENDPOINT_SQLITE, sql::ONE_ENDPOINT_PG);
+        let notify = self.dialect(sql::NOTIFY_DELIVERIES_SQLITE, sql::NOTIFY_DELIVERIES_PG);
         on_pool!(&self.pool, |p| {
             let mut tx = p.begin_write().await?;
             let found: Option<(Uuid,)> = sqlx::query_as(find)
@@ -99,6 +104,7 @@ impl SqlStore {
                 .bind(us(now))
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(notify).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(true)
         })

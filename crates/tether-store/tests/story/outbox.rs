@@ -331,3 +331,43 @@ async fn a_targeted_event_goes_to_its_one_endpoint() {
     })
     .await;
 }
+
+/// A deliverer in one process is woken the moment another process commits deliveries (LISTEN /
+/// NOTIFY on PostgreSQL); SQLite, one process, has no listener and is woken in memory.
+#[tokio::test]
+async fn another_process_commit_wakes_the_deliverer() {
+    for_each_engine(woken).await;
+}
+
+async fn woken(db: TestDb) {
+    let s = &db.store;
+    let Some(mut wake) = s.listen_for_deliveries().await.unwrap() else {
+        assert_eq!(db.engine(), "sqlite");
+        return;
+    };
+    let other = db.reopen(crate::harness::ring(&db.ring)).await;
+    let ws = other.create_workspace("woken", t(0)).await.unwrap().id;
+    // An event with no endpoint writes no delivery: nothing to wake for.
+    other
+        .enqueue_event(ws, "ping", &json!({}), t(1))
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), wake.wait())
+            .await
+            .is_err()
+    );
+    other
+        .create_endpoint(ws, "https://hooks.example.com/in", "x", t(2))
+        .await
+        .unwrap();
+    other
+        .enqueue_event(ws, "ping", &json!({}), t(3))
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), wake.wait())
+        .await
+        .expect("woken by the other process's commit")
+        .unwrap();
+    other.close().await;
+}
