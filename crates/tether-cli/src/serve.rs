@@ -124,9 +124,9 @@ pub struct ServiceArgs {
     /// connection stays open).
     #[arg(long, default_value_t = 10)]
     pub header_timeout: u64,
-    /// Seconds a whole request may take, body included, before it is answered 408.
+    /// Seconds a request's body may take to arrive in full before it is answered 408.
     #[arg(long, default_value_t = 30)]
-    pub request_timeout: u64,
+    pub body_timeout: u64,
     /// Let workspaces' webhook endpoints and mail servers be loopback or private addresses (a
     /// receiver or relay on your own network).
     #[arg(long, env = "TETHER_ALLOW_PRIVATE_HOSTS")]
@@ -206,7 +206,7 @@ impl ServiceArgs {
             body_limit: self.body_limit,
             timeouts: tether_server::listen::Timeouts {
                 header_read: Duration::from_secs(self.header_timeout),
-                request: Duration::from_secs(self.request_timeout),
+                body: Duration::from_secs(self.body_timeout),
             },
             worker: WorkerConfig {
                 calls_per_hour: self.calls_per_hour,

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// A limit was reached (a platform-call budget); the message says when it lifts.
     #[error("{0}")]
     TooManyRequests(String),
+    /// The body did not arrive within the server's deadline.
+    #[error("the request body did not arrive in time; send it again")]
+    RequestTimeout,
     #[error("request body too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
     /// The database or the platform is briefly unavailable; retrying later is right.
@@ -68,6 +71,7 @@ impl ApiError {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -82,6 +86,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::TooManyRequests(_) => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",

@@ -37,7 +37,6 @@ pub use worker::{StepReport, Worker};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -139,9 +138,8 @@ impl App {
                 }
             })
             .layer(DefaultBodyLimit::max(limit))
-            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                state.config.timeouts.request,
+            .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(
+                state.config.timeouts.body,
             ))
             .layer(middleware::from_fn(error::framework_errors))
             .layer(middleware::from_fn(track))

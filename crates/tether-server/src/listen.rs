@@ -1,8 +1,9 @@
 //! Accepting connections: HTTP/1.1 with hyper, like `axum::serve`, plus the limits it lacks. A
 //! client gets `header_read` to send a request's head, also between requests on a kept-alive
 //! connection, so half-open and idle connections (slowloris) are closed instead of piling up;
-//! a whole request (a slow body included) gets `request` before it is answered 408 (the router's
-//! layer, `App::build`).
+//! a request's body gets `body` to arrive in full, then it is answered 408 (the router's layer,
+//! `App::build`). Handlers themselves are not cut off: a connect callback waiting on a slow
+//! platform (retries included) finishes and says what happened.
 
 use axum::Router;
 use axum::body::Body;
@@ -21,21 +22,21 @@ use tower::ServiceExt;
 pub struct Timeouts {
     /// To send a request's head, counted from the connection's start or the previous response.
     pub header_read: Duration,
-    /// For the whole request, body included, until the response starts.
-    pub request: Duration,
+    /// For a request's body to arrive in full, counted from when the handler starts reading it.
+    pub body: Duration,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
             header_read: Duration::from_secs(10),
-            request: Duration::from_secs(30),
+            body: Duration::from_secs(30),
         }
     }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight finish
-/// (at most `request` longer).
+/// (at most `body` longer).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -72,7 +73,7 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(timeouts.request, graceful.shutdown())
+    if tokio::time::timeout(timeouts.body, graceful.shutdown())
         .await
         .is_err()
     {

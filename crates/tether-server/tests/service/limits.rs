@@ -29,7 +29,7 @@ async fn half_open_connections_are_closed_and_do_not_starve_others() {
         Engine::Sqlite,
         Timeouts {
             header_read: Duration::from_secs(1),
-            request: Duration::from_secs(2),
+            body: Duration::from_secs(2),
         },
     )
     .await;
