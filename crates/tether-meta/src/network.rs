@@ -75,9 +75,8 @@ impl MetaNetwork {
         }
     }
 
-    /// The person a deauthorize or data-deletion callback is about, from its `signed_request`
-    /// (a form field, signed with the app secret).
-    /// The person a `signed_request` push is about, as a signal.
+    /// A deauthorize or data-deletion callback as a signal: the person its `signed_request` (a
+    /// form field, signed with the app secret) names, and when Meta signed it.
     fn signed_signal(&self, body: &[u8], change: Change) -> Result<PushReply, PushError> {
         let raw = url::form_urlencoded::parse(body)
             .find(|(k, _)| k == "signed_request")

@@ -260,12 +260,8 @@ async fn post(s: &AppState, job: &DeliveryJob, now: Timestamp) -> Attempt {
 /// A reqwest error without the URL (it may carry credentials a customer put in it).
 fn describe(e: reqwest::Error) -> String {
     // A name the resolver refused says why (outbound.rs), not just "could not connect".
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        if let Some(refused) = cause.downcast_ref::<crate::outbound::Refused>() {
-            return refused.to_string();
-        }
-        source = cause.source();
+    if let Some(refused) = crate::error::cause::<crate::outbound::Refused>(&e) {
+        return refused.to_string();
     }
     if e.is_timeout() {
         "the endpoint did not answer in time".into()

@@ -129,9 +129,15 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The first error of type `T` in `e`'s chain of causes (`e` itself included).
+pub fn cause<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    std::iter::successors(Some(e), |e| e.source()).find_map(|e| e.downcast_ref::<T>())
+}
+
 /// Errors the framework answers on its own (a path id that does not parse, a query or body that
-/// does not fit, a method the route does not have, a body over the limit, a request that took too
-/// long) leave in the same shape as every other: `{"error":{"code","message"}}`, or the
+/// does not fit, a method the route does not have, a body over the limit) leave in the same shape as every other: `{"error":{"code","message"}}`, or the
 /// dashboard's error page for addresses under `/app`, which people open in a browser.
 pub async fn framework_errors(req: Request, next: Next) -> Response {
     let method = req.method().clone();
@@ -154,10 +160,6 @@ pub async fn framework_errors(req: Request, next: Next) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => (
             "method_not_allowed",
             format!("{method} is not allowed on {path}; the Allow header lists what is"),
-        ),
-        StatusCode::REQUEST_TIMEOUT => (
-            "request_timeout",
-            "the request was not complete in time; send it again".to_owned(),
         ),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body too large".to_owned()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", said),

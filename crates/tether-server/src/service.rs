@@ -101,17 +101,17 @@ pub async fn check_now(s: &AppState, login: Login) -> ApiResult<Checked> {
             login.network
         )));
     }
-    let result = check_logins(s, std::slice::from_ref(&current), now)
+    let (verified, reason, changes) = match check_logins(s, std::slice::from_ref(&current), now)
         .await?
-        .pop();
-    // Recorded as the worker records its own: a failure leaves the verdict, marked stale.
-    let failure = match &result {
-        Some(CheckResult::Recorded(_)) => None,
-        Some(CheckResult::Failed(r)) => Some(r.as_str()),
-        None => Some("nothing was checked"),
+        .pop()
+    {
+        Some(CheckResult::Recorded(t)) => (true, None, t.len()),
+        Some(CheckResult::Failed(r)) => (false, Some(r), 0),
+        None => (false, Some("nothing was checked".to_owned()), 0),
     };
+    // Recorded as the worker records its own: a failure leaves the verdict, marked stale.
     s.store
-        .note_check(login.workspace_id, login.id, failure, now)
+        .note_check(login.workspace_id, login.id, reason.as_deref(), now)
         .await?;
     s.index.sync(&s.store).await?;
     let fresh = s
@@ -119,11 +119,6 @@ pub async fn check_now(s: &AppState, login: Login) -> ApiResult<Checked> {
         .get_login(login.workspace_id, login.id)
         .await?
         .unwrap_or(current);
-    let (verified, reason, changes) = match result {
-        Some(CheckResult::Recorded(t)) => (true, None, t.len()),
-        Some(CheckResult::Failed(r)) => (false, Some(r), 0),
-        None => (false, Some("nothing was checked".to_owned()), 0),
-    };
     *last = Some((verified, reason.clone()));
     slot.done.fetch_add(1, Ordering::SeqCst);
     Ok(Checked {

@@ -190,14 +190,16 @@ struct Answer {
     confirmation_code: Option<String>,
 }
 
-/// Whether a push sent at `sent_at` says something older than `than`. Pushes are dated to the
-/// second: within the same second the push counts as newer.
-fn older(sent_at: Option<Timestamp>, than: Option<Timestamp>) -> bool {
-    match (sent_at, than) {
-        (Some(sent), Some(than)) => sent.as_second() < than.as_second(),
-        (None, _) => true,
-        (Some(_), None) => false,
-    }
+/// Whether a push sent at `sent` was sent before `than`. Pushes are dated to the second: within
+/// the same second the push counts as newer.
+fn before(sent: Timestamp, than: Timestamp) -> bool {
+    sent.as_second() < than.as_second()
+}
+
+/// Whether a push may change the login's verdict: it is dated and no check of the login has
+/// happened since (fresher facts are only confirmed by a check).
+fn newer_than_facts(sent_at: Option<Timestamp>, login: &Login) -> bool {
+    sent_at.is_some_and(|sent| login.last_verified_at.is_none_or(|v| !before(sent, v)))
 }
 
 async fn apply(
@@ -215,9 +217,11 @@ async fn apply(
         let logins = logins_of(s, network, &signal.user_id).await?;
         // A push older than the login's last connect is about the grant the person replaced:
         // it must not undo the new one.
-        let (before, logins): (Vec<Login>, Vec<Login>) = logins
-            .into_iter()
-            .partition(|l| older(signal.sent_at, Some(l.connected_at)) && signal.sent_at.is_some());
+        let (before, logins): (Vec<Login>, Vec<Login>) = logins.into_iter().partition(|l| {
+            signal
+                .sent_at
+                .is_some_and(|sent| before(sent, l.connected_at))
+        });
         if !before.is_empty() {
             tracing::info!(
                 logins = before.len(),
@@ -227,8 +231,7 @@ async fn apply(
         match signal.change {
             Change::AppRemoved => {
                 for login in &logins {
-                    // Fresher facts than the push (a check since) are only confirmed by a check.
-                    if !older(signal.sent_at, login.last_verified_at) {
+                    if newer_than_facts(signal.sent_at, login) {
                         answer.applied += app_removed(s, login).await?;
                     }
                     schedule(s, login).await?;
@@ -243,7 +246,7 @@ async fn apply(
             }
             Change::PermissionRevoked { permission } => {
                 for login in &logins {
-                    if !older(signal.sent_at, login.last_verified_at) {
+                    if newer_than_facts(signal.sent_at, login) {
                         answer.applied += permission_revoked(s, login, &permission).await?;
                     }
                     schedule(s, login).await?;

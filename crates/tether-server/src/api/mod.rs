@@ -112,7 +112,8 @@ pub fn json_error(e: JsonRejection, limit: usize) -> ApiError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::PayloadTooLarge { limit };
     }
-    if body_timed_out(&e) {
+    // The router's body deadline (`listen::Timeouts::body`).
+    if crate::error::cause::<tower_http::timeout::TimeoutError>(&e).is_some() {
         return ApiError::RequestTimeout;
     }
     let code = match e {
@@ -121,18 +122,6 @@ pub fn json_error(e: JsonRejection, limit: usize) -> ApiError {
         _ => "invalid_body",
     };
     ApiError::bad_request(code, e.body_text())
-}
-
-/// Whether the body did not arrive in time (the router's body deadline, `listen::Timeouts`).
-fn body_timed_out(e: &JsonRejection) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if err.is::<tower_http::timeout::TimeoutError>() {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }
 
 /// Parses one of the fixed vocabularies, naming the allowed words when it fails.

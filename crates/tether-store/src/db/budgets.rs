@@ -59,6 +59,9 @@ impl BudgetStore for SqlStore {
         window_start: Timestamp,
         calls: u32,
     ) -> Result<()> {
+        if calls == 0 {
+            return Ok(());
+        }
         on_pool!(&self.pool, |p| sqlx::query(sql::GIVE_BACK_CALLS)
             .bind(network.as_str())
             .bind(us(window_start))

@@ -231,7 +231,7 @@ impl SqlStore {
                         .bind(ws.0)
                         .bind(event_id)
                         .bind(endpoint)
-                        .bind(us(d.at).min(at))
+                        .bind(us(d.at))
                         .execute(&mut *tx)
                         .await?;
                 }

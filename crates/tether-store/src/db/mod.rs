@@ -33,8 +33,6 @@ macro_rules! on_pool {
 
 mod assets;
 mod budgets;
-mod wake;
-pub use wake::DeliveryWake;
 mod connect;
 mod grants;
 mod history;
@@ -46,12 +44,14 @@ mod pushes;
 mod rows;
 mod schedule;
 mod tokens;
+mod wake;
 mod webhooks;
 mod words;
 mod workspaces;
 
 pub use connect::Timeouts;
 use rows::*;
+pub use wake::DeliveryWake;
 
 /// Opens a write transaction. SQLite's default deferred BEGIN would take the write lock only at
 /// the first write, and a transaction that read first then fails with SQLITE_BUSY (not retried by
