@@ -36,7 +36,12 @@ pub(crate) struct Inner {
     platform_calls: AtomicU64,
     pub(crate) token_facts_reused: AtomicU64,
     pub(crate) oauth_requests: AtomicU64,
+    /// The app's usage in percent from the latest batch response's `X-App-Usage` (NO_USAGE
+    /// until one carried it).
+    usage_percent: AtomicU64,
 }
+
+const NO_USAGE: u64 = u64::MAX;
 
 impl fmt::Debug for GraphClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -95,6 +100,7 @@ impl GraphClient {
                 platform_calls: AtomicU64::new(0),
                 token_facts_reused: AtomicU64::new(0),
                 oauth_requests: AtomicU64::new(0),
+                usage_percent: AtomicU64::new(NO_USAGE),
             }),
         })
     }
@@ -102,6 +108,14 @@ impl GraphClient {
     /// The configuration the client was built with (for `authorize_url`).
     pub fn config(&self) -> &GraphConfig {
         &self.inner.config
+    }
+
+    /// The app's usage the latest batch response reported, in percent.
+    pub fn usage_percent(&self) -> Option<u32> {
+        match self.inner.usage_percent.load(Ordering::Relaxed) {
+            NO_USAGE => None,
+            p => Some(u32::try_from(p).unwrap_or(u32::MAX)),
+        }
     }
 
     pub fn stats(&self) -> CallStats {
@@ -208,6 +222,12 @@ impl GraphClient {
                 .iter()
                 .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))),
         );
+        if let Some(p) = usage.app_percent() {
+            // Percent figures are 0..=100 (more when over the limit); never negative.
+            inner
+                .usage_percent
+                .store(p.max(0.0).round() as u64, Ordering::Relaxed);
+        }
         let body = match resp.text().await {
             Ok(b) => b,
             Err(e) => {

@@ -198,6 +198,10 @@ impl Network for MetaNetwork {
         self.client.stats()
     }
 
+    fn usage_percent(&self) -> Option<u32> {
+        self.client.usage_percent()
+    }
+
     /// `deauthorize` and `data-deletion` (a `signed_request`), and the `permissions` webhook
     /// (`X-Hub-Signature-256` over the raw body; `GET` is the subscription handshake).
     fn push(&self, p: &Push<'_>) -> Result<PushReply, PushError> {

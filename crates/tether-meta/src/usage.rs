@@ -89,6 +89,16 @@ impl Usage {
         buc.chain(ads).filter(|d| !d.is_zero()).max()
     }
 
+    /// The app-wide figure (`X-App-Usage`): the highest of its calls, CPU time and total time.
+    /// Business-use-case figures are per Page or ad account and say nothing of the others.
+    pub fn app_percent(&self) -> Option<f64> {
+        let app = self.app.as_ref()?;
+        [app.call_count, app.total_time, app.total_cputime]
+            .into_iter()
+            .flatten()
+            .reduce(f64::max)
+    }
+
     /// The highest percent figure any header reports.
     pub fn max_percent(&self) -> Option<f64> {
         let app = self

@@ -72,6 +72,12 @@ pub trait Network: Send + Sync + 'static {
 
     fn stats(&self) -> CallStats;
 
+    /// The share of the app's rate limit the platform's latest response said is used, in
+    /// percent (Meta's `X-App-Usage`); `None`: this network reports none, or has not yet.
+    fn usage_percent(&self) -> Option<u32> {
+        None
+    }
+
     /// Reads an error the product met on one of its own calls to this network (`POST
     /// /api/v1/platform-errors`), in the network's own body shape. `page_token`: the call used
     /// a token derived from the login's (Meta's Page tokens). `Err` says why the body is not

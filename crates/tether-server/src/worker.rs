@@ -5,11 +5,11 @@
 use crate::check::{self, CheckResult};
 use crate::schedule::{Risk, next_check};
 use crate::state::AppState;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::sync::Mutex;
 use tether_core::Network;
-use tether_store::{BudgetStore, CheckOutcome, Login, Store, StoreError};
+use tether_store::{BudgetStore, CheckOutcome, Login, PlatformUsage, Store, StoreError};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct StepReport {
@@ -17,6 +17,8 @@ pub struct StepReport {
     pub failed: usize,
     /// Due logins left for later because the hour's call budget is spent.
     pub budget_exhausted: bool,
+    /// Checks held back because the platform said the app is near its rate limit.
+    pub slowed_by_usage: bool,
     pub platform_calls: u64,
     pub delivered: usize,
     pub delivery_failures: usize,
@@ -124,6 +126,7 @@ impl Worker {
             total.person_digests += r.person_digests;
             total.mail_failures += r.mail_failures;
             total.budget_exhausted |= r.budget_exhausted;
+            total.slowed_by_usage |= r.slowed_by_usage;
         }
         Ok(total)
     }
@@ -157,12 +160,14 @@ impl Worker {
                 cfg.batch.saturating_mul(cost),
             )
             .await?;
-        let limit = taken.granted / cost;
+        let usable = usage_allows(taken.granted, taken.usage, now);
+        report.slowed_by_usage |= usable < taken.granted;
+        let limit = usable / cost;
         if limit == 0 {
             s.store
                 .give_back_calls(network, taken.window_start, taken.granted)
                 .await?;
-            report.budget_exhausted = true;
+            report.budget_exhausted |= usable == taken.granted;
             return Ok(());
         }
         let claims = s
@@ -193,6 +198,12 @@ impl Worker {
             )
             .await?;
         report.platform_calls += spent;
+        // Only a reading this step's calls brought back: an older one would be dated now.
+        if let Some(percent) = net.usage_percent().filter(|_| spent > 0) {
+            s.store
+                .note_usage(network, PlatformUsage { percent, at: now })
+                .await?;
+        }
         for (login, result) in logins.iter().zip(results) {
             let (outcome, next) = match &result {
                 CheckResult::Recorded(_) => {
@@ -224,6 +235,28 @@ impl Worker {
     }
 }
 
+/// Meta throttles an app at 100 % of `X-App-Usage`, a rolling hour (docs/PLATFORMS.md 1.8).
+/// Every worker slows down before that on the latest reading any of them saw: all of a step's
+/// calls below SLOW_FROM, a share shrinking linearly to none at STOP_AT.
+const SLOW_FROM: u32 = 60;
+const STOP_AT: u32 = 90;
+/// How long a reading holds. How fast Meta's figure falls is not documented (unconfirmed): the
+/// safe reading is to hold back for a few minutes, then let one step's calls bring a new one.
+const USAGE_READING_HOLDS: SignedDuration = SignedDuration::from_mins(5);
+
+/// How many of the `granted` calls the platform's latest usage reading allows.
+fn usage_allows(granted: u32, usage: Option<PlatformUsage>, now: Timestamp) -> u32 {
+    let Some(u) = usage.filter(|u| now.duration_since(u.at) < USAGE_READING_HOLDS) else {
+        return granted;
+    };
+    if u.percent < SLOW_FROM {
+        return granted;
+    }
+    let left = STOP_AT.saturating_sub(u.percent);
+    let share = u64::from(granted) * u64::from(left) / u64::from(STOP_AT - SLOW_FROM);
+    u32::try_from(share).unwrap_or(granted)
+}
+
 fn risk(login: &Login, failures: u32) -> Risk {
     Risk {
         status: login.status,
@@ -231,5 +264,36 @@ fn risk(login: &Login, failures: u32) -> Risk {
         data_access_expires_at: login.data_access_expires_at,
         last_changed_at: login.last_changed_at,
         consecutive_failures: failures,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(percent: u32, secs_ago: i64) -> Option<PlatformUsage> {
+        Some(PlatformUsage {
+            percent,
+            at: Timestamp::from_second(1_000_000 - secs_ago).unwrap(),
+        })
+    }
+
+    #[test]
+    fn workers_slow_down_as_the_platform_says_the_app_nears_its_limit() {
+        let now = Timestamp::from_second(1_000_000).unwrap();
+        let allows = |usage| usage_allows(100, usage, now);
+        assert_eq!(allows(None), 100, "no reading: the budget alone decides");
+        assert_eq!(allows(reading(59, 0)), 100);
+        assert_eq!(allows(reading(60, 0)), 100);
+        assert_eq!(allows(reading(75, 0)), 50);
+        assert_eq!(allows(reading(85, 0)), 16);
+        assert_eq!(allows(reading(90, 0)), 0);
+        assert_eq!(allows(reading(130, 0)), 0, "over the limit");
+        assert_eq!(allows(reading(95, 299)), 0);
+        assert_eq!(
+            allows(reading(95, 300)),
+            100,
+            "an old reading no longer holds"
+        );
     }
 }

@@ -335,6 +335,12 @@ impl AdminClient {
     }
 
     /// Replaces the app's OAuth redirect URIs (exact URIs, or prefixes ending in `*`).
+    /// Every `X-App-Usage` reports at least `percent` (None: only the calls made count).
+    pub async fn set_app_usage(&self, percent: Option<u32>) -> Result<Value, AdminClientError> {
+        self.post(&["app", "usage"], Some(json!({"percent": percent})))
+            .await
+    }
+
     pub async fn set_redirect_uris(&self, uris: &[&str]) -> Result<Value, AdminClientError> {
         self.call(
             Method::PUT,

@@ -38,6 +38,8 @@ pub struct Stats {
 pub struct Usage {
     hour: i64,
     calls: u64,
+    /// Set by the admin API: the least percent reported, whatever the calls.
+    pub floor: Option<u64>,
 }
 
 impl Usage {
@@ -54,7 +56,7 @@ impl Usage {
     pub fn header(&self, now_hour: i64, people: usize) -> String {
         let calls = if now_hour == self.hour { self.calls } else { 0 };
         let budget = 200 * people.max(1) as u64;
-        let pct = (calls * 100 / budget).min(100);
+        let pct = (calls * 100 / budget).max(self.floor.unwrap_or(0)).min(100);
         // CPU and wall time are not simulated; they track the call share at a lower rate.
         json!({"call_count": pct, "total_cputime": pct / 2, "total_time": pct / 2}).to_string()
     }

@@ -14,6 +14,15 @@ pub struct Taken {
     pub granted: u32,
     /// The start of the hour they were taken from: unused ones go back to that hour only.
     pub window_start: Timestamp,
+    /// The platform's latest reading of the app's usage, seen by any process.
+    pub usage: Option<PlatformUsage>,
+}
+
+/// How much of its rate limit the platform says the app has used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformUsage {
+    pub percent: u32,
+    pub at: Timestamp,
 }
 
 pub trait BudgetStore: Send + Sync {
@@ -26,6 +35,14 @@ pub trait BudgetStore: Send + Sync {
         per_hour: u32,
         want: u32,
     ) -> impl Future<Output = Result<Taken>> + Send;
+
+    /// Keeps the platform's reading of the app's usage for every process (a later reading
+    /// replaces it; an older one is ignored).
+    fn note_usage(
+        &self,
+        network: Network,
+        usage: PlatformUsage,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// Gives back calls taken but not spent, to the hour they were taken from.
     fn give_back_calls(

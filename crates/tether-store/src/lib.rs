@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod budgets;
+pub mod checks;
 mod db;
 pub mod grants;
 pub mod mail;
@@ -22,7 +23,8 @@ pub mod pushes;
 pub mod seal;
 mod sql;
 
-pub use budgets::{BudgetStore, Taken};
+pub use budgets::{BudgetStore, PlatformUsage, Taken};
+pub use checks::{CheckStore, CheckedFacts, Seen};
 pub use db::{DeliveryWake, SqlStore, Timeouts};
 pub use grants::{Grant, GrantStore, NewGrant};
 pub use mail::{MailSecurity, MailSettings, MailStore, NewMailSettings, Recipient};

@@ -143,13 +143,17 @@ pub const STALE_SECRETS: &str = "SELECT id, workspace_id, secret_sealed, secret_
 pub const RESEAL_SECRET: &str = "UPDATE endpoints SET secret_sealed = $3, secret_key_id = $4 \
      WHERE id = $1 AND secret_key_id = $2";
 
-pub const UPSERT_ASSET: &str = concat!(
-    "INSERT INTO assets (id, workspace_id, login_id, kind, platform_id, name, status, triage, \
-     sort_name, search) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) \
-     ON CONFLICT (login_id, kind, platform_id) DO UPDATE SET name = excluded.name, \
-     sort_name = excluded.sort_name, search = excluded.search RETURNING ",
-    asset_cols!()
-);
+macro_rules! upsert_asset {
+    () => {
+        "INSERT INTO assets (id, workspace_id, login_id, kind, platform_id, name, status, triage, \
+         sort_name, search) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) \
+         ON CONFLICT (login_id, kind, platform_id) DO UPDATE SET name = excluded.name, \
+         sort_name = excluded.sort_name, search = excluded.search RETURNING "
+    };
+}
+pub const UPSERT_ASSET: &str = concat!(upsert_asset!(), asset_cols!());
+/// UPSERT_ASSET inside a check's transaction: only the id (the one given, or the stored one).
+pub const UPSERT_ASSET_ID: &str = concat!(upsert_asset!(), "id");
 pub const LOGIN_IN_WORKSPACE: &str = "SELECT id FROM logins WHERE workspace_id = $1 AND id = $2";
 /// The login's person, for the search text of its assets; none if the login is not `ws`'s.
 pub const LOGIN_PERSON: &str = "SELECT person_name FROM logins WHERE workspace_id = $1 AND id = $2";
@@ -193,6 +197,12 @@ pub const ASSET_OF_LOGIN: &str =
 pub const PUT_FACTS: &str = "INSERT INTO facts (subject_id, workspace_id, login_id, facts, seen_at) \
      VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (subject_id) DO UPDATE SET facts = excluded.facts, seen_at = excluded.seen_at";
+/// A login's assets with their facts, then the login's own facts (the row without an asset id).
+pub const CHECKED_FACTS: &str = "SELECT a.id, a.kind, a.platform_id, a.name, f.facts, f.seen_at \
+     FROM assets a LEFT JOIN facts f ON f.subject_id = a.id AND f.workspace_id = a.workspace_id \
+     WHERE a.workspace_id = $1 AND a.login_id = $2 \
+     UNION ALL SELECT NULL, NULL, NULL, NULL, f.facts, f.seen_at FROM facts f \
+     WHERE f.workspace_id = $1 AND f.subject_id = $2";
 pub const GET_FACTS: &str =
     "SELECT facts, seen_at FROM facts WHERE workspace_id = $1 AND subject_id = $2";
 
@@ -667,9 +677,16 @@ pub const FORGET_HANDLED_PUSHES: &str = "DELETE FROM handled_pushes WHERE handle
 
 pub const NEW_CALL_BUDGET: &str = "INSERT INTO call_budgets (network, window_start, used) \
      VALUES ($1, $2, 0) ON CONFLICT (network) DO NOTHING";
-pub const CALL_BUDGET: &str = "SELECT window_start, used FROM call_budgets WHERE network = $1";
-pub const CALL_BUDGET_PG: &str =
-    "SELECT window_start, used FROM call_budgets WHERE network = $1 FOR UPDATE";
+pub const CALL_BUDGET: &str = "SELECT window_start, used, usage_percent, usage_at \
+     FROM call_budgets WHERE network = $1";
+pub const CALL_BUDGET_PG: &str = "SELECT window_start, used, usage_percent, usage_at \
+     FROM call_budgets WHERE network = $1 FOR UPDATE";
+/// The latest reading wins, whichever process saw it.
+pub const NOTE_PLATFORM_USAGE: &str = "INSERT INTO call_budgets \
+     (network, window_start, used, usage_percent, usage_at) VALUES ($1, $2, 0, $3, $2) \
+     ON CONFLICT (network) DO UPDATE SET usage_percent = excluded.usage_percent, \
+     usage_at = excluded.usage_at \
+     WHERE call_budgets.usage_at IS NULL OR call_budgets.usage_at <= excluded.usage_at";
 pub const SET_CALL_BUDGET: &str =
     "UPDATE call_budgets SET window_start = $2, used = $3 WHERE network = $1";
 /// Only to the hour they were taken from: a new hour has started from nothing.

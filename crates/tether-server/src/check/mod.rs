@@ -9,7 +9,9 @@ mod networks;
 mod record;
 
 pub use checker::{Checker, Judge, load_profile};
-pub use record::{backfill_fixes, diagnosis, record, record_snapshot, stored_facts, verdict};
+pub use record::{
+    Judged, backfill_fixes, diagnosis, record, record_snapshot, stored_facts, verdict,
+};
 
 use crate::state::AppState;
 use jiff::Timestamp;
@@ -135,17 +137,24 @@ pub async fn rediagnose(
     if current.is_none_or(|l| l.disconnected_at.is_some()) {
         return Ok(None);
     }
-    let (facts, mut assets) = stored_facts(&s.store, login).await?;
-    let Some(mut facts) = facts else {
+    let stored = stored_facts(&s.store, login).await?;
+    let Some(mut facts) = stored.login.as_ref().map(|f| f.value.clone()) else {
         return Ok(None);
     };
+    let mut assets = stored.assets.iter().map(|(_, f)| f.clone()).collect();
     amend(&mut facts, &mut assets);
     let judge = s
         .checker
         .judge_for_network(&s.store, login.workspace_id, login.network)
         .await?;
     let report = judge.engine.diagnose(&facts, &assets, now);
-    let t = record(&s.store, login, &facts, &assets, &report, now).await?;
+    let judged = record::Judged {
+        facts: &facts,
+        assets: &assets,
+        report: &report,
+        known: None,
+    };
+    let t = record(&s.store, login, &stored, judged, now).await?;
     if !t.is_empty() {
         s.events_written();
     }

@@ -11,94 +11,71 @@ use tether_core::{
 };
 use tether_platform::Snapshot;
 use tether_store::{
-    AssetFilter, AssetId, AssetVerdict, Diagnosis, FactsSubject, Login, LoginId, NewAsset,
+    AssetId, AssetVerdict, CheckStore, CheckedFacts, Diagnosis, FactsSubject, Login, LoginId, Seen,
     SqlStore, Store, StoreError, Transition,
 };
 
-/// The login's stored facts and its assets' stored facts, as last seen.
-pub async fn stored_facts(
-    store: &SqlStore,
-    login: &Login,
-) -> Result<(Option<LoginFacts>, Vec<AssetFacts>), StoreError> {
-    let ws = login.workspace_id;
-    let login_facts = store
-        .get_facts(ws, FactsSubject::Login(login.id))
-        .await?
-        .and_then(|s| serde_json::from_value::<LoginFacts>(s.value).ok());
-    let filter = AssetFilter {
-        login: Some(login.id),
-        limit: u32::MAX,
-        ..AssetFilter::default()
-    };
-    let mut assets = Vec::new();
-    for asset in store.list_assets(ws, &filter).await? {
-        let facts = store
-            .get_facts(ws, FactsSubject::Asset(asset.id))
-            .await?
-            .and_then(|s| serde_json::from_value::<AssetFacts>(s.value).ok())
-            .unwrap_or_else(|| AssetFacts {
-                kind: asset.kind,
-                id: asset.platform_id.clone(),
-                name: Some(asset.name.clone()),
-                listed: true,
-                tasks: Vec::new(),
-                instagram: None,
-                observed: Vec::new(),
-            });
-        assets.push(facts);
-    }
-    Ok((login_facts, assets))
+/// The login's stored facts and its assets' (with their ids), as last seen, in one read.
+pub async fn stored_facts(store: &SqlStore, login: &Login) -> Result<CheckedFacts, StoreError> {
+    store.checked_facts(login.workspace_id, login.id).await
 }
 
-/// Stores a diagnosed login: its assets (created on first sight), the facts they were judged on,
-/// and the report with every status change and its events in one transaction.
+/// What a check concluded about a login, ready to store.
+#[derive(Debug, Clone, Copy)]
+pub struct Judged<'a> {
+    pub facts: &'a LoginFacts,
+    /// The assets judged, in the report's order.
+    pub assets: &'a [AssetFacts],
+    pub report: &'a Report,
+    /// What token inspection said, kept so the next routine check can skip it.
+    pub known: Option<&'a serde_json::Value>,
+}
+
+/// Stores a judged login in one transaction: its assets (created on first sight), the facts they
+/// were judged on, what token inspection said, and the report with every status change and its
+/// events. `stored` gives the ids of the assets already stored.
 pub async fn record(
     store: &SqlStore,
     login: &Login,
-    facts: &LoginFacts,
-    assets: &[AssetFacts],
-    report: &Report,
+    stored: &CheckedFacts,
+    judged: Judged<'_>,
     now: Timestamp,
 ) -> Result<Vec<Transition>, StoreError> {
     let ws = login.workspace_id;
-    let mut verdicts = Vec::with_capacity(report.assets.len());
-    for (asset_facts, asset_report) in assets.iter().zip(&report.assets) {
-        let asset = store
-            .upsert_asset(
-                ws,
-                login.id,
-                NewAsset {
-                    kind: asset_facts.kind,
-                    platform_id: asset_facts.id.clone(),
-                    name: asset_facts
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| asset_facts.id.clone()),
-                },
-            )
-            .await?;
-        store
-            .put_facts(
-                ws,
-                login.id,
-                FactsSubject::Asset(asset.id),
-                &json(asset_facts),
-                now,
-            )
-            .await?;
-        verdicts.push(verdict(login.id, asset.id, Some(asset_facts), asset_report));
-    }
+    let Judged {
+        facts,
+        assets,
+        report,
+        known,
+    } = judged;
+    let ids: Vec<(AssetId, &AssetFacts)> = assets
+        .iter()
+        .map(|a| {
+            let id = stored
+                .assets
+                .iter()
+                .find(|(_, s)| s.kind == a.kind && s.id == a.id)
+                .map_or_else(|| AssetId(uuid::Uuid::now_v7()), |(id, _)| *id);
+            (id, a)
+        })
+        .collect();
+    let verdicts = ids
+        .iter()
+        .zip(&report.assets)
+        .map(|((id, facts), r)| verdict(login.id, *id, Some(facts), r))
+        .collect();
+    let seen = Seen {
+        login: facts,
+        assets: &ids,
+        known_token: known,
+    };
     store
-        .put_facts(
+        .record_check(
             ws,
             login.id,
-            FactsSubject::Login(login.id),
-            &json(facts),
-            now,
+            seen,
+            &diagnosis(login.id, report, verdicts, now),
         )
-        .await?;
-    store
-        .record_diagnosis(ws, login.id, &diagnosis(login.id, report, verdicts, now))
         .await
         .inspect(|_| crate::dashboard::overview::forget_counts(ws))
 }
@@ -225,8 +202,8 @@ pub async fn backfill_fixes(store: &SqlStore) -> Result<usize, StoreError> {
     }
 }
 
-/// Diagnoses what the platform just said about a login against what the store knows, records it,
-/// and keeps what the network wants back at the next check: the worker's and connect's one path.
+/// Diagnoses what the platform just said about a login against what the store knows, records it
+/// with what the network wants back at the next check: the worker's and connect's one path.
 pub async fn record_snapshot(
     store: &SqlStore,
     checker: &Checker,
@@ -234,29 +211,20 @@ pub async fn record_snapshot(
     snapshot: Snapshot,
     now: Timestamp,
 ) -> Result<(Report, Vec<Transition>), StoreError> {
-    let known = snapshot.known;
-    let (_, stored) = stored_facts(store, login).await?;
+    let stored = stored_facts(store, login).await?;
     let judge = checker
         .judge_for_network(store, login.workspace_id, login.network)
         .await?;
-    let (assets, report) = judge.diagnose(&snapshot.login, snapshot.assets, stored, now);
-    let transitions = record(store, login, &snapshot.login, &assets, &report, now).await?;
-    remember_token(store, login, known).await?;
+    let previous = stored.assets.iter().map(|(_, f)| f.clone()).collect();
+    let (assets, report) = judge.diagnose(&snapshot.login, snapshot.assets, previous, now);
+    let judged = Judged {
+        facts: &snapshot.login,
+        assets: &assets,
+        report: &report,
+        known: snapshot.known.as_ref(),
+    };
+    let transitions = record(store, login, &stored, judged, now).await?;
     Ok((report, transitions))
-}
-
-/// Keeps what token inspection said so the next routine check can skip it.
-async fn remember_token(
-    store: &SqlStore,
-    login: &Login,
-    known: Option<serde_json::Value>,
-) -> Result<(), StoreError> {
-    if let Some(known) = known {
-        store
-            .set_known_token(login.workspace_id, login.id, &known)
-            .await?;
-    }
-    Ok(())
 }
 
 fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {

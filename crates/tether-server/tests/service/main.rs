@@ -12,5 +12,6 @@ mod journey;
 mod limits;
 mod mail;
 mod oauth;
+mod pressure;
 mod signals;
 mod walls;

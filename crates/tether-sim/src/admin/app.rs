@@ -42,6 +42,21 @@ pub(super) async fn redirect_uris_set(State(s): State<SimState>, bytes: Bytes) -
     Ok(Json(json!({"redirect_uris": g.world.app.redirect_uris})))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageFloor {
+    percent: Option<u32>,
+}
+
+/// `{"percent": n}`: every `X-App-Usage` reports at least n % (other apps of the same developer
+/// spending the budget, as the platform would count them); `{"percent": null}` clears it.
+pub(super) async fn usage_set(State(s): State<SimState>, bytes: Bytes) -> Reply {
+    let req: UsageFloor = required(&bytes)?;
+    let mut g = s.lock();
+    g.usage.floor = req.percent.map(u64::from);
+    Ok(Json(json!({"percent": g.usage.floor})))
+}
+
 /// Each field: absent = keep, `null` = clear, a value = set.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -114,6 +114,7 @@ pub fn routes() -> Router<SimState> {
             post(assets::ig_professional),
         )
         .route("/app/redirect_uris", put(app::redirect_uris_set))
+        .route("/app/usage", post(app::usage_set))
         .route(
             "/app/callbacks",
             get(app::callbacks_get).put(app::callbacks_set),

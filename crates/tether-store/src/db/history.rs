@@ -78,6 +78,7 @@ impl SqlStore {
         &self,
         ws: WorkspaceId,
         login: LoginId,
+        seen: Option<Seen<'_>>,
         d: &Diagnosis,
     ) -> Result<Vec<Transition>> {
         let fan_out = self.dialect(sql::FAN_OUT_ENDPOINTS_SQLITE, sql::FAN_OUT_ENDPOINTS_PG);
@@ -109,15 +110,83 @@ impl SqlStore {
                     });
                 }
             };
+            // What the check saw, in its transaction: assets first seen get their rows (under
+            // the id the verdicts name, unless another check created them meanwhile).
+            let mut renamed: Vec<(AssetId, AssetId)> = Vec::new();
+            if let Some(seen) = seen {
+                let (person,): (String,) = sqlx::query_as(sql::LOGIN_PERSON)
+                    .bind(ws.0)
+                    .bind(login.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let person = sort_name(&person);
+                for (proposed, facts) in seen.assets {
+                    let name = facts.name.as_deref().unwrap_or(&facts.id);
+                    let sorted = sort_name(name);
+                    let (id,): (Uuid,) = sqlx::query_as(sql::UPSERT_ASSET_ID)
+                        .bind(proposed.0)
+                        .bind(ws.0)
+                        .bind(login.0)
+                        .bind(facts.kind.as_str())
+                        .bind(&facts.id)
+                        .bind(name)
+                        .bind(i64::from(Status::Pending.triage()))
+                        .bind(&sorted)
+                        .bind(format!("{sorted} {person}"))
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if id != proposed.0 {
+                        renamed.push((*proposed, AssetId(id)));
+                    }
+                    sqlx::query(sql::PUT_FACTS)
+                        .bind(id)
+                        .bind(ws.0)
+                        .bind(login.0)
+                        .bind(Json(facts))
+                        .bind(us(d.at))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if !seen.assets.is_empty() {
+                    sqlx::query(sql::COUNT_LOGIN_ASSETS)
+                        .bind(ws.0)
+                        .bind(login.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(sql::PUT_FACTS)
+                    .bind(login.0)
+                    .bind(ws.0)
+                    .bind(login.0)
+                    .bind(Json(seen.login))
+                    .bind(us(d.at))
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(known) = seen.known_token {
+                    sqlx::query(sql::SET_KNOWN_TOKEN)
+                        .bind(ws.0)
+                        .bind(login.0)
+                        .bind(Json(known))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            let stored_id = |id: AssetId| {
+                renamed
+                    .iter()
+                    .find(|(proposed, _)| *proposed == id)
+                    .map_or(id, |(_, stored)| *stored)
+            };
             write_fixes!(&mut *tx, ws, login, None, &d.login_fixes);
             if old != d.login_status {
                 written.push((None, old, d.login_status, &d.login_findings));
             }
             for v in &d.assets {
+                let asset_id = stored_id(v.asset_id);
                 let old: Option<(String,)> = sqlx::query_as(sql::ASSET_OF_LOGIN)
                     .bind(ws.0)
                     .bind(login.0)
-                    .bind(v.asset_id.0)
+                    .bind(asset_id.0)
                     .fetch_optional(&mut *tx)
                     .await?;
                 let old: Status = match old {
@@ -125,13 +194,13 @@ impl SqlStore {
                     None => {
                         return Err(StoreError::NotFound {
                             what: "asset",
-                            id: v.asset_id.0,
+                            id: asset_id.0,
                         });
                     }
                 };
                 sqlx::query(sql::SET_ASSET_VERDICT)
                     .bind(ws.0)
-                    .bind(v.asset_id.0)
+                    .bind(asset_id.0)
                     .bind(v.status.as_str())
                     .bind(at)
                     .bind(Json(&v.report))
@@ -141,9 +210,9 @@ impl SqlStore {
                     .bind(i64::from(v.status.triage()))
                     .execute(&mut *tx)
                     .await?;
-                write_fixes!(&mut *tx, ws, login, Some(v.asset_id), &v.fixes);
+                write_fixes!(&mut *tx, ws, login, Some(asset_id), &v.fixes);
                 if old != v.status {
-                    written.push((Some(v.asset_id), old, v.status, &v.findings));
+                    written.push((Some(asset_id), old, v.status, &v.findings));
                 }
             }
             sqlx::query(sql::SET_LOGIN_STATUS)

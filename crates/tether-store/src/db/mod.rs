@@ -33,6 +33,7 @@ macro_rules! on_pool {
 
 mod assets;
 mod budgets;
+mod checks;
 mod connect;
 mod grants;
 mod history;
@@ -232,7 +233,7 @@ impl Store for SqlStore {
         login: LoginId,
         d: &Diagnosis,
     ) -> Result<Vec<Transition>> {
-        self.record(ws, login, d).await
+        self.record(ws, login, None, d).await
     }
 
     async fn get_diagnosis(

@@ -3,7 +3,7 @@
 
 use crate::harness::{TestDb, for_each_engine, ring, t};
 use tether_core::vocab::Network;
-use tether_store::{BudgetStore, Taken};
+use tether_store::{BudgetStore, PlatformUsage, Taken};
 
 #[tokio::test]
 async fn processes_share_one_budget_per_network() {
@@ -25,7 +25,8 @@ async fn shared(db: TestDb) {
         take(a, 0, 6).await,
         Taken {
             granted: 6,
-            window_start: t(0)
+            window_start: t(0),
+            usage: None,
         }
     );
     assert_eq!(
@@ -52,10 +53,37 @@ async fn shared(db: TestDb) {
         fresh,
         Taken {
             granted: 3,
-            window_start: t(3_600)
+            window_start: t(3_600),
+            usage: None,
         }
     );
     b.give_back_calls(Network::Meta, t(0), 8).await.unwrap();
     assert_eq!(take(&b, 3_601, 10).await.granted, 7);
+
+    // The platform's reading of the app's usage, seen by one process, reaches the other with its
+    // next calls; an older reading does not replace a newer one.
+    let reading = |percent, at| PlatformUsage { percent, at: t(at) };
+    a.note_usage(Network::Meta, reading(85, 3_610))
+        .await
+        .unwrap();
+    b.note_usage(Network::Meta, reading(20, 3_605))
+        .await
+        .unwrap();
+    assert_eq!(take(&b, 3_620, 1).await.usage, Some(reading(85, 3_610)));
+    b.note_usage(Network::Meta, reading(30, 3_630))
+        .await
+        .unwrap();
+    assert_eq!(take(a, 3_640, 1).await.usage, Some(reading(30, 3_630)));
+    // Each network has its own reading.
+    a.note_usage(Network::Instagram, reading(5, 3_650))
+        .await
+        .unwrap();
+    assert_eq!(
+        b.take_calls(Network::Instagram, t(3_660), 10, 1)
+            .await
+            .unwrap()
+            .usage,
+        Some(reading(5, 3_650))
+    );
     b.close().await;
 }

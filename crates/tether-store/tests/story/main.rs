@@ -3,6 +3,7 @@
 
 mod assets;
 mod budgets;
+mod checks;
 mod grants;
 mod harness;
 mod history;
