@@ -20,7 +20,9 @@ use tokio::sync::Semaphore;
 
 /// Delays after each failed attempt (the schedule Svix publishes for Standard Webhooks).
 const BACKOFF_SECS: &[i64] = &[5, 300, 1800, 7200, 18000, 36000, 36000];
-const LEASE: Duration = Duration::from_secs(60);
+/// Three times the client's 10 s timeout: room to send and record, and a killed deliverer's
+/// claims hold their endpoint's few slots (see the store's fair claim) no longer than this.
+const LEASE: Duration = Duration::from_secs(30);
 /// Deliveries one worker step sends at most (the continuous loop has no such bound).
 const PER_STEP: u32 = 100;
 /// Deliveries in flight at once in this process.
@@ -148,6 +150,9 @@ pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future
                     tracing::warn!(error = %e, "recording a delivery failed; its lease lapses");
                 }
                 drop(slot);
+                // The endpoint may take another now: a backlog drains at the endpoints' pace,
+                // not one claim per poll.
+                s.deliveries_due.notify_one();
             });
         }
         if !idle {
@@ -162,8 +167,7 @@ pub async fn run(s: AppState, poll: Duration, shutdown: impl std::future::Future
                     listener = None;
                 }
             }
-            // A slot freed (when all were taken), or time to look for retries that fell due.
-            _ = slots.acquire(), if free == 0 => {}
+            // Time to look for retries that fell due.
             () = tokio::time::sleep(poll) => {}
         }
     }

@@ -226,6 +226,9 @@ impl Worker {
                     )
                 }
             };
+            // One line per login per check: how the scale bench proves each login is checked
+            // exactly once per cycle across worker processes.
+            tracing::debug!(login_id = %login.id, verified = matches!(outcome, CheckOutcome::Verified), "login checked");
             s.store
                 .release_login(login.id, &cfg.owner, outcome, next)
                 .await?;

@@ -345,12 +345,16 @@ macro_rules! fair_due_deliveries {
          WHERE per_endpoint <= $5 AND per_workspace <= $6"
     };
 }
-/// Locked rows are skipped before the limit, so concurrent deliverers share the due rows.
+/// Locked rows are skipped before the limit, so concurrent deliverers share the due rows. The
+/// conditions are repeated on `d`: PostgreSQL re-checks a locked row's latest version against
+/// them only, so a row another deliverer just sent (or leased) and committed is not taken again.
 pub const CLAIM_DELIVERIES_PG: &str = concat!(
     "UPDATE deliveries SET lease_owner = $1, lease_until = $2 \
      WHERE id IN (SELECT d.id FROM deliveries d JOIN (",
     fair_due_deliveries!(),
-    ") c ON c.id = d.id ORDER BY c.per_workspace, d.next_attempt_at, d.id LIMIT $4 \
+    ") c ON c.id = d.id \
+     WHERE d.next_attempt_at <= $3 AND (d.lease_until IS NULL OR d.lease_until <= $3) \
+     ORDER BY c.per_workspace, d.next_attempt_at, d.id LIMIT $4 \
      FOR UPDATE OF d SKIP LOCKED) RETURNING id"
 );
 pub const CLAIM_DELIVERIES_SQLITE: &str = concat!(

@@ -183,6 +183,43 @@ async fn silent_endpoints(engine: Engine) {
     assert_eq!(t.received()[0].json()["data"]["mine"], true);
 }
 
+/// A backlog for one endpoint drains as fast as the endpoint answers: each finished delivery lets
+/// the deliverer claim the next, instead of waiting for the next poll (an hour-long poll here).
+#[tokio::test]
+async fn a_backlog_drains_at_the_endpoints_pace_not_the_polls() {
+    on_each_engine(backlog).await;
+}
+
+async fn backlog(engine: Engine) {
+    use tether_store::Store;
+    let t = TestApp::spawn(engine).await;
+    let s = &t.app.state;
+    let now = s.clock.now();
+    for i in 0..40 {
+        s.store
+            .enqueue_event(t.ws, "ping", &json!({ "n": i }), now)
+            .await
+            .unwrap();
+    }
+    let deliverer = tokio::spawn(tether_server::delivery::run(
+        s.clone(),
+        std::time::Duration::from_secs(3600),
+        std::future::pending(),
+    ));
+    let drained = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while t.received().len() < 40 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    deliverer.abort();
+    assert!(
+        drained.is_ok(),
+        "{} of 40 delivered: the deliverer waited for its poll",
+        t.received().len()
+    );
+}
+
 /// A worker stopped (SIGTERM) lets go of every lease it still holds before the process ends:
 /// another worker takes its logins at once.
 #[tokio::test]

@@ -14,6 +14,7 @@ const PERMISSIONS: &[&str] = &[
     "pages_show_list",
     "pages_read_engagement",
     "pages_manage_posts",
+    "publish_video",
     "pages_manage_metadata",
     "pages_messaging",
     "read_insights",

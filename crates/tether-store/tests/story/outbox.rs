@@ -371,3 +371,63 @@ async fn woken(db: TestDb) {
         .unwrap();
     other.close().await;
 }
+
+/// Deliverers in separate processes claiming and sending as fast as they can: every delivery is
+/// claimed once. (PostgreSQL re-checks a row locked after another deliverer's commit against the
+/// conditions on that row only; before they were repeated there, a delivery just sent was taken
+/// and sent again.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliverers_claim_each_delivery_once() {
+    for_each_engine(claimed_once).await;
+}
+
+async fn claimed_once(db: TestDb) {
+    let s = &db.store;
+    let (ws, _) = workspace_with_login(s, "alice").await;
+    for i in 0..6 {
+        s.create_endpoint(ws, &format!("https://e{i}.example/hook"), "", t(0))
+            .await
+            .unwrap();
+    }
+    for n in 0..40 {
+        s.enqueue_event(ws, "ping", &json!({"n": n}), t(1))
+            .await
+            .unwrap();
+    }
+    let mut deliverers = Vec::new();
+    for _ in 0..4 {
+        deliverers.push(db.reopen(crate::harness::ring(&db.ring)).await);
+    }
+    let claims = std::sync::Mutex::new(Vec::<DeliveryId>::new());
+    let work = deliverers.iter().enumerate().map(|(i, d)| {
+        let claims = &claims;
+        async move {
+            let owner = format!("deliverer-{i}");
+            loop {
+                let jobs = d.claim_deliveries(&owner, t(10), LEASE, 4).await.unwrap();
+                if jobs.is_empty() {
+                    break;
+                }
+                for job in jobs {
+                    claims.lock().unwrap().push(job.id);
+                    d.delivery_succeeded(job.id, &owner, 204, t(10))
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+    });
+    futures::future::join_all(work).await;
+    let claims = claims.into_inner().unwrap();
+    let distinct: BTreeSet<_> = claims.iter().collect();
+    assert_eq!(distinct.len(), 240, "{}", db.engine());
+    assert_eq!(
+        claims.len(),
+        240,
+        "a delivery claimed twice on {}",
+        db.engine()
+    );
+    for d in deliverers {
+        d.close().await;
+    }
+}
