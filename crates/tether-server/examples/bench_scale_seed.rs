@@ -120,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
     while let Some(r) = results.next().await {
         r.context("connecting a synthetic token")?;
         connected += 1;
-        if connected % 10_000 == 0 {
+        if connected.is_multiple_of(10_000) {
             eprintln!(
                 "bench_scale_seed: {connected} logins in {:.0} s",
                 started.elapsed().as_secs_f64()
