@@ -204,38 +204,56 @@ impl Worker {
                 .note_usage(network, PlatformUsage { percent, at: now })
                 .await?;
         }
-        for (login, result) in logins.iter().zip(results) {
-            let (outcome, next) = match &result {
-                CheckResult::Recorded(_) => {
-                    report.checked += 1;
-                    let fresh = s
-                        .store
-                        .get_login(login.workspace_id, login.id)
-                        .await?
-                        .unwrap_or_else(|| login.clone());
-                    (CheckOutcome::Verified, next_check(&risk(&fresh, 0), now))
+        let mut done = logins.iter().zip(results).peekable();
+        while done.peek().is_some() {
+            let mut releases = Vec::with_capacity(RELEASED_AT_ONCE);
+            for (login, result) in done.by_ref().take(RELEASED_AT_ONCE) {
+                match result {
+                    CheckResult::Recorded(_) => report.checked += 1,
+                    CheckResult::Failed(_) => report.failed += 1,
                 }
-                CheckResult::Failed(reason) => {
-                    report.failed += 1;
-                    let r = risk(login, login.consecutive_failures + 1);
-                    (
-                        CheckOutcome::Failed {
-                            reason: reason.clone(),
-                        },
-                        next_check(&r, now),
-                    )
-                }
-            };
-            // One line per login per check: how the scale bench proves each login is checked
-            // exactly once per cycle across worker processes.
-            tracing::debug!(login_id = %login.id, verified = matches!(outcome, CheckOutcome::Verified), "login checked");
-            s.store
-                .release_login(login.id, &cfg.owner, outcome, next)
-                .await?;
+                releases.push(release(s, login, result, now));
+            }
+            for released in futures::future::join_all(releases).await {
+                released?;
+            }
         }
         s.index.sync(&s.store).await?;
         Ok(())
     }
+}
+
+/// Releases of checked logins in flight at once (each its own short transaction).
+const RELEASED_AT_ONCE: usize = 8;
+
+/// Ends the lease on a checked login and schedules its next check from how it went.
+async fn release(
+    s: &AppState,
+    login: &Login,
+    result: CheckResult,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let (outcome, next) = match result {
+        CheckResult::Recorded(_) => {
+            let fresh = s
+                .store
+                .get_login(login.workspace_id, login.id)
+                .await?
+                .unwrap_or_else(|| login.clone());
+            (CheckOutcome::Verified, next_check(&risk(&fresh, 0), now))
+        }
+        CheckResult::Failed(reason) => {
+            let r = risk(login, login.consecutive_failures + 1);
+            (CheckOutcome::Failed { reason }, next_check(&r, now))
+        }
+    };
+    // One line per login per check: how the scale bench proves each login is checked exactly
+    // once per cycle across worker processes.
+    tracing::debug!(login_id = %login.id, verified = matches!(outcome, CheckOutcome::Verified), "login checked");
+    s.store
+        .release_login(login.id, &s.config.worker.owner, outcome, next)
+        .await?;
+    Ok(())
 }
 
 /// Meta throttles an app at 100 % of `X-App-Usage`, a rolling hour (docs/PLATFORMS.md 1.8).

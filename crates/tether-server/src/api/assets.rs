@@ -69,14 +69,15 @@ pub async fn list_assets(
     let mut assets = s.store.list_assets(ws.0, &filter).await?;
     let more = assets.len() > limit as usize;
     assets.truncate(limit as usize);
-    // One query for the logins' staleness, not one per asset.
-    let stale_logins: HashMap<LoginId, bool> = s
-        .store
-        .list_logins(ws.0)
-        .await?
-        .iter()
-        .map(|l| (l.id, stale(l)))
-        .collect();
+    // Each login of the page read once (a page of 50 assets reaches a handful), never the
+    // workspace's every login: an agency holds a hundred thousand.
+    let mut stale_logins: HashMap<LoginId, bool> = HashMap::new();
+    for a in &assets {
+        if !stale_logins.contains_key(&a.login_id) {
+            let login = s.store.get_login(ws.0, a.login_id).await?;
+            stale_logins.insert(a.login_id, login.as_ref().is_some_and(stale));
+        }
+    }
     let next_after = more.then(|| assets.last().map(|a| a.id.0)).flatten();
     let items = assets
         .iter()

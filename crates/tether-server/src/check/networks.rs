@@ -9,6 +9,11 @@ use tether_meta::{KnownToken, LoginToCheck as MetaLoginToCheck};
 use tether_platform::{LoginToCheck, Needs, TokenDates};
 use tether_store::{Grant, GrantStore, Login, NewGrant, Store, StoreError};
 
+/// Logins whose reads and recordings are in flight at once: each is a few round trips to the
+/// database, and one login's wait is another's turn (every recording is its own transaction on
+/// its own login's row).
+const AT_ONCE: usize = 8;
+
 /// Meta: up to 50 logins per batch request, `debug_token` reused while nothing changed.
 pub(super) async fn check_meta(
     s: &AppState,
@@ -16,11 +21,17 @@ pub(super) async fn check_meta(
     now: Timestamp,
 ) -> Result<Vec<CheckResult>, StoreError> {
     let mut opened: Vec<Result<SecretString, String>> = Vec::with_capacity(logins.len());
-    for l in logins {
-        opened.push(match s.store.login_token(l.workspace_id, l.id).await {
-            Ok(t) => Ok(t),
-            Err(e) => Err(unopened(l, e)?),
-        });
+    for chunk in logins.chunks(AT_ONCE) {
+        let mut reads = Vec::with_capacity(chunk.len());
+        for l in chunk {
+            reads.push(s.store.login_token(l.workspace_id, l.id));
+        }
+        for (l, read) in chunk.iter().zip(futures::future::join_all(reads).await) {
+            opened.push(match read {
+                Ok(t) => Ok(t),
+                Err(e) => Err(unopened(l, e)?),
+            });
+        }
     }
     let checkable: Vec<(&Login, &SecretString)> = logins
         .iter()
@@ -52,18 +63,41 @@ pub(super) async fn check_meta(
         .await
         .into_iter()
         .map(|r| r.map(|snap| tether_meta::network::snapshot(snap, now)));
-    let mut out = Vec::with_capacity(logins.len());
-    for (login, token) in logins.iter().zip(opened) {
-        let result = match token {
-            Err(reason) => {
-                out.push(CheckResult::Failed(reason));
-                continue;
-            }
-            Ok(_) => snapshots.next().expect("one snapshot per checkable login"),
-        };
-        out.push(record_result(s, login, result, now).await?);
+    let results: Vec<_> = logins
+        .iter()
+        .zip(opened)
+        .map(|(login, token)| match token {
+            Err(reason) => (*login, Err(reason)),
+            Ok(_) => (
+                *login,
+                Ok(snapshots.next().expect("one snapshot per checkable login")),
+            ),
+        })
+        .collect();
+    let mut out = Vec::with_capacity(results.len());
+    let mut results = results.into_iter().peekable();
+    while results.peek().is_some() {
+        let mut recordings = Vec::with_capacity(AT_ONCE);
+        for (login, result) in results.by_ref().take(AT_ONCE) {
+            recordings.push(record_or_fail(s, login, result, now));
+        }
+        for recorded in futures::future::join_all(recordings).await {
+            out.push(recorded?);
+        }
     }
     Ok(out)
+}
+
+async fn record_or_fail(
+    s: &AppState,
+    login: &Login,
+    result: Result<Result<tether_platform::Snapshot, tether_platform::CheckError>, String>,
+    now: Timestamp,
+) -> Result<CheckResult, StoreError> {
+    match result {
+        Err(reason) => Ok(CheckResult::Failed(reason)),
+        Ok(result) => record_result(s, login, result, now).await,
+    }
 }
 
 /// Every other network: the grant is refreshed first when it is due (the login's lease is the
