@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use tether_core::{AssetKind, Feature, Network, Owner, Status};
 use tether_store::{Asset, AssetFilter, AssetId, LoginId, Store};
 use utoipa::{IntoParams, ToSchema};
@@ -73,9 +74,9 @@ pub async fn list_assets(
     // workspace's every login: an agency holds a hundred thousand.
     let mut stale_logins: HashMap<LoginId, bool> = HashMap::new();
     for a in &assets {
-        if !stale_logins.contains_key(&a.login_id) {
+        if let Entry::Vacant(e) = stale_logins.entry(a.login_id) {
             let login = s.store.get_login(ws.0, a.login_id).await?;
-            stale_logins.insert(a.login_id, login.as_ref().is_some_and(stale));
+            e.insert(login.as_ref().is_some_and(stale));
         }
     }
     let next_after = more.then(|| assets.last().map(|a| a.id.0)).flatten();
