@@ -272,7 +272,7 @@ pub async fn worker(args: ServiceArgs) -> anyhow::Result<ExitCode> {
     let config = args.config()?;
     let poll = config.worker.poll;
     let store = args.store.open().await?;
-    let app = App::build(config, store, Arc::new(SystemClock)).await?;
+    let app = App::build_worker(config, store, Arc::new(SystemClock)).await?;
     tracing::info!(owner = %app.state.config.worker.owner, "tether worker running");
     tether_server::run_worker(app.worker.clone(), poll, shutdown_signal()).await;
     Ok(ExitCode::SUCCESS)

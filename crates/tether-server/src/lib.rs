@@ -79,6 +79,25 @@ impl App {
         store: SqlStore,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
+        App::assemble(config, store, clock, preflight::PreflightIndex::default()).await
+    }
+
+    /// Wires a worker process (`tether worker`): it serves no requests, so it keeps no
+    /// pre-flight index.
+    pub async fn build_worker(
+        config: Config,
+        store: SqlStore,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<App> {
+        App::assemble(config, store, clock, preflight::PreflightIndex::off()).await
+    }
+
+    async fn assemble(
+        config: Config,
+        store: SqlStore,
+        clock: Arc<dyn Clock>,
+        index: preflight::PreflightIndex,
+    ) -> anyhow::Result<App> {
         install_tls_provider();
         // The recorder must be in place before the first request records a sample.
         prometheus();
@@ -95,7 +114,7 @@ impl App {
             store,
             clock,
             checker,
-            index: preflight::PreflightIndex::default(),
+            index,
             keys: auth::KeyCache::default(),
             sign_ins: Default::default(),
             checking: Default::default(),
