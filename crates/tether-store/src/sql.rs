@@ -502,12 +502,15 @@ pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
 /// row's text must contain (a plain substring test, `instr` on SQLite and `strpos` on PostgreSQL:
 /// no pattern to escape, and a fifth faster than LIKE over 100,000 rows), `$8` an
 /// action. The keyset (`$9`, `$10`, `$11`) is the last row of the previous page; the first page
-/// passes none. Both halves are read in index order (assets_triage, logins_triage) and merged.
+/// passes none. Both halves are read in index order (assets_triage, logins_triage), each with the
+/// page's limit (without it PostgreSQL read and sorted every asset of the workspace: 117 ms at
+/// 500,000), then merged.
 macro_rules! overview_rows {
     ($contains:literal, $after_a:literal, $after_l:literal) => {
         concat!(
             "SELECT row_kind, id, login_id, triage, sort_name FROM ( \
-             SELECT 'a' AS row_kind, a.id, a.login_id, a.triage, a.sort_name FROM assets a \
+             SELECT * FROM (SELECT 'a' AS row_kind, a.id, a.login_id, a.triage, a.sort_name \
+              FROM assets a \
               WHERE a.workspace_id = $1 \
                 AND ($2 IS NULL OR a.triage = $2) \
                 AND ($3 IS NULL OR a.triage <> 4) \
@@ -519,8 +522,9 @@ macro_rules! overview_rows {
                 AND ($8 IS NULL OR EXISTS (SELECT 1 FROM fixes f \
                      WHERE f.asset_id = a.id AND f.action = $8)) ",
             $after_a,
-            " UNION ALL \
-             SELECT 'l' AS row_kind, l.id, l.id AS login_id, l.triage, l.sort_name FROM logins l \
+            " ORDER BY a.triage, a.sort_name, a.id LIMIT $12) a_rows \
+             UNION ALL \
+             SELECT * FROM (SELECT 'l' AS row_kind, l.id, l.id AS login_id, l.triage, l.sort_name FROM logins l \
               WHERE l.workspace_id = $1 AND l.asset_count = 0 \
                 AND ($2 IS NULL OR l.triage = $2) \
                 AND ($3 IS NULL OR l.triage <> 4) \
@@ -531,7 +535,8 @@ macro_rules! overview_rows {
                 AND ($8 IS NULL OR EXISTS (SELECT 1 FROM fixes f \
                      WHERE f.login_id = l.id AND f.asset_id IS NULL AND f.action = $8)) ",
             $after_l,
-            ") rows ORDER BY triage, sort_name, id LIMIT $12"
+            " ORDER BY l.triage, l.sort_name, l.id LIMIT $12) l_rows \
+             ) rows ORDER BY triage, sort_name, id LIMIT $12"
         )
     };
 }
