@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::faults::FaultSpec;
+use crate::faults::{FaultSpec, Sample, SampledFault};
 use crate::state::Stats;
 use crate::world::PermissionStatus;
 
@@ -328,6 +328,25 @@ impl AdminClient {
         let body =
             serde_json::to_value(fault).map_err(|e| AdminClientError::Decode(e.to_string()))?;
         self.post(&["faults"], Some(body)).await
+    }
+
+    /// A fault that fires on a share of the matching calls (see `faults`, "Rate").
+    pub async fn add_sampled_fault(
+        &self,
+        fault: &FaultSpec,
+        sample: Sample,
+    ) -> Result<Value, AdminClientError> {
+        let body = serde_json::to_value(SampledFault {
+            spec: fault.clone(),
+            sample: Some(sample),
+        })
+        .map_err(|e| AdminClientError::Decode(e.to_string()))?;
+        self.post(&["faults"], Some(body)).await
+    }
+
+    /// The faults still active, each with its firings so far (`fired`).
+    pub async fn faults(&self) -> Result<Value, AdminClientError> {
+        self.call(Method::GET, &["faults"], None).await
     }
 
     pub async fn clear_faults(&self) -> Result<Value, AdminClientError> {

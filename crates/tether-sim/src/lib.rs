@@ -33,6 +33,7 @@ pub use client::{AdminClient, AdminClientError, CallbackUpdate, http_client};
 pub use consent::{Consent, ConsentError, answer_dialog};
 pub use faults::{
     Effect, Endpoint, FaultSpec, GraphErrorSpec, HttpStatusSpec, LatencySpec, MalformedSpec, Match,
+    Sample, SampledFault,
 };
 pub use graph::token::proof_for as appsecret_proof;
 pub use oauth::{LONG_LIVED_SECS, SHORT_LIVED_SECS};

@@ -205,3 +205,43 @@ async fn bad_fault_specs_are_refused() {
     let v: Value = resp.json().await.unwrap();
     assert!(v["error"].as_str().unwrap().contains("nowhere"), "{v}");
 }
+
+#[tokio::test]
+async fn a_sampled_fault_fires_on_a_share_of_calls_and_counts_its_firings() {
+    let sim = Sim::shapes();
+    let admin = sim.handle.admin();
+    let added = admin
+        .add_sampled_fault(
+            &spec(json!({"match": {"endpoint": "me"}, "graph_error": {"code": 2}})),
+            tether_sim::Sample {
+                probability: 0.5,
+                seed: 11,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(added["sample"]["probability"], 0.5, "{added}");
+    assert_eq!(added["fired"], 0, "{added}");
+    let mut failed: u64 = 0;
+    for _ in 0..40 {
+        if sim.graph("me", "tok-u1", Some("id")).await.0 != 200 {
+            failed += 1;
+        }
+    }
+    // Binomial(40, 0.5): outside 8..=32 once in a million runs, and the seed fixes it anyway.
+    assert!((8..=32).contains(&failed), "{failed}");
+    let listed = admin.faults().await.unwrap();
+    assert_eq!(listed["faults"][0]["fired"], failed, "{listed}");
+    assert_eq!(sim.handle.stats().faults_applied, failed);
+
+    for probability in [0.0, 1.5] {
+        let resp = sim
+            .http
+            .post(sim.url("/_admin/faults"))
+            .json(&json!({"graph_error": {"code": 2}, "sample": {"probability": probability}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 400, "{probability}");
+    }
+}

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::faults::FaultSpec;
+use crate::faults::SampledFault;
 use crate::graph::token::dead_reason;
 use crate::state::{Inner, SimState};
 
@@ -195,13 +195,16 @@ async fn faults_list(State(s): State<SimState>) -> Json<Value> {
 }
 
 async fn faults_add(State(s): State<SimState>, bytes: Bytes) -> Reply {
-    let spec: FaultSpec = required(&bytes)?;
-    if spec.count == Some(0) {
+    let fault: SampledFault = required(&bytes)?;
+    if fault.spec.count == Some(0) {
         return Err(AdminError::Invalid(
             "count must be at least 1 (omit it for no limit)".into(),
         ));
     }
-    let fault = s.lock().faults.add(spec);
+    if let Some(sample) = &fault.sample {
+        sample.validate().map_err(AdminError::Invalid)?;
+    }
+    let fault = s.lock().faults.add_sampled(fault);
     Ok(Json(json!(fault)))
 }
 
