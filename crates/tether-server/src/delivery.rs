@@ -195,8 +195,16 @@ async fn wake(
 /// Sends one delivery and records how it went; true if the endpoint accepted it.
 async fn deliver_one(s: &AppState, job: DeliveryJob, now: Timestamp) -> anyhow::Result<bool> {
     let owner = &s.config.worker.owner;
+    let sending = std::time::Instant::now();
     match post(s, &job, now).await {
         Ok(status) => {
+            // How long the event waited for this attempt and how long the endpoint took: where
+            // push-to-webhook latency goes (scripts/bench-scale reads these at debug).
+            tracing::debug!(
+                delivery_id = %job.id, event_id = %job.event.id,
+                waited_ms = now.duration_since(job.event.created_at).as_millis(),
+                sent_ms = sending.elapsed().as_millis(), "webhook delivered"
+            );
             metrics::counter!("tether_webhook_deliveries_total", "outcome" => "delivered")
                 .increment(1);
             s.store
