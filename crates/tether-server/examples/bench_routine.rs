@@ -17,15 +17,18 @@
 //! Stdout is one JSON line with the counts; progress goes to stderr.
 #![forbid(unsafe_code)]
 
+#[path = "shared/follow_clock.rs"]
+mod follow_clock;
+
+use follow_clock::FollowClock;
+
 use anyhow::{Context, bail, ensure};
 use futures::StreamExt;
-use jiff::{SignedDuration, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tether_server::clock::micros;
 use tether_server::connect::{Expect, connect_token};
-use tether_server::{App, Clock, Config, MetaApp, StepReport, WorkerConfig};
+use tether_server::{App, Config, MetaApp, StepReport, WorkerConfig};
 use tether_sim::{AdminClient, World};
 use tether_store::{KeyRing, SqlStore, Store, WorkspaceId};
 
@@ -103,28 +106,6 @@ impl Tally {
     }
 }
 
-/// Tether's clock following the simulator's: real time plus however far the simulator's clock
-/// was moved. Unlike a `ManualClock` it runs during an import or a drain, as in production: the
-/// pre-flight index re-reads the last few seconds of changes on every sync, and with a stopped
-/// clock that would be every change since the clock last moved.
-#[derive(Clone, Default)]
-struct FollowClock(Arc<Mutex<SignedDuration>>);
-
-impl FollowClock {
-    fn follow(&self, sim_now: Timestamp) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
-            sim_now.duration_since(Timestamp::now());
-    }
-}
-
-impl Clock for FollowClock {
-    fn now(&self) -> Timestamp {
-        let offset = *self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Timestamp::now();
-        micros(now.checked_add(offset).unwrap_or(now))
-    }
-}
-
 struct Bench {
     app: App,
     admin: AdminClient,
@@ -133,13 +114,7 @@ struct Bench {
 
 impl Bench {
     async fn sync_clock(&self) -> anyhow::Result<()> {
-        let c = self.admin.clock().await?;
-        let now: Timestamp = c["now"]
-            .as_str()
-            .context("the simulator's clock has no `now`")?
-            .parse()?;
-        self.clock.follow(now);
-        Ok(())
+        self.clock.sync(&self.admin).await
     }
 
     /// Drains the worker and counts what the simulator saw meanwhile.

@@ -47,7 +47,11 @@
 
 mod breaks;
 mod faults;
+#[path = "../shared/follow_clock.rs"]
+mod follow_clock;
 mod judge;
+
+use follow_clock::FollowClock;
 
 use breaks::{BREAK_KINDS, Break, BreakKind, Person, inject, people};
 use faults::{add_faults, share};
@@ -55,19 +59,18 @@ use judge::{Totals, judge};
 
 use anyhow::{Context, bail, ensure};
 use futures::StreamExt;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tether_core::{Feature, Status};
-use tether_server::clock::micros;
 use tether_server::connect::{Expect, connect_token};
-use tether_server::{App, Clock, Config, MetaApp, StepReport, WorkerConfig, service};
+use tether_server::{App, Config, MetaApp, StepReport, WorkerConfig, service};
 use tether_sim::{
     AdminClient, Effect, Endpoint, FaultSpec, GraphErrorSpec, HttpStatusSpec, LatencySpec,
     MalformedSpec, Match, PermissionStatus, Sample, World,
@@ -165,27 +168,6 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// Tether's clock following the simulator's: real time plus however far the simulator's clock
-/// was moved (see bench_routine: a stopped clock would make the pre-flight index re-read every
-/// change since it last moved).
-#[derive(Clone, Default)]
-struct FollowClock(Arc<Mutex<SignedDuration>>);
-
-impl FollowClock {
-    fn follow(&self, sim_now: Timestamp) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
-            sim_now.duration_since(Timestamp::now());
-    }
-}
-
-impl Clock for FollowClock {
-    fn now(&self) -> Timestamp {
-        let offset = *self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Timestamp::now();
-        micros(now.checked_add(offset).unwrap_or(now))
-    }
-}
-
 /// What one stretch of worker steps did.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 struct Work {
@@ -220,13 +202,7 @@ struct Soak {
 
 impl Soak {
     async fn sync_clock(&self) -> anyhow::Result<()> {
-        let c = self.admin.clock().await?;
-        let now: Timestamp = c["now"]
-            .as_str()
-            .context("the simulator's clock has no `now`")?
-            .parse()?;
-        self.clock.follow(now);
-        Ok(())
+        self.clock.sync(&self.admin).await
     }
 
     /// Drains the worker until a drain finds nothing due (one drain stops after 100 steps).
