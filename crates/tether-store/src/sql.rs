@@ -331,17 +331,19 @@ pub const INSERT_DELIVERY: &str = "INSERT INTO deliveries \
 macro_rules! fair_due_deliveries {
     () => {
         "SELECT id, next_attempt_at, per_workspace FROM (\
-           SELECT id, next_attempt_at, \
-             ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS per_endpoint, \
-             ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY next_attempt_at, id) AS per_workspace \
-           FROM deliveries \
-           WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
-             AND endpoint_id NOT IN (SELECT endpoint_id FROM deliveries \
-                  WHERE lease_owner IS NOT NULL AND lease_until > $3 \
-                  GROUP BY endpoint_id HAVING COUNT(*) >= $5) \
-             AND workspace_id NOT IN (SELECT workspace_id FROM deliveries \
-                  WHERE lease_owner IS NOT NULL AND lease_until > $3 \
-                  GROUP BY workspace_id HAVING COUNT(*) >= $6)) n \
+           SELECT q.id, q.next_attempt_at, \
+             ROW_NUMBER() OVER (PARTITION BY q.endpoint_id ORDER BY q.next_attempt_at, q.id) \
+               + COALESCE(fe.n, 0) AS per_endpoint, \
+             ROW_NUMBER() OVER (PARTITION BY q.workspace_id ORDER BY q.next_attempt_at, q.id) \
+               + COALESCE(fw.n, 0) AS per_workspace \
+           FROM deliveries q \
+           LEFT JOIN (SELECT endpoint_id, COUNT(*) AS n FROM deliveries \
+                  WHERE lease_owner IS NOT NULL AND lease_until > $3 GROUP BY endpoint_id) fe \
+             ON fe.endpoint_id = q.endpoint_id \
+           LEFT JOIN (SELECT workspace_id, COUNT(*) AS n FROM deliveries \
+                  WHERE lease_owner IS NOT NULL AND lease_until > $3 GROUP BY workspace_id) fw \
+             ON fw.workspace_id = q.workspace_id \
+           WHERE q.next_attempt_at <= $3 AND (q.lease_until IS NULL OR q.lease_until <= $3)) n \
          WHERE per_endpoint <= $5 AND per_workspace <= $6"
     };
 }

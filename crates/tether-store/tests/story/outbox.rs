@@ -431,3 +431,70 @@ async fn claimed_once(db: TestDb) {
         d.close().await;
     }
 }
+
+#[tokio::test]
+async fn in_flight_limits_count_what_is_already_leased() {
+    for_each_engine(limits_count_leased).await;
+}
+
+/// At most 4 deliveries in flight per endpoint and 8 per workspace, counting those leased by
+/// earlier claims: a deliverer claims again each time a slot frees, so a limit that only looked
+/// at one claim let an endpoint reach 7 in flight.
+async fn limits_count_leased(db: TestDb) {
+    let s = &db.store;
+    let (one_endpoint, _) = workspace_with_login(s, "alice").await;
+    let (three_endpoints, _) = workspace_with_login(s, "bob").await;
+    let mut endpoint_ws = std::collections::HashMap::new();
+    for (ws, n) in [(one_endpoint, 1), (three_endpoints, 3)] {
+        for i in 0..n {
+            let (e, _) = s
+                .create_endpoint(ws, &format!("https://e{i}.example/hook"), "", t(0))
+                .await
+                .unwrap();
+            endpoint_ws.insert(e.id, ws);
+        }
+        for n in 0..10 {
+            s.enqueue_event(ws, "ping", &json!({"n": n}), t(1))
+                .await
+                .unwrap();
+        }
+    }
+    let first = s.claim_deliveries("d1", t(10), LEASE, 5).await.unwrap();
+    assert_eq!(first.len(), 5);
+    let second = s.claim_deliveries("d2", t(10), LEASE, 100).await.unwrap();
+    let mut per_endpoint: std::collections::HashMap<EndpointId, usize> = Default::default();
+    let mut per_workspace: std::collections::HashMap<_, usize> = Default::default();
+    for job in first.iter().chain(&second) {
+        *per_endpoint.entry(job.endpoint.id).or_default() += 1;
+        *per_workspace
+            .entry(endpoint_ws[&job.endpoint.id])
+            .or_default() += 1;
+    }
+    assert_eq!(
+        per_endpoint.len(),
+        4,
+        "every endpoint has work: {per_endpoint:?}"
+    );
+    assert!(per_endpoint.values().all(|&n| n <= 4), "{per_endpoint:?}");
+    assert_eq!(per_workspace[&one_endpoint], 4);
+    assert_eq!(per_workspace[&three_endpoints], 8, "{per_endpoint:?}");
+    // Nothing more until one settles; then exactly its endpoint's slot is taken again.
+    assert!(
+        s.claim_deliveries("d3", t(10), LEASE, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let done = first
+        .iter()
+        .find(|j| endpoint_ws[&j.endpoint.id] == one_endpoint)
+        .expect("the single endpoint's delivery was among the first");
+    assert!(
+        s.delivery_succeeded(done.id, "d1", 204, t(11))
+            .await
+            .unwrap()
+    );
+    let refill = s.claim_deliveries("d3", t(11), LEASE, 100).await.unwrap();
+    assert_eq!(refill.len(), 1);
+    assert_eq!(refill[0].endpoint.id, done.endpoint.id);
+}
