@@ -204,27 +204,21 @@ impl Worker {
                 .note_usage(network, PlatformUsage { percent, at: now })
                 .await?;
         }
-        let mut done = logins.iter().zip(results).peekable();
-        while done.peek().is_some() {
-            let mut releases = Vec::with_capacity(RELEASED_AT_ONCE);
-            for (login, result) in done.by_ref().take(RELEASED_AT_ONCE) {
-                match result {
-                    CheckResult::Recorded(_) => report.checked += 1,
-                    CheckResult::Failed(_) => report.failed += 1,
-                }
-                releases.push(release(s, login, result, now));
+        let mut releases = Vec::with_capacity(logins.len());
+        for (login, result) in logins.iter().zip(results) {
+            match result {
+                CheckResult::Recorded(_) => report.checked += 1,
+                CheckResult::Failed(_) => report.failed += 1,
             }
-            for released in futures::future::join_all(releases).await {
-                released?;
-            }
+            releases.push(release(s, login, result, now));
+        }
+        for released in crate::check::at_once(releases).await {
+            released?;
         }
         s.index.sync(&s.store).await?;
         Ok(())
     }
 }
-
-/// Releases of checked logins in flight at once (each its own short transaction).
-const RELEASED_AT_ONCE: usize = 8;
 
 /// Ends the lease on a checked login and schedules its next check from how it went.
 async fn release(

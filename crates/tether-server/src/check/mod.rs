@@ -86,6 +86,22 @@ async fn check(
         .collect())
 }
 
+/// Per-login store work in flight at once: each is a few round trips to the database, and one
+/// login's wait is another's turn (every recording is its own transaction on its own login's row).
+const AT_ONCE: usize = 8;
+
+/// Runs `work` [`AT_ONCE`] at a time and gives the outputs in the order of `work`. Every piece
+/// runs to its end (none is dropped half way because another failed). A `Vec`, not any
+/// iterator: a lazy `map` closure over borrowed logins would make the caller's future fail the
+/// `Send` bound the router needs.
+pub(crate) async fn at_once<F: Future>(work: Vec<F>) -> Vec<F::Output> {
+    use futures::StreamExt;
+    futures::stream::iter(work)
+        .buffered(AT_ONCE)
+        .collect()
+        .await
+}
+
 /// The stored token, or why the check cannot run: a token that will not open (its key left the
 /// ring) fails that login's check, not the batch.
 pub(crate) fn unopened(l: &Login, e: StoreError) -> Result<String, StoreError> {

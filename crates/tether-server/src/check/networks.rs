@@ -1,7 +1,7 @@
 //! Each network's logins checked through its client: Meta's batched, with `debug_token` reused
 //! while nothing changed; every other network's one by one, its grant refreshed first when due.
 
-use super::{CheckResult, Lease, record_result, unopened};
+use super::{CheckResult, Lease, at_once, record_result, unopened};
 use crate::state::AppState;
 use jiff::Timestamp;
 use secrecy::SecretString;
@@ -9,29 +9,23 @@ use tether_meta::{KnownToken, LoginToCheck as MetaLoginToCheck};
 use tether_platform::{LoginToCheck, Needs, TokenDates};
 use tether_store::{Grant, GrantStore, Login, NewGrant, Store, StoreError};
 
-/// Logins whose reads and recordings are in flight at once: each is a few round trips to the
-/// database, and one login's wait is another's turn (every recording is its own transaction on
-/// its own login's row).
-const AT_ONCE: usize = 8;
-
 /// Meta: up to 50 logins per batch request, `debug_token` reused while nothing changed.
 pub(super) async fn check_meta(
     s: &AppState,
     logins: &[&Login],
     now: Timestamp,
 ) -> Result<Vec<CheckResult>, StoreError> {
+    let reads: Vec<_> = logins
+        .iter()
+        .map(|l| s.store.login_token(l.workspace_id, l.id))
+        .collect();
+    let reads = at_once(reads).await;
     let mut opened: Vec<Result<SecretString, String>> = Vec::with_capacity(logins.len());
-    for chunk in logins.chunks(AT_ONCE) {
-        let mut reads = Vec::with_capacity(chunk.len());
-        for l in chunk {
-            reads.push(s.store.login_token(l.workspace_id, l.id));
-        }
-        for (l, read) in chunk.iter().zip(futures::future::join_all(reads).await) {
-            opened.push(match read {
-                Ok(t) => Ok(t),
-                Err(e) => Err(unopened(l, e)?),
-            });
-        }
+    for (l, read) in logins.iter().zip(reads) {
+        opened.push(match read {
+            Ok(t) => Ok(t),
+            Err(e) => Err(unopened(l, e)?),
+        });
     }
     let checkable: Vec<(&Login, &SecretString)> = logins
         .iter()
@@ -66,26 +60,12 @@ pub(super) async fn check_meta(
     let results: Vec<_> = logins
         .iter()
         .zip(opened)
-        .map(|(login, token)| match token {
-            Err(reason) => (*login, Err(reason)),
-            Ok(_) => (
-                *login,
-                Ok(snapshots.next().expect("one snapshot per checkable login")),
-            ),
+        .map(|(login, token)| {
+            let result = token.map(|_| snapshots.next().expect("one snapshot per checkable login"));
+            record_or_fail(s, login, result, now)
         })
         .collect();
-    let mut out = Vec::with_capacity(results.len());
-    let mut results = results.into_iter().peekable();
-    while results.peek().is_some() {
-        let mut recordings = Vec::with_capacity(AT_ONCE);
-        for (login, result) in results.by_ref().take(AT_ONCE) {
-            recordings.push(record_or_fail(s, login, result, now));
-        }
-        for recorded in futures::future::join_all(recordings).await {
-            out.push(recorded?);
-        }
-    }
-    Ok(out)
+    at_once(results).await.into_iter().collect()
 }
 
 async fn record_or_fail(
