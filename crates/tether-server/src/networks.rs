@@ -9,6 +9,7 @@ use tether_platform::Registration;
 pub const REGISTERED: &[Registration] = &[
     tether_meta::REGISTRATION,
     tether_instagram::REGISTRATION,
+    tether_linkedin::REGISTRATION,
 ];
 
 pub fn registration(id: Network) -> Option<&'static Registration> {
