@@ -154,7 +154,7 @@ pub fn render(report: &Report, style: Style) -> String {
     if report.assets.is_empty() && login.status == Status::Disconnected {
         let _ = writeln!(
             out,
-            "The login is broken, so its Pages and Instagram accounts cannot be listed until it works again."
+            "The login is broken, so the accounts it reaches cannot be listed until it works again."
         );
     } else if report.assets.is_empty() {
         let _ = writeln!(

@@ -184,16 +184,20 @@ impl NetworkApp {
         list.iter()
             .filter_map(|v| {
                 let token = v["access_token"].as_str()?;
-                let expires_at = v["expires_in"]
-                    .as_i64()
-                    .and_then(|s| now.checked_add(jiff::SignedDuration::from_secs(s)).ok());
+                let after = |key: &str| {
+                    v[key]
+                        .as_i64()
+                        .and_then(|s| now.checked_add(jiff::SignedDuration::from_secs(s)).ok())
+                };
                 Some(SimulatedLogin {
                     name: v["name"].as_str().unwrap_or("someone").to_owned(),
                     issued: tether_platform::Issued {
                         access_token: SecretString::from(token.to_owned()),
-                        expires_at,
-                        refresh_token: None,
-                        refresh_expires_at: None,
+                        expires_at: after("expires_in"),
+                        refresh_token: v["refresh_token"]
+                            .as_str()
+                            .map(|t| SecretString::from(t.to_owned())),
+                        refresh_expires_at: after("refresh_token_expires_in"),
                         user_id: v["user_id"].as_str().map(str::to_owned),
                         granted: v["granted"].as_array().map(|a| {
                             a.iter()

@@ -167,7 +167,9 @@ pub async fn connect_issued(
                 access_token: issued.access_token,
                 refresh_token: issued.refresh_token,
                 issued_at: now,
-                expires_at,
+                // The access token's own end, which its refresh is timed by; the login's end
+                // (above) can be later, when a refresh token outlives it (LinkedIn's year).
+                expires_at: issued.expires_at.or(expires_at),
                 refresh_expires_at: issued.refresh_expires_at,
                 granted: issued.granted,
             },

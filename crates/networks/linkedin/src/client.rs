@@ -414,7 +414,9 @@ impl LinkedInNetwork {
                             }
                             // The token works (or at least authenticates): our client id is wrong.
                             _ => {
-                                return Err(CheckError::CheckerMisconfigured { platform_error: pe });
+                                return Err(CheckError::CheckerMisconfigured {
+                                    platform_error: pe,
+                                });
                             }
                         },
                         Outcome::Ok(_) => {

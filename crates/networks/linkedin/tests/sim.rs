@@ -343,6 +343,7 @@ async fn a_role_taken_away_is_role_missing_and_a_page_left_is_no_longer_listed()
     // Northwind Studio.
     for (org, role, state) in [
         (HARBOR, "ADMINISTRATOR", "REVOKED"),
+        (HARBOR, "LEAD_GEN_FORMS_MANAGER", "REVOKED"),
         (HARBOR, "ANALYST", "APPROVED"),
         (NORTHWIND, "ANALYST", "REVOKED"),
     ] {

@@ -377,7 +377,8 @@ impl std::fmt::Display for Outcome {
 fn check_contract(r: &Value) {
     assert_eq!(r["report_version"], 2, "{r:#}");
     assert!(
-        ["meta", "instagram"].contains(&r["network"].as_str().unwrap_or("")),
+        ["meta", "instagram", "linkedin", "pinterest", "tiktok"]
+            .contains(&r["network"].as_str().unwrap_or("")),
         "{r:#}"
     );
     let statuses = [

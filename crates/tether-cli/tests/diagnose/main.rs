@@ -17,6 +17,7 @@ mod cli;
 mod faults;
 mod harness;
 mod instagram;
+mod linkedin;
 mod mistakes;
 mod process;
 mod service;

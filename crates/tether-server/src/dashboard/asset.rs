@@ -428,7 +428,7 @@ pub fn cards_for(
         .into_iter()
         .map(|(_, fs)| {
             let first = fs[0];
-            let mut views = fs.iter().map(|f| FindingView::new(f, person));
+            let mut views = fs.iter().map(|f| FindingView::new(f, person, network));
             let view = views.next().expect("a group holds at least one finding");
             let rest: Vec<FindingView> = views.collect();
             let views = || std::iter::once(&view).chain(&rest);
@@ -487,7 +487,7 @@ pub fn change(t: &Transition, asset_name: &str, login: &Login, now: Timestamp) -
         to: (t.new_status.as_str(), words::status(t.new_status)),
         why: findings
             .iter()
-            .map(|f| FindingView::new(f, &login.person_name).title)
+            .map(|f| FindingView::new(f, &login.person_name, login.network).title)
             .collect(),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::words::{self, FindingView};
 use jiff::Timestamp;
-use tether_core::{AssetKind, AssetReport, Finding, LoginReport, Owner, Status};
+use tether_core::{AssetKind, AssetReport, Finding, LoginReport, Network, Owner, Status};
 use tether_store::{AssetRecord, Login, OverviewItem};
 
 /// One row of the list: an account, or a login that reaches none.
@@ -33,10 +33,10 @@ pub fn verified(at: Option<Timestamp>, now: Timestamp) -> String {
 }
 
 /// One line per missing piece, several features needing the same piece sharing its line.
-pub fn why(findings: &[Finding], person: &str) -> Vec<String> {
+pub fn why(findings: &[Finding], person: &str, net: Network) -> Vec<String> {
     let views: Vec<FindingView> = findings
         .iter()
-        .map(|f| FindingView::new(f, person))
+        .map(|f| FindingView::new(f, person, net))
         .collect();
     let mut merged: Vec<(&FindingView, Vec<&str>)> = Vec::new();
     for f in &views {
@@ -141,7 +141,7 @@ pub fn asset_row(r: &AssetRecord, login: &Login, now: Timestamp) -> Row {
         ),
         status: a.status.as_str(),
         status_word: words::status(a.status),
-        why: why(&findings, &login.person_name),
+        why: why(&findings, &login.person_name, login.network),
         todo,
         more,
         person: login.person_name.clone(),
@@ -171,7 +171,7 @@ pub fn login_row(login: &Login, report: Option<&LoginReport>, now: Timestamp) ->
         ),
         status: login.status.as_str(),
         status_word: words::status(login.status),
-        why: why(findings, &login.person_name),
+        why: why(findings, &login.person_name, login.network),
         todo,
         more,
         person: login.person_name.clone(),

@@ -173,7 +173,7 @@ pub fn condition(c: tether_core::Condition) -> &'static str {
 /// "Content or Full control".
 pub fn task_label(f: &Finding) -> String {
     let list: Vec<&String> = if f.tasks_any.is_empty() {
-        f.task.iter().collect()
+        f.task.iter().chain(f.role.iter()).collect()
     } else {
         f.tasks_any.iter().collect()
     };
@@ -309,8 +309,8 @@ pub struct FindingView {
 }
 
 impl FindingView {
-    /// `person` is the name of whoever connected the login.
-    pub fn new(f: &Finding, person: &str) -> FindingView {
+    /// `person` is the name of whoever connected the login, on `net`.
+    pub fn new(f: &Finding, person: &str, net: Network) -> FindingView {
         let title = match f.code {
             FindingCode::TaskMissing => format!("Missing Page access “{}”", task_label(f)),
             FindingCode::PermissionDeclined => format!("Permission switched off: {}", perm(f)),
@@ -319,19 +319,17 @@ impl FindingView {
             FindingCode::PermissionNotGrantedForAsset => {
                 format!("Not ticked for this account when connecting: {}", perm(f))
             }
-            FindingCode::RoleMissing => format!(
-                "Missing role{}",
-                f.role
-                    .as_deref()
-                    .map(|r| format!(" {r}"))
-                    .unwrap_or_default()
-            ),
+            FindingCode::RoleMissing => format!("Missing role “{}”", task_label(f)),
             FindingCode::TokenExpired => "The login expired".to_owned(),
             FindingCode::TokenInvalidated => {
                 "The login stopped working (password changed or session ended)".to_owned()
             }
-            FindingCode::AppRemoved => "The app was removed from the Facebook account".to_owned(),
-            FindingCode::CheckpointRequired => "Facebook asks for a security check".to_owned(),
+            FindingCode::AppRemoved => {
+                format!("The app was removed from the {} account", network(net))
+            }
+            FindingCode::CheckpointRequired => {
+                format!("{} asks for a security check", network(net))
+            }
             FindingCode::DataAccessExpired => "Data access expired".to_owned(),
             FindingCode::TokenExpiring => "The login expires soon".to_owned(),
             FindingCode::DataAccessExpiring => "Data access expires soon".to_owned(),

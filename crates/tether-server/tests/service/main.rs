@@ -10,6 +10,7 @@ mod harness;
 mod instagram;
 mod journey;
 mod limits;
+mod linkedin;
 mod mail;
 mod oauth;
 mod pressure;

@@ -61,21 +61,18 @@ async fn organization_product(State(s): State<Shared>, Json(b): Json<Switch>) ->
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// Logins for the seeded members, as if each had just connected: Ada is a Super admin of Harbor
-/// Bakery (healthy) and only an Analyst of Northwind Studio (a role is missing to publish there);
-/// Ben removed the app from his LinkedIn settings after connecting.
+/// Logins for the seeded members, as if each had just connected with everything the app asks
+/// for: Ada is a Super admin (and lead gen forms manager) of Harbor Bakery (healthy) and only an
+/// Analyst of Northwind Studio (a role is missing to publish there); Ben removed the app from his
+/// LinkedIn settings after connecting.
 async fn demo(State(s): State<Shared>) -> Response {
     let now = s.now();
     let mut w = s.lock();
-    let scopes: Vec<String> = [
-        "r_basicprofile",
-        "r_organization_social",
-        "w_organization_social",
-        "rw_organization_admin",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let scopes: Vec<String> = crate::dialog::OFFERED
+        .iter()
+        .filter(|s| !["openid", "profile", "email", "w_member_social"].contains(s))
+        .map(|s| s.to_string())
+        .collect();
     let mut out = Vec::new();
     for (member, revoke) in [("aLi5Ada0001", false), ("aLi5Ben0002", true)] {
         let Some(m) = w.members.get(member).cloned() else {

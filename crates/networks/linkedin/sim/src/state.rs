@@ -172,6 +172,7 @@ impl Shared {
         };
         let acls = vec![
             acl("aLi5Ada0001", "2414183", "ADMINISTRATOR"),
+            acl("aLi5Ada0001", "2414183", "LEAD_GEN_FORMS_MANAGER"),
             acl("aLi5Ada0001", "2414184", "ANALYST"),
             acl("aLi5Ben0002", "2414184", "DIRECT_SPONSORED_CONTENT_POSTER"),
         ];
