@@ -10,6 +10,7 @@ pub const REGISTERED: &[Registration] = &[
     tether_meta::REGISTRATION,
     tether_instagram::REGISTRATION,
     tether_linkedin::REGISTRATION,
+    tether_pinterest::REGISTRATION,
 ];
 
 pub fn registration(id: Network) -> Option<&'static Registration> {

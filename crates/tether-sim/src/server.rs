@@ -26,6 +26,7 @@ type Part = (&'static str, fn(Arc<dyn SimClock>) -> Router);
 const PARTS: &[Part] = &[
     ("/instagram", tether_instagram_sim::router),
     ("/linkedin", tether_linkedin_sim::router),
+    ("/pinterest", tether_pinterest_sim::router),
 ];
 
 /// The simulator as an axum router, for in-process use or for serving on any listener.

@@ -134,6 +134,11 @@ impl Engine {
             FindingCode::PermissionDeclined
         } else if login.expired & bit != 0 {
             FindingCode::PermissionExpired
+        } else if login.granted & self.retired != 0 {
+            // The login was granted under names the platform has since retired (Pinterest's
+            // pre-v5 scopes, Instagram's `business_*`): what is missing is the new name, and
+            // only connecting again asks for it (docs/PRODUCT.md, catalog changes).
+            FindingCode::ReconnectForNewScope
         } else {
             FindingCode::PermissionMissing
         }

@@ -13,6 +13,7 @@ mod limits;
 mod linkedin;
 mod mail;
 mod oauth;
+mod pinterest;
 mod pressure;
 mod signals;
 mod walls;
