@@ -11,6 +11,7 @@ pub const REGISTERED: &[Registration] = &[
     tether_instagram::REGISTRATION,
     tether_linkedin::REGISTRATION,
     tether_pinterest::REGISTRATION,
+    tether_tiktok::REGISTRATION,
 ];
 
 pub fn registration(id: Network) -> Option<&'static Registration> {

@@ -27,6 +27,7 @@ const PARTS: &[Part] = &[
     ("/instagram", tether_instagram_sim::router),
     ("/linkedin", tether_linkedin_sim::router),
     ("/pinterest", tether_pinterest_sim::router),
+    ("/tiktok", tether_tiktok_sim::router),
 ];
 
 /// The simulator as an axum router, for in-process use or for serving on any listener.

@@ -244,9 +244,3 @@ fn every_builtin_network_loads_with_its_own_words() {
         );
     }
 }
-
-#[test]
-fn a_network_without_data_is_named_in_the_error() {
-    let err = Catalog::builtin(crate::vocab::Network::Tiktok).unwrap_err();
-    assert!(err.to_string().contains("catalog/tiktok/"), "{err}");
-}

@@ -16,4 +16,5 @@ mod oauth;
 mod pinterest;
 mod pressure;
 mod signals;
+mod tiktok;
 mod walls;
