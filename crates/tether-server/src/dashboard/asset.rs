@@ -196,7 +196,7 @@ pub async fn diagnostics(
         .unwrap_or_default();
 
     let (_, page_name) = message::access_page(&s, &asset, facts.as_ref()).await?;
-    let notice = message::for_page_admin(person, &page_name, &all);
+    let notice = message::for_page_admin(person, &page_name, &all, login.network);
 
     let judge = s
         .checker

@@ -224,7 +224,9 @@ pub async fn admins(
             continue;
         };
         let refs: Vec<&Finding> = findings.iter().collect();
-        if let Some(notice) = message::for_page_admin(&it.login.person_name, &page_name, &refs) {
+        if let Some(notice) =
+            message::for_page_admin(&it.login.person_name, &page_name, &refs, it.login.network)
+        {
             messages.push(AdminMessage {
                 id: format!("m{i}"),
                 page: page_name,

@@ -44,10 +44,16 @@ pub async fn access_page(
 }
 
 /// The message for a Page admin of `page_name` about what `person` lacks there, from the
-/// findings of one Page (and of the Instagram account reached through it); `None` if nothing in
-/// them is a Page admin's to fix.
-pub fn for_page_admin(person: &str, page_name: &str, findings: &[&Finding]) -> Option<Notice> {
-    let remedies = words::remedies()?;
+/// findings of one Page (and of the Instagram account reached through it), in the words of the
+/// login's network (a LinkedIn Page's Super admin is not told about Facebook); `None` if nothing
+/// in them is a Page admin's to fix.
+pub fn for_page_admin(
+    person: &str,
+    page_name: &str,
+    findings: &[&Finding],
+    network: tether_core::Network,
+) -> Option<Notice> {
+    let remedies = words::remedies_for(network)?;
     let (action, mine): (Action, Vec<&Finding>) = [Action::GiveTask, Action::RestoreAccess]
         .into_iter()
         .map(|a| {
@@ -61,8 +67,18 @@ pub fn for_page_admin(person: &str, page_name: &str, findings: &[&Finding]) -> O
             )
         })
         .find(|(_, fs)| !fs.is_empty())?;
+    // A choice ("Super admin or Sponsored content poster") one of whose options is asked for on
+    // its own anyway is already covered: one request, not two.
+    let alone: Vec<&str> = mine
+        .iter()
+        .filter(|f| f.tasks_any.is_empty())
+        .filter_map(|f| f.task.as_deref().or(f.role.as_deref()))
+        .collect();
     let mut labels: Vec<String> = Vec::new();
     for f in &mine {
+        if f.tasks_any.iter().any(|t| alone.contains(&t.as_str())) {
+            continue;
+        }
         let l = words::task_label(f);
         if !labels.contains(&l) {
             labels.push(l);
@@ -118,6 +134,7 @@ mod tests {
             "Carla Reyes",
             "Riverside Gym",
             &[&content, &insights, &content],
+            tether_core::Network::Meta,
         )
         .unwrap();
         assert_eq!(
@@ -142,5 +159,35 @@ mod tests {
             assert!(!n.body.contains(never), "{never}: {}", n.body);
         }
         assert!(n.mailto.starts_with("mailto:?subject=Please%20give"));
+    }
+
+    #[test]
+    fn a_linkedin_super_admin_is_asked_once_in_linkedins_words() {
+        let role = |any: &[&str]| Finding {
+            code: FindingCode::RoleMissing,
+            role: Some(any.first().map_or("ADMINISTRATOR", |r| r).to_owned()),
+            task: None,
+            tasks_any: if any.len() > 1 {
+                any.iter().map(|s| s.to_string()).collect()
+            } else {
+                Vec::new()
+            },
+            ..task("ADMINISTRATOR")
+        };
+        let analytics = role(&["ADMINISTRATOR"]);
+        let publish = role(&["ADMINISTRATOR", "DIRECT_SPONSORED_CONTENT_POSTER"]);
+        let n = for_page_admin(
+            "Ada Park",
+            "Northwind Studio",
+            &[&analytics, &publish],
+            tether_core::Network::Linkedin,
+        )
+        .unwrap();
+        assert_eq!(
+            n.subject,
+            "Please give Ada Park the role \"Super admin\" on the LinkedIn Page Northwind Studio"
+        );
+        assert!(!n.body.contains("Facebook"), "{}", n.body);
+        assert!(n.body.contains("Manage admins"), "{}", n.body);
     }
 }

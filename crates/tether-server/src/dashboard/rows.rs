@@ -157,7 +157,7 @@ pub fn login_row(login: &Login, report: Option<&LoginReport>, now: Timestamp) ->
     let findings: &[Finding] = report.map(|r| &r.findings[..]).unwrap_or_default();
     let (todo, more) = todo(findings, &login.person_name, login.network, None);
     let reaches_nothing = if login.status == Status::Disconnected {
-        "its Pages could not be listed"
+        "its accounts could not be listed"
     } else {
         "no Pages or accounts were shared"
     };

@@ -619,7 +619,10 @@ async fn a_login_broken_at_connect_has_its_own_page_and_is_counted() {
     );
     let (status, page, _) = v.get(&t.url(&format!("/app/logins/{}", erin.id))).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("before its Pages could be listed"), "{page}");
+    assert!(
+        page.contains("before its accounts could be listed"),
+        "{page}"
+    );
     assert!(page.contains("Erin Walsh must log in again"), "{page}");
     assert!(
         page.contains("Not in use: this login no longer works"),
