@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod catalog;
 mod demo;
 mod diagnose;
 mod serve;
@@ -53,6 +54,9 @@ enum Command {
     Keys(admin::KeysCommand),
     /// Create or upgrade the database schema (serve and worker also do it at start).
     Migrate(admin::MigrateArgs),
+    /// A platform change as a data change: what a changed catalog does to the stored accounts.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
             Command::Keys(cmd) => admin::keys(cmd).await,
             Command::User(cmd) => admin::user(cmd).await,
             Command::Migrate(args) => admin::migrate(args).await,
+            Command::Catalog(cmd) => catalog::run(cmd).await,
         }
     });
     match result {

@@ -164,6 +164,18 @@ pub struct Catalog {
     pub asset_kinds: Vec<AssetKindDef>,
     pub rules: Vec<Rule>,
     pub remedies: Remedies,
+    /// What a changed catalog changes, in the words people read (`[change]`): a file given to
+    /// `tether catalog apply` says why accounts move. The built-in catalogs have none.
+    pub change: Option<ChangeNote>,
+}
+
+/// Why a catalog changed: what people read when their accounts move because of it, and where
+/// the platform said so.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeNote {
+    pub summary: String,
+    pub source: String,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +194,8 @@ struct RawCatalog {
     asset_kind: Vec<RawAssetKind>,
     #[serde(default)]
     rule: Vec<RawRule>,
+    #[serde(default)]
+    change: Option<ChangeNote>,
 }
 
 #[derive(Deserialize)]
@@ -303,7 +317,16 @@ impl Catalog {
             asset_kinds,
             rules: Vec::new(),
             remedies: Remedies::builtin(network)?,
+            change: raw.change.clone(),
         };
+        if let Some(c) = &catalog.change
+            && (c.summary.trim().is_empty() || c.source.trim().is_empty())
+        {
+            return Err(CatalogError::Parse {
+                origin: origin.to_owned(),
+                message: "[change] needs a summary people read and the source that says so".into(),
+            });
+        }
         for (i, r) in raw.rule.into_iter().enumerate() {
             let rule = cx.rule(&catalog, i, r)?;
             catalog.rules.push(rule);

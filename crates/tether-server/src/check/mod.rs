@@ -4,10 +4,12 @@
 //! the facts (`checker.rs`: one judge per network, profile and warning window); the report,
 //! facts and status changes are recorded together (`record.rs`).
 
+mod catalog_change;
 mod checker;
 mod networks;
 mod record;
 
+pub use catalog_change::{Impact, catalog_change};
 pub use checker::{Checker, Judge, load_profile};
 pub use record::{
     Judged, backfill_fixes, diagnosis, record, record_snapshot, stored_facts, verdict,

@@ -17,7 +17,7 @@ const NORTHWIND: &str = "2414184";
 const DAY: i64 = 86_400;
 
 /// Starts LinkedIn through the API and plays the member in the simulator's dialog.
-async fn connect(t: &TestApp, member: &str, untick: &[&str]) -> reqwest::Response {
+pub(crate) async fn connect(t: &TestApp, member: &str, untick: &[&str]) -> reqwest::Response {
     let (status, started) = t.post("/api/v1/connect/linkedin", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{started}");
     let url: url::Url = started["authorization_url"]

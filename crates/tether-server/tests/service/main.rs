@@ -3,6 +3,7 @@
 //! Every journey runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
 
 mod api;
+mod catalog_change;
 mod check_now;
 mod dashboard;
 mod delivery;

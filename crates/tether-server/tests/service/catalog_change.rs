@@ -1,0 +1,90 @@
+//! `tether catalog apply`'s core against a real store on both engines: a changed LinkedIn catalog
+//! (publishing now needs `w_member_social` too) moves the one healthy Page; the dry run counts
+//! it per status and workspace and records nothing; applying records it once (a second run
+//! records nothing), with no platform call.
+
+use crate::harness::{Engine, TestApp, on_each_engine};
+use crate::linkedin::connect;
+use tether_core::{Catalog, Status};
+use tether_server::check::catalog_change;
+
+const HARBOR: &str = "2414183";
+
+fn changed() -> Catalog {
+    let builtin = include_str!("../../../../catalog/linkedin/catalog.toml");
+    let text = builtin.replacen(
+        "permissions = [\"w_organization_social\"]",
+        "permissions = [\"w_organization_social\", \"w_member_social\"]",
+        1,
+    );
+    assert_ne!(text, builtin, "the publish rule was found");
+    let text = format!(
+        "{text}\n[change]\nsummary = \"LinkedIn now asks for w_member_social to publish as a Page (a test's change)\"\nsource = \"tests/service/catalog_change.rs\"\n"
+    );
+    Catalog::from_toml_str(&text, "changed linkedin catalog").unwrap()
+}
+
+#[tokio::test]
+async fn a_changed_catalog_moves_accounts_once_from_stored_facts() {
+    on_each_engine(moves).await;
+}
+
+async fn moves(engine: Engine) {
+    let t = TestApp::spawn(engine).await;
+    connect(&t, "aLi5Ada0001", &[]).await;
+    assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
+    let store = &t.app.state.store;
+    let now = t.app.state.clock.now();
+    let calls = t.app.state.checker.stats().platform_calls;
+    let changed = changed();
+
+    let dry = catalog_change(store, &changed, "scheduler", false, now)
+        .await
+        .unwrap();
+    assert_eq!(dry.logins_judged, 1);
+    assert_eq!(dry.assets_judged, 2);
+    assert_eq!(
+        dry.assets_moved
+            .get(&(Status::Connected, Status::ActionRequired)),
+        Some(&1),
+        "{dry:?}"
+    );
+    assert_eq!(dry.workspaces.values().sum::<u64>(), 1, "{dry:?}");
+    assert_eq!(dry.transitions, 0);
+    assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
+
+    let applied = catalog_change(store, &changed, "scheduler", true, now)
+        .await
+        .unwrap();
+    let moved: u64 =
+        applied.assets_moved.values().sum::<u64>() + applied.logins_moved.values().sum::<u64>();
+    assert_eq!(
+        applied.transitions, moved,
+        "one recorded change per status change: {applied:?}"
+    );
+    let harbor = t.asset_by_platform_id(HARBOR).await;
+    assert_eq!(harbor["status"], "action_required", "{harbor}");
+    let (_, full) = t
+        .get(&format!(
+            "/api/v1/assets/{}",
+            harbor["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        full["report"]["findings"]
+            .to_string()
+            .contains("w_member_social"),
+        "{full:#}"
+    );
+
+    // Once: the statuses are already there.
+    let again = catalog_change(store, &changed, "scheduler", true, now)
+        .await
+        .unwrap();
+    assert_eq!(again.transitions, 0, "{again:?}");
+    assert_eq!(
+        t.app.state.checker.stats().platform_calls,
+        calls,
+        "no platform call"
+    );
+}
