@@ -40,6 +40,15 @@ pub async fn run(cmd: CatalogCommand) -> anyhow::Result<ExitCode> {
     let note = changed.change.clone().with_context(|| {
         format!("{origin}: a changed catalog needs a [change] table with `summary` and `source`")
     })?;
+    let builtin = Catalog::builtin(changed.network)?;
+    if builtin.rules == changed.rules && builtin.permissions == changed.permissions {
+        eprintln!(
+            "note: this build's own {} catalog already has these rules, so nothing differs: run \
+             `catalog apply` with the build before the one carrying the change (workers stopped), \
+             then deploy",
+            changed.network
+        );
+    }
     let store = args.store.open().await?;
     let impact = tether_server::check::catalog_change(
         &store,

@@ -394,6 +394,9 @@ pub struct Diagnosis {
     pub login_fixes: Vec<Fix>,
     pub assets: Vec<AssetVerdict>,
     pub at: Timestamp,
+    /// Why the verdict changed when no check changed it (a catalog change), in the words people
+    /// read; kept with each transition it records.
+    pub cause: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -422,6 +425,8 @@ pub struct Transition {
     pub new_status: Status,
     pub findings: Value,
     pub at: Timestamp,
+    /// Why, when no check caused it (a catalog change's summary).
+    pub cause: Option<String>,
 }
 
 /// A login leased to a worker.

@@ -18,7 +18,7 @@ macro_rules! asset_cols {
 }
 macro_rules! transition_cols {
     () => {
-        "id, workspace_id, login_id, asset_id, old_status, new_status, findings, at"
+        "id, workspace_id, login_id, asset_id, old_status, new_status, findings, at, cause"
     };
 }
 macro_rules! event_cols {
@@ -241,8 +241,8 @@ pub const PUT_DIAGNOSIS: &str = "INSERT INTO diagnoses (login_id, workspace_id, 
 pub const GET_DIAGNOSIS: &str =
     "SELECT report, diagnosed_at FROM diagnoses WHERE workspace_id = $1 AND login_id = $2";
 pub const INSERT_TRANSITION: &str = "INSERT INTO transitions \
-     (id, workspace_id, login_id, asset_id, old_status, new_status, findings, at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     (id, workspace_id, login_id, asset_id, old_status, new_status, findings, at, cause) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 pub const LIST_TRANSITIONS: &str = concat!(
     "SELECT ",
     transition_cols!(),

@@ -7,7 +7,7 @@
 //! already there and records nothing.
 
 use super::checker::load_profile;
-use super::record::{Judged, record};
+use super::record::{Judged, record_because};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -112,7 +112,8 @@ pub async fn catalog_change(
                     report: &new,
                     known: None,
                 };
-                let t = record(store, &login, &stored, judged, now).await?;
+                let cause = changed.change.as_ref().map(|c| c.summary.clone());
+                let t = record_because(store, &login, &stored, judged, now, cause).await?;
                 impact.transitions += t.len() as u64;
             }
         }

@@ -41,6 +41,19 @@ pub async fn record(
     judged: Judged<'_>,
     now: Timestamp,
 ) -> Result<Vec<Transition>, StoreError> {
+    record_because(store, login, stored, judged, now, None).await
+}
+
+/// [`record`], for a verdict that changed for a reason other than a check (a catalog change):
+/// `cause` is kept with each transition, in the words people read.
+pub async fn record_because(
+    store: &SqlStore,
+    login: &Login,
+    stored: &CheckedFacts,
+    judged: Judged<'_>,
+    now: Timestamp,
+    cause: Option<String>,
+) -> Result<Vec<Transition>, StoreError> {
     let ws = login.workspace_id;
     let Judged {
         facts,
@@ -74,7 +87,10 @@ pub async fn record(
             ws,
             login.id,
             seen,
-            &diagnosis(login.id, report, verdicts, now),
+            &Diagnosis {
+                cause,
+                ..diagnosis(login.id, report, verdicts, now)
+            },
         )
         .await
         .inspect(|_| crate::dashboard::overview::forget_counts(ws))
@@ -151,6 +167,7 @@ pub fn diagnosis(
         login_fixes: fixes::fixes(login, None, findings),
         assets,
         at,
+        cause: None,
     }
 }
 

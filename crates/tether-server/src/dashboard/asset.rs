@@ -485,9 +485,16 @@ pub fn change(t: &Transition, asset_name: &str, login: &Login, now: Timestamp) -
         },
         from: t.old_status.map(|s| (s.as_str(), words::status(s))),
         to: (t.new_status.as_str(), words::status(t.new_status)),
-        why: findings
+        // A change no check made (a catalog change) leads with its own words.
+        why: t
+            .cause
             .iter()
-            .map(|f| FindingView::new(f, &login.person_name, login.network).title)
+            .cloned()
+            .chain(
+                findings
+                    .iter()
+                    .map(|f| FindingView::new(f, &login.person_name, login.network).title),
+            )
             .collect(),
     }
 }

@@ -7,6 +7,7 @@ use crate::harness::{Engine, TestApp, on_each_engine};
 use crate::linkedin::connect;
 use tether_core::{Catalog, Status};
 use tether_server::check::catalog_change;
+use tether_store::Store;
 
 const HARBOR: &str = "2414183";
 
@@ -76,6 +77,20 @@ async fn moves(engine: Engine) {
             .contains("w_member_social"),
         "{full:#}"
     );
+    // The history and the event say why, in the change's own words.
+    let summary = changed.change.as_ref().unwrap().summary.clone();
+    let id = tether_store::AssetId(harbor["id"].as_str().unwrap().parse().unwrap());
+    let history = store.list_asset_transitions(t.ws, id).await.unwrap();
+    assert_eq!(
+        history.last().unwrap().cause.as_deref(),
+        Some(summary.as_str())
+    );
+    let events = store.list_events(t.ws).await.unwrap();
+    let caused: Vec<_> = events
+        .iter()
+        .filter(|e| e.payload["cause"] == summary.as_str())
+        .collect();
+    assert_eq!(caused.len() as u64, applied.transitions, "{events:#?}");
 
     // Once: the statuses are already there.
     let again = catalog_change(store, &changed, "scheduler", true, now)

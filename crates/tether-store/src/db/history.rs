@@ -258,6 +258,7 @@ impl SqlStore {
                     new_status: new,
                     findings: findings.clone(),
                     at: stamped,
+                    cause: d.cause.clone(),
                 };
                 sqlx::query(sql::INSERT_TRANSITION)
                     .bind(t.id)
@@ -268,6 +269,7 @@ impl SqlStore {
                     .bind(new.as_str())
                     .bind(Json(findings))
                     .bind(at)
+                    .bind(d.cause.as_deref())
                     .execute(&mut *tx)
                     .await?;
                 let (event_type, subject) = match asset_id {
@@ -275,7 +277,7 @@ impl SqlStore {
                     Some(_) => ("asset.status_changed", "asset_id"),
                     None => ("login.status_changed", "login_id"),
                 };
-                let payload = json!({
+                let mut payload = json!({
                     subject: asset_id.map_or(login.0, |a| a.0),
                     "login_id": login.0,
                     "old_status": old.as_str(),
@@ -284,6 +286,9 @@ impl SqlStore {
                     "at": stamped.to_string(),
                     "transition_id": t.id,
                 });
+                if let Some(cause) = &d.cause {
+                    payload["cause"] = json!(cause);
+                }
                 let event_id = Uuid::now_v7();
                 sqlx::query(sql::INSERT_EVENT)
                     .bind(event_id)

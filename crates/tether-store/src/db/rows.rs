@@ -193,6 +193,7 @@ pub(super) type TransitionRow = (
     String,
     Json<Value>,
     i64,
+    Option<String>,
 );
 
 pub(super) fn transition(r: TransitionRow) -> Result<Transition> {
@@ -209,6 +210,7 @@ pub(super) fn transition(r: TransitionRow) -> Result<Transition> {
         new_status: word("transitions.new_status", &r.5)?,
         findings: r.6.0,
         at: ts("transitions.at", r.7)?,
+        cause: r.8,
     })
 }
 

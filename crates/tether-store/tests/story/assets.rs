@@ -51,6 +51,7 @@ async fn diagnose(
             login_fixes: vec![],
             assets,
             at: t(at),
+            cause: None,
         },
     )
     .await

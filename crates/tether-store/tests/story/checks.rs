@@ -46,6 +46,7 @@ fn diagnosis(verdicts: Vec<tether_store::AssetVerdict>, at: i64) -> Diagnosis {
         login_fixes: vec![],
         assets: verdicts,
         at: t(at),
+        cause: None,
     }
 }
 

@@ -35,6 +35,7 @@ fn diagnosis(
             },
         )],
         at: t(at),
+        cause: None,
     }
 }
 

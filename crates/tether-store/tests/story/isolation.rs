@@ -45,6 +45,7 @@ async fn isolation(db: TestDb) {
             login_fixes: vec![],
             assets: vec![verdict(asset_a.id, Status::Connected, json!([]))],
             at: t(2),
+            cause: None,
         },
     )
     .await
@@ -106,6 +107,7 @@ async fn isolation(db: TestDb) {
         login_fixes: vec![],
         assets: vec![],
         at: t(4),
+        cause: None,
     };
     assert!(s.record_diagnosis(b, login_a.id, &foreign).await.is_err());
     // B's own login cannot be used to reach A's asset either.
@@ -328,6 +330,7 @@ async fn deleting_a_login_erases_everything_about_it_and_nothing_else() {
                 login_fixes: vec![],
                 assets: vec![verdict(asset.id, Status::ActionRequired, json!([]))],
                 at: t(2),
+                cause: None,
             },
         )
         .await

@@ -189,6 +189,7 @@ async fn failures(db: TestDb) {
             login_fixes: vec![],
             assets: vec![verdict(asset.id, Status::ActionRequired, json!([]))],
             at: t(5),
+            cause: None,
         },
     )
     .await

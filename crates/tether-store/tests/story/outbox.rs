@@ -205,6 +205,7 @@ async fn fan_out(db: TestDb) {
                 login_fixes: vec![],
                 assets: vec![verdict(asset.id, Status::Connected, json!([]))],
                 at: t(300),
+                cause: None,
             },
         )
         .await

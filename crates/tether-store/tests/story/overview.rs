@@ -64,6 +64,7 @@ async fn diagnose(
             login_fixes: fix_list(login_fixes),
             assets,
             at: t(10),
+            cause: None,
         },
     )
     .await

@@ -248,6 +248,7 @@ async fn disconnect(db: TestDb) {
             login_fixes: vec![],
             assets: vec![verdict(asset.id, Status::Connected, json!([]))],
             at: t(2),
+            cause: None,
         },
     )
     .await
