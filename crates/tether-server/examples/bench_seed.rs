@@ -31,7 +31,9 @@ use tether_core::{
 };
 use tether_server::MetaApp;
 use tether_server::check::{self, Checker};
-use tether_store::{AssetId, KeyRing, NewAsset, NewLogin, SqlStore, Store, WorkspaceId};
+use tether_store::{
+    AssetId, FactsSubject, KeyRing, NewAsset, NewLogin, SqlStore, Store, WorkspaceId,
+};
 
 const TASKS: &[&str] = &[
     "ANALYZE",
@@ -49,6 +51,8 @@ struct Args {
     ids_out: String,
     profile: String,
     concurrency: usize,
+    /// Also store the facts rows (what the worker and `tether catalog apply` judge from).
+    with_facts: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -59,6 +63,7 @@ fn parse_args() -> anyhow::Result<Args> {
         ids_out: String::new(),
         profile: "default".into(),
         concurrency: 4,
+        with_facts: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -72,9 +77,10 @@ fn parse_args() -> anyhow::Result<Args> {
             "--ids-out" => args.ids_out = value()?,
             "--profile" => args.profile = value()?,
             "--concurrency" => args.concurrency = value()?.parse().context("--concurrency")?,
+            "--with-facts" => args.with_facts = true,
             other => bail!(
                 "unknown argument {other}; usage: bench_seed --database FILE --ids-out FILE \
-                 [--logins N] [--assets-per-login N] [--profile NAME] [--concurrency N] \
+                 [--logins N] [--assets-per-login N] [--profile NAME] [--concurrency N] [--with-facts] \
                  (key ring in TETHER_KEYS)"
             ),
         }
@@ -189,6 +195,7 @@ struct Seeder {
     per_login: usize,
     start: Timestamp,
     spacing: SignedDuration,
+    with_facts: bool,
 }
 
 impl Seeder {
@@ -233,12 +240,34 @@ impl Seeder {
                 )
                 .await?;
             out.push((asset.id, asset_report.status));
+            if self.with_facts {
+                self.store
+                    .put_facts(
+                        self.ws,
+                        login.id,
+                        FactsSubject::Asset(asset.id),
+                        &serde_json::to_value(asset_facts)?,
+                        at,
+                    )
+                    .await?;
+            }
             verdicts.push(check::verdict(
                 login.id,
                 asset.id,
                 Some(asset_facts),
                 asset_report,
             ));
+        }
+        if self.with_facts {
+            self.store
+                .put_facts(
+                    self.ws,
+                    login.id,
+                    FactsSubject::Login(login.id),
+                    &serde_json::to_value(&facts)?,
+                    at,
+                )
+                .await?;
         }
         let diagnosis = check::diagnosis(login.id, &report, verdicts, at);
         self.store
@@ -296,6 +325,7 @@ async fn main() -> anyhow::Result<()> {
         per_login: args.assets_per_login,
         start: now - day,
         spacing,
+        with_facts: args.with_facts,
     });
 
     let started = Instant::now();
