@@ -89,6 +89,17 @@ pub async fn sign_in(b: &Browser, t: &TestApp, email: &str, password: &str) {
         .await
         .unwrap();
     click(b, Locator::Css("form button[type=submit]")).await;
+    // The sign-in page has an h1 too: wait for the browser to leave it first, or a later read
+    // can find the old page's element and see it go stale as the new one loads.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let url = b.client.current_url().await.unwrap();
+        if !url.path().ends_with("/app/sign-in") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still on {url}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     b.client
         .wait()
         .for_element(Locator::Css("h1"))
