@@ -317,7 +317,7 @@ impl Catalog {
             asset_kinds,
             rules: Vec::new(),
             remedies: Remedies::builtin(network)?,
-            change: raw.change.clone(),
+            change: raw.change,
         };
         if let Some(c) = &catalog.change
             && (c.summary.trim().is_empty() || c.source.trim().is_empty())

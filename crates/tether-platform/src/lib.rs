@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod kit;
 
 pub use error::{CheckError, OAuthError};
 

@@ -12,6 +12,7 @@ use tether_core::{
     AssetFacts, AssetKind, BrokenReason, Catalog, InstagramFacts, LoginFacts, ObservedKind,
     ObservedProblem, PermissionGrant, PermissionStatus, TokenFacts, TokenValidity,
 };
+use tether_platform::kit::{after, directory, inspect_each};
 use tether_platform::{
     AppConfig, BoxFut, CallStats, CheckError, Grant, Issued, LoginToCheck, Needs, Network,
     OAuthError, Reported, Snapshot, TokenDates,
@@ -47,27 +48,18 @@ enum Outcome {
     Transport(String),
 }
 
-fn base(url: &Url) -> Url {
-    let mut u = url.clone();
-    if !u.path().ends_with('/') {
-        let p = format!("{}/", u.path());
-        u.set_path(&p);
-    }
-    u
-}
-
 impl InstagramNetwork {
     pub fn new(app: AppConfig) -> Result<InstagramNetwork, String> {
         let parse = |s: &str| Url::parse(s).map_err(|e| e.to_string());
         let (dialog, api, graph) = match &app.api_url {
-            Some(u) => (base(u), base(u), base(u)),
+            Some(u) => (directory(u), directory(u), directory(u)),
             None => (
                 parse("https://www.instagram.com/")?,
                 parse("https://api.instagram.com/")?,
                 parse("https://graph.instagram.com/")?,
             ),
         };
-        let dialog = app.dialog_url.as_ref().map(base).unwrap_or(dialog);
+        let dialog = app.dialog_url.as_ref().map(directory).unwrap_or(dialog);
         let http = reqwest::Client::builder()
             .timeout(app.timeout.unwrap_or(Duration::from_secs(30)))
             .connect_timeout(Duration::from_secs(10))
@@ -349,10 +341,6 @@ impl InstagramNetwork {
     }
 }
 
-fn after(now: Timestamp, secs: Option<i64>) -> Option<Timestamp> {
-    secs.and_then(|s| now.checked_add(SignedDuration::from_secs(s)).ok())
-}
-
 impl Network for InstagramNetwork {
     fn id(&self) -> tether_core::Network {
         tether_core::Network::Instagram
@@ -484,21 +472,9 @@ impl Network for InstagramNetwork {
         logins: &'a [LoginToCheck],
         needs: &'a Needs,
     ) -> BoxFut<'a, Vec<Result<Snapshot, CheckError>>> {
-        Box::pin(async move {
-            let total = logins.len();
-            let mut out = Vec::with_capacity(total);
-            for chunk in logins.chunks(needs.concurrency.max(1)) {
-                let checks = chunk.iter().map(|l| self.check(l, needs.now));
-                out.extend(futures::future::join_all(checks).await);
-                if let Some(p) = &needs.on_progress {
-                    p(tether_platform::Progress {
-                        done: out.len(),
-                        total,
-                    });
-                }
-            }
-            out
-        })
+        Box::pin(inspect_each(logins, needs, move |l| {
+            self.check(l, needs.now)
+        }))
     }
 
     fn read_reported_error(

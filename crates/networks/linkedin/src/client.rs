@@ -13,6 +13,7 @@ use tether_core::{
     AssetFacts, AssetKind, BrokenReason, Catalog, LoginFacts, ObservedKind, ObservedProblem,
     PermissionGrant, PermissionStatus, PlatformError, TokenFacts, TokenValidity,
 };
+use tether_platform::kit::{after, directory, inspect_each};
 use tether_platform::{
     AppConfig, BoxFut, CallStats, CheckError, Grant, Issued, LoginToCheck, Needs, Network,
     OAuthError, Reported, Snapshot, TokenDates,
@@ -67,19 +68,6 @@ enum Outcome {
     Transport(String),
 }
 
-fn base(url: &Url) -> Url {
-    let mut u = url.clone();
-    if !u.path().ends_with('/') {
-        let p = format!("{}/", u.path());
-        u.set_path(&p);
-    }
-    u
-}
-
-fn after(now: Timestamp, secs: Option<i64>) -> Option<Timestamp> {
-    secs.and_then(|s| now.checked_add(SignedDuration::from_secs(s)).ok())
-}
-
 fn epoch(secs: Option<i64>) -> Option<Timestamp> {
     secs.and_then(|s| Timestamp::from_second(s).ok())
 }
@@ -102,23 +90,17 @@ struct KnownOrganization {
     roles: Vec<String>,
 }
 
-/// Why organizations could not be listed this time, for the login's facts.
-enum Unlisted {
-    /// The app or the token cannot make the call: carry the known organizations.
-    Observed(ObservedProblem),
-}
-
 impl LinkedInNetwork {
     pub fn new(app: AppConfig) -> Result<LinkedInNetwork, String> {
         let parse = |s: &str| Url::parse(s).map_err(|e| e.to_string());
         let (www, api) = match &app.api_url {
-            Some(u) => (base(u), base(u)),
+            Some(u) => (directory(u), directory(u)),
             None => (
                 parse("https://www.linkedin.com/")?,
                 parse("https://api.linkedin.com/")?,
             ),
         };
-        let www = app.dialog_url.as_ref().map(base).unwrap_or(www);
+        let www = app.dialog_url.as_ref().map(directory).unwrap_or(www);
         let http = reqwest::Client::builder()
             .timeout(app.timeout.unwrap_or(Duration::from_secs(30)))
             .connect_timeout(Duration::from_secs(10))
@@ -476,19 +458,21 @@ impl LinkedInNetwork {
                         }
                         // The token holds an organization scope and is refused anyway: the app
                         // lacks the product, or its API version is sunset. The app's team acts.
-                        Class::AccessDenied | Class::VersionRetired => {
-                            if matches!(classify(&e, Some(status)), Class::VersionRetired) {
+                        class @ (Class::AccessDenied | Class::VersionRetired) => {
+                            if class == Class::VersionRetired {
                                 tracing::warn!(
                                     version = VERSION,
                                     sunset = VERSION_SUNSET,
                                     "LinkedIn refused the API version this build sends; move tether-linkedin's VERSION forward"
                                 );
                             }
-                            Err(Unlisted::Observed(ObservedProblem {
+                            // Why the organizations are not listed this time; the known ones
+                            // are carried.
+                            Err(ObservedProblem {
                                 kind: ObservedKind::AppFeatureMissing,
                                 features: Vec::new(),
                                 platform_error: Some(pe),
-                            }))
+                            })
                         }
                         other => return Err(self.failure(other, pe)),
                     }
@@ -545,7 +529,7 @@ impl LinkedInNetwork {
                     })
                     .collect()
             }
-            Err(Unlisted::Observed(problem)) => {
+            Err(problem) => {
                 facts.observed.push(problem);
                 known.organizations.clone()
             }
@@ -753,21 +737,7 @@ impl Network for LinkedInNetwork {
         logins: &'a [LoginToCheck],
         needs: &'a Needs,
     ) -> BoxFut<'a, Vec<Result<Snapshot, CheckError>>> {
-        Box::pin(async move {
-            let total = logins.len();
-            let mut out = Vec::with_capacity(total);
-            for chunk in logins.chunks(needs.concurrency.max(1)) {
-                let checks = chunk.iter().map(|l| self.check(l));
-                out.extend(futures::future::join_all(checks).await);
-                if let Some(p) = &needs.on_progress {
-                    p(tether_platform::Progress {
-                        done: out.len(),
-                        total,
-                    });
-                }
-            }
-            out
-        })
+        Box::pin(inspect_each(logins, needs, move |l| self.check(l)))
     }
 
     fn read_reported_error(

@@ -12,6 +12,7 @@ use tether_core::{
     AssetFacts, AssetKind, BrokenReason, Catalog, LoginFacts, ObservedKind, ObservedProblem,
     PermissionGrant, PermissionStatus, TokenFacts, TokenValidity,
 };
+use tether_platform::kit::{after, directory, inspect_each};
 use tether_platform::{
     AppConfig, BoxFut, CallStats, CheckError, Grant, Issued, LoginToCheck, Needs, Network,
     OAuthError, Reported, Snapshot, TokenDates,
@@ -50,19 +51,6 @@ enum Outcome {
     Transport(String),
 }
 
-fn base(url: &Url) -> Url {
-    let mut u = url.clone();
-    if !u.path().ends_with('/') {
-        let p = format!("{}/", u.path());
-        u.set_path(&p);
-    }
-    u
-}
-
-fn after(now: Timestamp, secs: Option<i64>) -> Option<Timestamp> {
-    secs.and_then(|s| now.checked_add(SignedDuration::from_secs(s)).ok())
-}
-
 fn epoch(secs: Option<i64>) -> Option<Timestamp> {
     secs.and_then(|s| Timestamp::from_second(s).ok())
 }
@@ -89,13 +77,13 @@ impl PinterestNetwork {
     pub fn new(app: AppConfig) -> Result<PinterestNetwork, String> {
         let parse = |s: &str| Url::parse(s).map_err(|e| e.to_string());
         let (www, api) = match &app.api_url {
-            Some(u) => (base(u), base(u)),
+            Some(u) => (directory(u), directory(u)),
             None => (
                 parse("https://www.pinterest.com/")?,
                 parse("https://api.pinterest.com/")?,
             ),
         };
-        let www = app.dialog_url.as_ref().map(base).unwrap_or(www);
+        let www = app.dialog_url.as_ref().map(directory).unwrap_or(www);
         // reqwest with `rustls-no-provider` panics on Client::build without a provider (STACK.md
         // G1); installing twice is harmless, so the result is ignored.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -523,21 +511,9 @@ impl Network for PinterestNetwork {
         logins: &'a [LoginToCheck],
         needs: &'a Needs,
     ) -> BoxFut<'a, Vec<Result<Snapshot, CheckError>>> {
-        Box::pin(async move {
-            let total = logins.len();
-            let mut out = Vec::with_capacity(total);
-            for chunk in logins.chunks(needs.concurrency.max(1)) {
-                let checks = chunk.iter().map(|l| self.check(l, needs.now));
-                out.extend(futures::future::join_all(checks).await);
-                if let Some(p) = &needs.on_progress {
-                    p(tether_platform::Progress {
-                        done: out.len(),
-                        total,
-                    });
-                }
-            }
-            out
-        })
+        Box::pin(inspect_each(logins, needs, move |l| {
+            self.check(l, needs.now)
+        }))
     }
 
     fn read_reported_error(

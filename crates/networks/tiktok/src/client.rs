@@ -14,6 +14,7 @@ use tether_core::{
     AssetFacts, AssetKind, BrokenReason, Catalog, Feature, LoginFacts, ObservedKind,
     ObservedProblem, PermissionGrant, PermissionStatus, PlatformError, TokenFacts, TokenValidity,
 };
+use tether_platform::kit::{after, directory, inspect_each};
 use tether_platform::{
     AppConfig, BoxFut, CallStats, Change, CheckError, Grant, Issued, LoginToCheck, Needs, Network,
     OAuthError, Push, PushError, PushReply, Reported, Signal, Snapshot, TokenDates,
@@ -70,19 +71,6 @@ enum Outcome {
     Transport(String),
 }
 
-fn base(url: &Url) -> Url {
-    let mut u = url.clone();
-    if !u.path().ends_with('/') {
-        let p = format!("{}/", u.path());
-        u.set_path(&p);
-    }
-    u
-}
-
-fn after(now: Timestamp, secs: Option<i64>) -> Option<Timestamp> {
-    secs.and_then(|s| now.checked_add(SignedDuration::from_secs(s)).ok())
-}
-
 /// What the previous check left: whose login.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 struct Known {
@@ -94,13 +82,13 @@ impl TikTokNetwork {
     pub fn new(app: AppConfig) -> Result<TikTokNetwork, String> {
         let parse = |s: &str| Url::parse(s).map_err(|e| e.to_string());
         let (www, api) = match &app.api_url {
-            Some(u) => (base(u), base(u)),
+            Some(u) => (directory(u), directory(u)),
             None => (
                 parse("https://www.tiktok.com/")?,
                 parse("https://open.tiktokapis.com/")?,
             ),
         };
-        let www = app.dialog_url.as_ref().map(base).unwrap_or(www);
+        let www = app.dialog_url.as_ref().map(directory).unwrap_or(www);
         // reqwest is built without a TLS provider of its own: the service's (ring), installed
         // here when nothing installed one before.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -593,21 +581,9 @@ impl Network for TikTokNetwork {
         logins: &'a [LoginToCheck],
         needs: &'a Needs,
     ) -> BoxFut<'a, Vec<Result<Snapshot, CheckError>>> {
-        Box::pin(async move {
-            let total = logins.len();
-            let mut out = Vec::with_capacity(total);
-            for chunk in logins.chunks(needs.concurrency.max(1)) {
-                let checks = chunk.iter().map(|l| self.check(l, needs.now));
-                out.extend(futures::future::join_all(checks).await);
-                if let Some(p) = &needs.on_progress {
-                    p(tether_platform::Progress {
-                        done: out.len(),
-                        total,
-                    });
-                }
-            }
-            out
-        })
+        Box::pin(inspect_each(logins, needs, move |l| {
+            self.check(l, needs.now)
+        }))
     }
 
     fn read_reported_error(
