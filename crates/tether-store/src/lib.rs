@@ -20,6 +20,7 @@ pub mod grants;
 pub mod mail;
 mod model;
 pub mod pushes;
+pub mod rejudge;
 pub mod seal;
 mod sql;
 
@@ -30,6 +31,7 @@ pub use grants::{Grant, GrantStore, NewGrant};
 pub use mail::{MailSecurity, MailSettings, MailStore, NewMailSettings, Recipient};
 pub use model::*;
 pub use pushes::{HandledPush, PushStore};
+pub use rejudge::{RejudgeStore, Rejudged, StoredLogin};
 pub use seal::{EndpointAad, KeyRing, KeyRingError, SealAad, SealError, TokenAad, TokenKind};
 
 use jiff::Timestamp;

@@ -7,12 +7,14 @@
 //! already there and records nothing.
 
 use super::checker::load_profile;
-use super::record::{Judged, record_because};
+use super::record::{diagnosis, verdict};
 use jiff::Timestamp;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use tether_core::{Catalog, Engine, EngineOptions, Profile, Status};
-use tether_store::{CheckStore, SqlStore, Store, Workspace};
+use tether_store::{
+    Diagnosis, RejudgeStore, Rejudged, SqlStore, Store, StoredLogin, Workspace, WorkspaceId,
+};
 
 /// What a changed catalog does to the stored logins of its network.
 #[derive(Debug, Default)]
@@ -48,8 +50,27 @@ fn profile_for(
     Ok(profile)
 }
 
+/// How many logins one read fetches and one transaction records.
+const PAGE: u32 = 1_000;
+
+/// The two engines a workspace's logins are judged by.
+struct Judges {
+    before: Engine,
+    after: Engine,
+}
+
+/// What the change does to one login.
+#[derive(Default)]
+struct Outcome {
+    login: Option<(Status, Status)>,
+    assets: Vec<(Status, Status)>,
+    /// The new verdict to record, when applying and something moved.
+    record: Option<Diagnosis>,
+}
+
 /// Judges every stored login of `changed.network` by the built-in catalog and by `changed`;
-/// with `apply`, records the changed ones.
+/// with `apply`, records the changed ones. A page of logins is read, judged on every core and
+/// recorded in one transaction.
 pub async fn catalog_change(
     store: &SqlStore,
     changed: &Catalog,
@@ -57,67 +78,146 @@ pub async fn catalog_change(
     apply: bool,
     now: Timestamp,
 ) -> anyhow::Result<Impact> {
+    catalog_change_in_pages(store, changed, default_profile, apply, now, PAGE).await
+}
+
+/// [`catalog_change`] `page_size` logins at a time (tests take small pages to cross a few).
+pub async fn catalog_change_in_pages(
+    store: &SqlStore,
+    changed: &Catalog,
+    default_profile: &str,
+    apply: bool,
+    now: Timestamp,
+    page_size: u32,
+) -> anyhow::Result<Impact> {
     let started = Instant::now();
     let network = changed.network;
     let builtin = Catalog::builtin(network)?;
-    let mut impact = Impact::default();
+    let mut judges: HashMap<WorkspaceId, Judges> = HashMap::new();
+    let mut names: HashMap<WorkspaceId, String> = HashMap::new();
     for ws in store.list_workspaces().await? {
-        let before = Engine::new(
-            &builtin,
-            network,
-            &profile_for(&builtin, &ws, default_profile)?,
-            EngineOptions::default(),
+        let before = profile_for(&builtin, &ws, default_profile)?;
+        let after = profile_for(changed, &ws, default_profile)?;
+        let options = EngineOptions::default();
+        judges.insert(
+            ws.id,
+            Judges {
+                before: Engine::new(&builtin, network, &before, options),
+                after: Engine::new(changed, network, &after, options),
+            },
         );
-        let after = Engine::new(
-            changed,
-            network,
-            &profile_for(changed, &ws, default_profile)?,
-            EngineOptions::default(),
-        );
-        for login in store.list_logins(ws.id).await? {
-            // A login disconnected in Tether stays as it is (only a reconnect brings it back).
-            if login.network != network || login.disconnected_at.is_some() {
-                continue;
-            }
-            let stored = store.checked_facts(ws.id, login.id).await?;
-            let Some(facts) = stored.login.as_ref().map(|f| f.value.clone()) else {
-                continue;
-            };
-            let assets: Vec<_> = stored.assets.iter().map(|(_, f)| f.clone()).collect();
-            let judging = Instant::now();
-            let old = before.diagnose(&facts, &assets, now);
-            let new = after.diagnose(&facts, &assets, now);
-            impact.engine += judging.elapsed();
+        names.insert(ws.id, ws.name);
+    }
+    let cause = changed.change.as_ref().map(|c| c.summary.clone());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut impact = Impact::default();
+    let mut after = None;
+    loop {
+        let page = store.stored_logins(network, after, page_size).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        let judging = Instant::now();
+        let chunk = page.len().div_ceil(threads);
+        let outcomes: Vec<Outcome> = std::thread::scope(|s| {
+            let handles: Vec<_> = page
+                .chunks(chunk)
+                .map(|logins| {
+                    let (judges, cause) = (&judges, &cause);
+                    s.spawn(move || {
+                        logins
+                            .iter()
+                            .map(|l| match judges.get(&l.workspace_id) {
+                                Some(j) => judge(l, j, apply, cause, now),
+                                None => Outcome::default(),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("judging a page panicked"))
+                .collect()
+        });
+        impact.engine += judging.elapsed();
+        let mut batch = Vec::new();
+        for (login, outcome) in page.iter().zip(&outcomes) {
             impact.logins_judged += 1;
-            impact.assets_judged += new.assets.len() as u64;
-            let mut moved = false;
-            if old.login.status != new.login.status {
-                *impact
-                    .logins_moved
-                    .entry((old.login.status, new.login.status))
-                    .or_default() += 1;
-                moved = true;
+            impact.assets_judged += login.assets.len() as u64;
+            if let Some(moved) = outcome.login {
+                *impact.logins_moved.entry(moved).or_default() += 1;
             }
-            for (o, n) in old.assets.iter().zip(&new.assets) {
-                if o.status != n.status {
-                    *impact.assets_moved.entry((o.status, n.status)).or_default() += 1;
-                    *impact.workspaces.entry(ws.name.clone()).or_default() += 1;
-                    moved = true;
-                }
+            for moved in &outcome.assets {
+                *impact.assets_moved.entry(*moved).or_default() += 1;
+                let name = names.get(&login.workspace_id).cloned().unwrap_or_default();
+                *impact.workspaces.entry(name).or_default() += 1;
             }
-            if moved && apply {
-                let judged = Judged {
-                    facts: &facts,
-                    assets: &assets,
-                    report: &new,
-                    known: None,
-                };
-                let cause = changed.change.as_ref().map(|c| c.summary.clone());
-                let t = record_because(store, &login, &stored, judged, now, cause).await?;
-                impact.transitions += t.len() as u64;
+            if let Some(diagnosis) = &outcome.record {
+                batch.push(Rejudged {
+                    workspace_id: login.workspace_id,
+                    login: login.id,
+                    diagnosis,
+                });
             }
+        }
+        if !batch.is_empty() {
+            impact.transitions += store.record_rejudged(&batch).await?;
+            let mut touched: Vec<WorkspaceId> = batch.iter().map(|r| r.workspace_id).collect();
+            touched.sort_by_key(|ws| ws.0);
+            touched.dedup();
+            touched
+                .into_iter()
+                .for_each(crate::dashboard::overview::forget_counts);
         }
     }
     impact.total = started.elapsed();
     Ok(impact)
+}
+
+/// One login by the changed catalog and, only when that differs from what is stored, by the
+/// built-in one: a login the changed catalog leaves where it is has nothing to record (and
+/// counts as not moved, even if time alone would move it under the built-in catalog). Moves
+/// are counted between the two catalogs' verdicts at the same instant, so only the catalog's
+/// difference shows, never a token that expired meanwhile.
+fn judge(
+    login: &StoredLogin,
+    judges: &Judges,
+    apply: bool,
+    cause: &Option<String>,
+    now: Timestamp,
+) -> Outcome {
+    let new = judges.after.diagnose(&login.facts, &login.assets, now);
+    let stays = new.login.status == login.status
+        && new
+            .assets
+            .iter()
+            .zip(&login.stored)
+            .all(|(r, (_, s))| r.status == *s);
+    if stays {
+        return Outcome::default();
+    }
+    let old = judges.before.diagnose(&login.facts, &login.assets, now);
+    let mut out = Outcome::default();
+    if old.login.status != new.login.status {
+        out.login = Some((old.login.status, new.login.status));
+    }
+    for (o, n) in old.assets.iter().zip(&new.assets) {
+        if o.status != n.status {
+            out.assets.push((o.status, n.status));
+        }
+    }
+    if apply && (out.login.is_some() || !out.assets.is_empty()) {
+        let verdicts = login
+            .stored
+            .iter()
+            .zip(&login.assets)
+            .zip(&new.assets)
+            .map(|(((id, _), facts), r)| verdict(login.id, *id, Some(facts), r))
+            .collect();
+        out.record = Some(Diagnosis {
+            cause: cause.clone(),
+            ..diagnosis(login.id, &new, verdicts, now)
+        });
+    }
+    out
 }

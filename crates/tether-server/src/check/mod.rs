@@ -9,7 +9,7 @@ mod checker;
 mod networks;
 mod record;
 
-pub use catalog_change::{Impact, catalog_change};
+pub use catalog_change::{Impact, catalog_change, catalog_change_in_pages};
 pub use checker::{Checker, Judge, load_profile};
 pub use record::{
     Judged, backfill_fixes, diagnosis, record, record_snapshot, stored_facts, verdict,

@@ -41,19 +41,6 @@ pub async fn record(
     judged: Judged<'_>,
     now: Timestamp,
 ) -> Result<Vec<Transition>, StoreError> {
-    record_because(store, login, stored, judged, now, None).await
-}
-
-/// [`record`], for a verdict that changed for a reason other than a check (a catalog change):
-/// `cause` is kept with each transition, in the words people read.
-pub async fn record_because(
-    store: &SqlStore,
-    login: &Login,
-    stored: &CheckedFacts,
-    judged: Judged<'_>,
-    now: Timestamp,
-    cause: Option<String>,
-) -> Result<Vec<Transition>, StoreError> {
     let ws = login.workspace_id;
     let Judged {
         facts,
@@ -87,10 +74,7 @@ pub async fn record_because(
             ws,
             login.id,
             seen,
-            &Diagnosis {
-                cause,
-                ..diagnosis(login.id, report, verdicts, now)
-            },
+            &diagnosis(login.id, report, verdicts, now),
         )
         .await
         .inspect(|_| crate::dashboard::overview::forget_counts(ws))

@@ -1,12 +1,13 @@
 //! `tether catalog apply`'s core against a real store on both engines: a changed LinkedIn catalog
 //! (publishing now needs `w_member_social` too) moves the one healthy Page; the dry run counts
 //! it per status and workspace and records nothing; applying records it once (a second run
-//! records nothing), with no platform call.
+//! records nothing), its events delivered to the workspace's endpoint with the change's words,
+//! with no platform call. Pages of one login, so the read crosses pages.
 
 use crate::harness::{Engine, TestApp, on_each_engine};
 use crate::linkedin::connect;
 use tether_core::{Catalog, Status};
-use tether_server::check::catalog_change;
+use tether_server::check::catalog_change_in_pages;
 use tether_store::Store;
 
 const HARBOR: &str = "2414183";
@@ -33,17 +34,19 @@ async fn a_changed_catalog_moves_accounts_once_from_stored_facts() {
 async fn moves(engine: Engine) {
     let t = TestApp::spawn(engine).await;
     connect(&t, "aLi5Ada0001", &[]).await;
+    // Ben's Page lacks a role already: judged, not moved.
+    connect(&t, "aLi5Ben0002", &[]).await;
     assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
     let store = &t.app.state.store;
     let now = t.app.state.clock.now();
     let calls = t.app.state.checker.stats().platform_calls;
     let changed = changed();
 
-    let dry = catalog_change(store, &changed, "scheduler", false, now)
+    let dry = catalog_change_in_pages(store, &changed, "scheduler", false, now, 1)
         .await
         .unwrap();
-    assert_eq!(dry.logins_judged, 1);
-    assert_eq!(dry.assets_judged, 2);
+    assert_eq!(dry.logins_judged, 2, "{dry:?}");
+    assert_eq!(dry.assets_judged, 3, "{dry:?}");
     assert_eq!(
         dry.assets_moved
             .get(&(Status::Connected, Status::ActionRequired)),
@@ -54,7 +57,7 @@ async fn moves(engine: Engine) {
     assert_eq!(dry.transitions, 0);
     assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
 
-    let applied = catalog_change(store, &changed, "scheduler", true, now)
+    let applied = catalog_change_in_pages(store, &changed, "scheduler", true, now, 1)
         .await
         .unwrap();
     let moved: u64 =
@@ -93,7 +96,7 @@ async fn moves(engine: Engine) {
     assert_eq!(caused.len() as u64, applied.transitions, "{events:#?}");
 
     // Once: the statuses are already there.
-    let again = catalog_change(store, &changed, "scheduler", true, now)
+    let again = catalog_change_in_pages(store, &changed, "scheduler", true, now, 1)
         .await
         .unwrap();
     assert_eq!(again.transitions, 0, "{again:?}");
@@ -101,5 +104,19 @@ async fn moves(engine: Engine) {
         t.app.state.checker.stats().platform_calls,
         calls,
         "no platform call"
+    );
+
+    // Delivered to the workspace's endpoint like a check's events, saying why.
+    let before = t.received().len();
+    t.step().await;
+    let delivered: Vec<_> = t.received()[before..]
+        .iter()
+        .map(|r| r.json())
+        .filter(|e| e["data"]["cause"] == summary.as_str())
+        .collect();
+    assert_eq!(
+        delivered.len() as u64,
+        applied.transitions,
+        "{delivered:#?}"
     );
 }

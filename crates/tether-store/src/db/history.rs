@@ -21,6 +21,28 @@ fn is_recovery(old: Option<Status>, new: Status) -> bool {
         )
 }
 
+/// The event announcing a transition: its type and payload (docs/REPORT.md, events).
+pub(super) fn event_of(t: &Transition) -> (&'static str, serde_json::Value) {
+    let (event_type, subject) = match t.asset_id {
+        Some(_) if is_recovery(t.old_status, t.new_status) => ("asset.resolved", "asset_id"),
+        Some(_) => ("asset.status_changed", "asset_id"),
+        None => ("login.status_changed", "login_id"),
+    };
+    let mut payload = json!({
+        subject: t.asset_id.map_or(t.login_id.0, |a| a.0),
+        "login_id": t.login_id.0,
+        "old_status": t.old_status.map(Status::as_str),
+        "new_status": t.new_status.as_str(),
+        "findings": t.findings,
+        "at": t.at.to_string(),
+        "transition_id": t.id,
+    });
+    if let Some(cause) = &t.cause {
+        payload["cause"] = json!(cause);
+    }
+    (event_type, payload)
+}
+
 /// Replaces the fixes of a login's own findings (`asset` None) or of one asset, inside the
 /// caller's transaction (a macro: the connection's type differs per engine).
 macro_rules! write_fixes {
@@ -272,23 +294,7 @@ impl SqlStore {
                     .bind(d.cause.as_deref())
                     .execute(&mut *tx)
                     .await?;
-                let (event_type, subject) = match asset_id {
-                    Some(_) if is_recovery(Some(old), new) => ("asset.resolved", "asset_id"),
-                    Some(_) => ("asset.status_changed", "asset_id"),
-                    None => ("login.status_changed", "login_id"),
-                };
-                let mut payload = json!({
-                    subject: asset_id.map_or(login.0, |a| a.0),
-                    "login_id": login.0,
-                    "old_status": old.as_str(),
-                    "new_status": new.as_str(),
-                    "findings": findings,
-                    "at": stamped.to_string(),
-                    "transition_id": t.id,
-                });
-                if let Some(cause) = &d.cause {
-                    payload["cause"] = json!(cause);
-                }
+                let (event_type, payload) = event_of(&t);
                 let event_id = Uuid::now_v7();
                 sqlx::query(sql::INSERT_EVENT)
                     .bind(event_id)

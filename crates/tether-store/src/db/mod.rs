@@ -42,6 +42,7 @@ mod oauth;
 mod overview;
 mod people;
 mod pushes;
+mod rejudge;
 mod rows;
 mod schedule;
 mod tokens;
