@@ -472,8 +472,14 @@ async fn copy_logins(database: &str, copies: u32) -> anyhow::Result<()> {
             select.join(", ")
         );
         match (&pg, &lite) {
-            (Some(p), _) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?.rows_affected(),
-            (_, Some(l)) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(l).await?.rows_affected(),
+            (Some(p), _) => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(p)
+                .await?
+                .rows_affected(),
+            (_, Some(l)) => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(l)
+                .await?
+                .rows_affected(),
             _ => unreachable!("one engine"),
         };
         eprintln!(
@@ -481,8 +487,15 @@ async fn copy_logins(database: &str, copies: u32) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
+    // Planner statistics, and SQLite's log folded into the database file, as a database that
+    // has been running a while has them.
     if let Some(p) = &pg {
         sqlx::query("ANALYZE").execute(p).await?;
+    }
+    if let Some(l) = &lite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(l)
+            .await?;
     }
     Ok(())
 }

@@ -105,6 +105,7 @@ impl SqlStore {
             let options = options
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(timeouts.busy)
+                .pragma("mmap_size", "2147418112")
                 .foreign_keys(true);
             Pool::Sqlite(
                 SqlitePoolOptions::new()

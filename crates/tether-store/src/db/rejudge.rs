@@ -1,7 +1,7 @@
 //! [`RejudgeStore`] on both engines. Reads: a page of logins, then their assets, two queries a
-//! page. Writes: the batch's columns are built once in Rust, then each table takes one statement
-//! per batch: PostgreSQL reads them from arrays (`unnest`), SQLite from one JSON array per
-//! statement (`json_each`, ids as hex) since it has no array parameters.
+//! page. Writes: the batch's rows are built once in Rust, then each table takes one statement
+//! per batch: PostgreSQL reads them from arrays (`unnest`); SQLite, which has no array
+//! parameters, from multi-row `VALUES` (as many rows as its parameter limit allows).
 
 use super::history::event_of;
 use super::rows::*;
@@ -9,15 +9,17 @@ use super::words::mask_of;
 use super::{BeginWrite, Pool, SqlStore};
 use crate::rejudge::{RejudgeStore, Rejudged, StoredLogin};
 use crate::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use tether_core::vocab::{AssetKind, Network, Status};
 use tether_core::{AssetFacts, LoginFacts};
 use uuid::Uuid;
 
+/// `+l.network`: SQLite would otherwise take the (network, platform_user_id) index and sort every
+/// login of the network for each page; the primary key walks them in order.
 const PAGE_LOGINS: &str = "SELECT l.workspace_id, l.id, l.status, f.facts FROM logins l \
      JOIN facts f ON f.subject_id = l.id AND f.workspace_id = l.workspace_id \
-     WHERE l.network = $1 AND l.disconnected_at IS NULL AND l.id > $2 ORDER BY l.id LIMIT $3";
+     WHERE +l.network = $1 AND l.disconnected_at IS NULL AND l.id > $2 ORDER BY l.id LIMIT $3";
 const PAGE_LOGINS_PG: &str = "SELECT l.workspace_id, l.id, l.status, f.facts::text FROM logins l \
      JOIN facts f ON f.subject_id = l.id AND f.workspace_id = l.workspace_id \
      WHERE l.network = $1 AND l.disconnected_at IS NULL AND l.id > $2 ORDER BY l.id LIMIT $3";
@@ -141,28 +143,25 @@ impl RejudgeStore for SqlStore {
             }
             Pool::Sqlite(p) => {
                 let mut tx = p.begin_write().await?;
-                let logins: Vec<(Uuid, String, Option<i64>, Option<i64>)> = sqlx::query_as(
-                    "SELECT id, status, last_verified_at, last_changed_at FROM logins \
-                     WHERE id IN (SELECT unhex(value) FROM json_each($1))",
+                let logins: Vec<(Uuid, String, Option<i64>, Option<i64>)> = sqlite::read(
+                    &mut tx,
+                    "SELECT id, status, last_verified_at, last_changed_at FROM logins WHERE id IN",
+                    &login_ids,
                 )
-                .bind(hex_list(&login_ids))
-                .fetch_all(&mut *tx)
                 .await?;
-                let assets: Vec<(Uuid, String)> = sqlx::query_as(
-                    "SELECT id, status FROM assets \
-                     WHERE id IN (SELECT unhex(value) FROM json_each($1))",
+                let assets: Vec<(Uuid, String)> = sqlite::read(
+                    &mut tx,
+                    "SELECT id, status FROM assets WHERE id IN",
+                    &asset_ids,
                 )
-                .bind(hex_list(&asset_ids))
-                .fetch_all(&mut *tx)
                 .await?;
                 let mut rows = Rows::build(batch, &logins, &assets)?;
                 let workspaces = rows.workspaces();
-                let endpoints: Vec<(Uuid, Uuid)> = sqlx::query_as(
-                    "SELECT workspace_id, id FROM endpoints \
-                     WHERE workspace_id IN (SELECT unhex(value) FROM json_each($1)) ORDER BY id",
+                let endpoints: Vec<(Uuid, Uuid)> = sqlite::read(
+                    &mut tx,
+                    "SELECT workspace_id, id FROM endpoints WHERE workspace_id IN",
+                    &workspaces,
                 )
-                .bind(hex_list(&workspaces))
-                .fetch_all(&mut *tx)
                 .await?;
                 rows.fan_out(&endpoints);
                 sqlite::write(&mut tx, &rows).await?;
@@ -346,14 +345,6 @@ fn typed<T: serde::de::DeserializeOwned>(what: &str, id: Uuid, facts: &str) -> O
         .ok()
 }
 
-fn hex(id: Uuid) -> String {
-    id.simple().to_string()
-}
-
-fn hex_list(ids: &[Uuid]) -> String {
-    Value::from(ids.iter().map(|id| hex(*id)).collect::<Vec<_>>()).to_string()
-}
-
 mod pg {
     use super::*;
     use sqlx::{Postgres, Transaction};
@@ -514,23 +505,68 @@ mod pg {
 
 mod sqlite {
     use super::*;
-    use sqlx::{Sqlite, Transaction};
+    use sqlx::query_builder::Separated;
+    use sqlx::types::Json;
+    use sqlx::{QueryBuilder, Sqlite, Transaction};
 
-    /// One JSON array of rows, each an array read back by position (`value->>N`).
-    fn list<T>(rows: &[T], row: impl Fn(&T) -> Value) -> String {
-        Value::Array(rows.iter().map(row).collect()).to_string()
-    }
+    /// SQLite takes at most 32,766 parameters a statement.
+    const PARAMETERS: usize = 32_766;
 
-    fn id(id: Uuid) -> Value {
-        Value::String(hex(id))
-    }
-
-    async fn run(
+    /// `head VALUES (..), (..) tail`, `rows` a statement's worth at a time.
+    async fn each_chunk<T>(
         tx: &mut Transaction<'static, Sqlite>,
-        q: &'static str,
-        rows: String,
+        head: &str,
+        columns: usize,
+        tail: &str,
+        rows: &[T],
+        bind: impl Fn(&mut Separated<'_, Sqlite, &'static str>, &T),
     ) -> Result<()> {
-        sqlx::query(q).bind(rows).execute(&mut **tx).await?;
+        for chunk in rows.chunks(PARAMETERS / columns) {
+            let mut q = QueryBuilder::<Sqlite>::new(head);
+            q.push_values(chunk, |mut b, row| bind(&mut b, row));
+            q.push(tail);
+            q.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// `head (id, id, ...)` for one statement's worth of ids.
+    fn in_list(head: &str, ids: &[Uuid]) -> QueryBuilder<Sqlite> {
+        let mut q = QueryBuilder::<Sqlite>::new(head);
+        q.push(" (");
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q
+    }
+
+    /// The ids' rows of `select` (`... WHERE id IN`).
+    pub(super) async fn read<T>(
+        tx: &mut Transaction<'static, Sqlite>,
+        select: &str,
+        ids: &[Uuid],
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(PARAMETERS) {
+            let mut q = in_list(select, chunk);
+            out.extend(q.build_query_as::<T>().fetch_all(&mut **tx).await?);
+        }
+        Ok(out)
+    }
+
+    async fn delete(
+        tx: &mut Transaction<'static, Sqlite>,
+        delete: &str,
+        ids: &[Uuid],
+    ) -> Result<()> {
+        for chunk in ids.chunks(PARAMETERS) {
+            in_list(delete, chunk).build().execute(&mut **tx).await?;
+        }
         Ok(())
     }
 
@@ -539,132 +575,146 @@ mod sqlite {
         rows: &Rows<'_>,
     ) -> Result<()> {
         // The rows first, materialized: each then finds its asset by primary key.
-        run(
+        each_chunk(
             tx,
-            "WITH v AS MATERIALIZED (SELECT unhex(value->>0) AS ws, unhex(value->>1) AS id, \
-                value->>2 AS status, value->>3 AS at, value->>4 AS report, value->>5 AS owners, \
-                value->>6 AS unavailable, value->>7 AS at_risk, value->>8 AS triage \
-                FROM json_each($1)) \
-             UPDATE assets SET status = v.status, last_verified_at = v.at, updated_at = v.at, \
+            "WITH v (ws, id, status, at, report, owners, unavailable, at_risk, triage) \
+             AS MATERIALIZED (",
+            9,
+            ") UPDATE assets SET status = v.status, last_verified_at = v.at, updated_at = v.at, \
                 report = v.report, owners_mask = v.owners, unavailable_mask = v.unavailable, \
                 at_risk_mask = v.at_risk, triage = v.triage \
              FROM v WHERE assets.id = v.id AND assets.workspace_id = v.ws",
-            list(&rows.assets, |r| {
-                json!([
-                    hex(r.ws),
-                    hex(r.id),
-                    r.status.as_str(),
-                    r.at,
-                    r.report,
-                    r.owners,
-                    r.unavailable,
-                    r.at_risk,
-                    r.status.triage()
-                ])
-            }),
+            &rows.assets,
+            |b, r| {
+                b.push_bind(r.ws)
+                    .push_bind(r.id)
+                    .push_bind(r.status.as_str())
+                    .push_bind(r.at)
+                    .push_bind(Json(r.report))
+                    .push_bind(r.owners)
+                    .push_bind(r.unavailable)
+                    .push_bind(r.at_risk)
+                    .push_bind(i64::from(r.status.triage()));
+            },
         )
         .await?;
-        run(
+        delete(
             tx,
-            "DELETE FROM fixes WHERE asset_id IN (SELECT unhex(value) FROM json_each($1))",
-            hex_list(&rows.fixed_assets),
+            "DELETE FROM fixes WHERE asset_id IN",
+            &rows.fixed_assets,
         )
         .await?;
-        run(
+        delete(
             tx,
-            "DELETE FROM fixes WHERE asset_id IS NULL \
-             AND login_id IN (SELECT unhex(value) FROM json_each($1))",
-            hex_list(&rows.fixed_logins),
+            "DELETE FROM fixes WHERE asset_id IS NULL AND login_id IN",
+            &rows.fixed_logins,
         )
         .await?;
-        run(
+        each_chunk(
             tx,
-            "INSERT INTO fixes (workspace_id, login_id, asset_id, action, fix_key) \
-             SELECT unhex(value->>0), unhex(value->>1), unhex(value->>2), value->>3, value->>4 \
-             FROM json_each($1)",
-            list(&rows.fixes, |r| {
-                json!([hex(r.0), hex(r.1), r.2.map(hex), r.3, r.4])
-            }),
+            "INSERT INTO fixes (workspace_id, login_id, asset_id, action, fix_key) ",
+            5,
+            "",
+            &rows.fixes,
+            |b, r| {
+                b.push_bind(r.0)
+                    .push_bind(r.1)
+                    .push_bind(r.2)
+                    .push_bind(r.3)
+                    .push_bind(r.4);
+            },
         )
         .await?;
-        run(
+        each_chunk(
             tx,
-            "WITH v AS MATERIALIZED (SELECT unhex(value->>0) AS ws, unhex(value->>1) AS id, \
-                value->>2 AS status, value->>3 AS at, value->>4 AS triage, value->>5 AS owners, \
-                value->>6 AS unavailable, value->>7 AS at_risk, value->>8 AS changed \
-                FROM json_each($1)) \
-             UPDATE logins SET status = v.status, last_verified_at = v.at, triage = v.triage, \
+            "WITH v (ws, id, status, at, triage, owners, unavailable, at_risk, changed) \
+             AS MATERIALIZED (",
+            9,
+            ") UPDATE logins SET status = v.status, last_verified_at = v.at, triage = v.triage, \
                 owners_mask = v.owners, unavailable_mask = v.unavailable, at_risk_mask = v.at_risk, \
                 last_changed_at = CASE WHEN v.changed THEN v.at ELSE logins.last_changed_at END \
              FROM v WHERE logins.id = v.id AND logins.workspace_id = v.ws",
-            list(&rows.logins, |r| {
-                json!([
-                    hex(r.ws),
-                    hex(r.id),
-                    r.status.as_str(),
-                    r.at,
-                    r.status.triage(),
-                    r.owners,
-                    r.unavailable,
-                    r.at_risk,
-                    r.changed
-                ])
-            }),
+            &rows.logins,
+            |b, r| {
+                b.push_bind(r.ws)
+                    .push_bind(r.id)
+                    .push_bind(r.status.as_str())
+                    .push_bind(r.at)
+                    .push_bind(i64::from(r.status.triage()))
+                    .push_bind(r.owners)
+                    .push_bind(r.unavailable)
+                    .push_bind(r.at_risk)
+                    .push_bind(r.changed);
+            },
         )
         .await?;
-        run(
+        each_chunk(
             tx,
-            "INSERT INTO diagnoses (login_id, workspace_id, report, diagnosed_at) \
-             SELECT unhex(value->>0), unhex(value->>1), value->>2, value->>3 FROM json_each($1) \
-             WHERE true ON CONFLICT (login_id) DO UPDATE \
+            "INSERT INTO diagnoses (login_id, workspace_id, report, diagnosed_at) ",
+            4,
+            " ON CONFLICT (login_id) DO UPDATE \
              SET report = excluded.report, diagnosed_at = excluded.diagnosed_at",
-            list(&rows.logins, |r| {
-                json!([hex(r.id), hex(r.ws), r.report, r.at])
-            }),
+            &rows.logins,
+            |b, r| {
+                b.push_bind(r.id)
+                    .push_bind(r.ws)
+                    .push_bind(Json(r.report))
+                    .push_bind(r.at);
+            },
         )
         .await?;
-        run(
+        each_chunk(
             tx,
             "INSERT INTO transitions \
-             (id, workspace_id, login_id, asset_id, old_status, new_status, findings, at, cause) \
-             SELECT unhex(value->>0), unhex(value->>1), unhex(value->>2), unhex(value->>3), \
-                value->>4, value->>5, value->>6, value->>7, value->>8 FROM json_each($1)",
-            list(&rows.transitions, |t| {
-                json!([
-                    hex(t.id),
-                    hex(t.workspace_id.0),
-                    hex(t.login_id.0),
-                    t.asset_id.map(|a| hex(a.0)),
-                    t.old_status.map(Status::as_str),
-                    t.new_status.as_str(),
-                    t.findings,
-                    us(t.at),
-                    t.cause,
-                ])
-            }),
+             (id, workspace_id, login_id, asset_id, old_status, new_status, findings, at, cause) ",
+            9,
+            "",
+            &rows.transitions,
+            |b, t| {
+                b.push_bind(t.id)
+                    .push_bind(t.workspace_id.0)
+                    .push_bind(t.login_id.0)
+                    .push_bind(t.asset_id.map(|a| a.0))
+                    .push_bind(t.old_status.map(Status::as_str))
+                    .push_bind(t.new_status.as_str())
+                    .push_bind(Json(&t.findings))
+                    .push_bind(us(t.at))
+                    .push_bind(t.cause.as_deref());
+            },
         )
         .await?;
-        run(
+        each_chunk(
             tx,
-            "INSERT INTO outbox (id, workspace_id, event_type, payload, created_at) \
-             SELECT unhex(value->>0), unhex(value->>1), value->>2, value->>3, value->>4 \
-             FROM json_each($1)",
-            list(&rows.events, |r| json!([id(r.0), id(r.1), r.2, r.3, r.4])),
+            "INSERT INTO outbox (id, workspace_id, event_type, payload, created_at) ",
+            5,
+            "",
+            &rows.events,
+            |b, e| {
+                b.push_bind(e.0)
+                    .push_bind(e.1)
+                    .push_bind(e.2)
+                    .push_bind(Json(&e.3))
+                    .push_bind(e.4);
+            },
         )
         .await?;
-        if !rows.deliveries.is_empty() {
-            run(
-                tx,
-                "INSERT INTO deliveries \
-                 (id, workspace_id, event_id, endpoint_id, next_attempt_at, created_at) \
-                 SELECT unhex(value->>0), unhex(value->>1), unhex(value->>2), unhex(value->>3), \
-                    value->>4, value->>4 FROM json_each($1)",
-                list(&rows.deliveries, |r| {
-                    json!([id(r.0), id(r.1), id(r.2), id(r.3), r.4])
-                }),
-            )
-            .await?;
-        }
+        each_chunk(
+            tx,
+            "INSERT INTO deliveries \
+             (id, workspace_id, event_id, endpoint_id, next_attempt_at, created_at) ",
+            6,
+            "",
+            &rows.deliveries,
+            |b, d| {
+                b.push_bind(d.0)
+                    .push_bind(d.1)
+                    .push_bind(d.2)
+                    .push_bind(d.3)
+                    .push_bind(d.4)
+                    .push_bind(d.4);
+            },
+        )
+        .await?;
         Ok(())
     }
 }
