@@ -392,7 +392,9 @@ async fn main() -> anyhow::Result<()> {
 /// seeding each login through the store takes hours. A copy's ids are the original's with the
 /// first byte replaced (0x80 + copy), its platform user id suffixed; its sealed token does not
 /// open (the seal binds the original row), which nothing a catalog change or a listing does
-/// reads.
+/// reads. Copies are written one after the other, each in the original's order, so rows lie
+/// in the order of their ids as a store that grew over time has them (interleaving the copies
+/// would scatter a walk in id order over the whole file).
 async fn copy_logins(database: &str, copies: u32) -> anyhow::Result<()> {
     // (table, columns that name a copied row: they take the copy's id)
     const TABLES: &[(&str, &[&str])] = &[
@@ -468,8 +470,9 @@ async fn copy_logins(database: &str, copies: u32) -> anyhow::Result<()> {
             )
         };
         let sql = format!(
-            "INSERT INTO {table} ({list}) SELECT {} FROM {table}, {series}",
-            select.join(", ")
+            "INSERT INTO {table} ({list}) SELECT {} FROM {series} CROSS JOIN {table} ORDER BY k, {table}.{}",
+            select.join(", "),
+            if postgres { "ctid" } else { "rowid" }
         );
         match (&pg, &lite) {
             (Some(p), _) => sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -28,7 +28,7 @@ pub struct StoredLogin {
 pub struct Rejudged<'a> {
     pub workspace_id: WorkspaceId,
     pub login: LoginId,
-    /// Names the login's assets by their stored ids.
+    /// Names the login's assets by their stored ids; an asset it leaves out is not written.
     pub diagnosis: &'a Diagnosis,
 }
 

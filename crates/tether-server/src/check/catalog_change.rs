@@ -207,12 +207,15 @@ fn judge(
         }
     }
     if apply && (out.login.is_some() || !out.assets.is_empty()) {
+        // Only the assets whose report the change alters are rewritten: the others stand as
+        // their last check left them, as the built-in catalog judges them.
         let verdicts = login
             .stored
             .iter()
             .zip(&login.assets)
-            .zip(&new.assets)
-            .map(|(((id, _), facts), r)| verdict(login.id, *id, Some(facts), r))
+            .zip(old.assets.iter().zip(&new.assets))
+            .filter(|(_, (o, n))| o != n)
+            .map(|(((id, _), facts), (_, r))| verdict(login.id, *id, Some(facts), r))
             .collect();
         out.record = Some(Diagnosis {
             cause: cause.clone(),

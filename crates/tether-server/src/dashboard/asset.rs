@@ -316,7 +316,9 @@ pub async fn diagnostics(
 /// What a login holds, as the login's page and each account's tab show it.
 pub struct Access {
     pub token_expires: String,
-    pub data_access_expires: String,
+    /// Only where the network dates it (Facebook Login's 90-day data access): a network without
+    /// the notion shows no line rather than "Never".
+    pub data_access_expires: Option<String>,
     /// The login no longer works: what follows is what it held when it last did.
     pub dead: bool,
     pub granted: Vec<Named>,
@@ -343,7 +345,7 @@ pub fn access(login: &Login, report: Option<&LoginReport>, now: Timestamp) -> Ac
     };
     Access {
         token_expires: expiry(login.expires_at),
-        data_access_expires: expiry(login.data_access_expires_at),
+        data_access_expires: login.data_access_expires_at.map(|t| expiry(Some(t))),
         dead,
         granted: perms.granted.iter().map(named).collect(),
         declined: perms.declined.iter().map(named).collect(),
