@@ -47,15 +47,7 @@ impl CheckStore for SqlStore {
             let kind: AssetKind = word("assets.kind", kind.as_deref().unwrap_or_default())?;
             let platform_id = platform_id.unwrap_or_default();
             let stored = facts.and_then(|Json(f)| typed::<AssetFacts>("asset", id, f));
-            let facts = stored.unwrap_or_else(|| AssetFacts {
-                kind,
-                id: platform_id,
-                name,
-                listed: true,
-                tasks: Vec::new(),
-                instagram: None,
-                observed: Vec::new(),
-            });
+            let facts = stored.unwrap_or_else(|| as_listed(kind, platform_id, name));
             out.assets.push((AssetId(id), facts));
         }
         Ok(out)
@@ -69,6 +61,20 @@ impl CheckStore for SqlStore {
         diagnosis: &Diagnosis,
     ) -> Result<Vec<Transition>> {
         self.record(ws, login, Some(seen), diagnosis).await
+    }
+}
+
+/// An asset stored without facts (or whose facts no longer read) stands as listed under its
+/// stored name.
+pub(super) fn as_listed(kind: AssetKind, platform_id: String, name: Option<String>) -> AssetFacts {
+    AssetFacts {
+        kind,
+        id: platform_id,
+        name,
+        listed: true,
+        tasks: Vec::new(),
+        instagram: None,
+        observed: Vec::new(),
     }
 }
 

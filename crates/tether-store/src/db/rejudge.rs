@@ -3,6 +3,7 @@
 //! per batch: PostgreSQL reads them from arrays (`unnest`); SQLite, which has no array
 //! parameters, from multi-row `VALUES` (as many rows as its parameter limit allows).
 
+use super::checks::as_listed;
 use super::history::event_of;
 use super::rows::*;
 use super::words::mask_of;
@@ -81,15 +82,7 @@ impl RejudgeStore for SqlStore {
             let kind: AssetKind = word("assets.kind", &kind)?;
             let facts = facts
                 .and_then(|f| typed::<AssetFacts>("asset", id, &f))
-                .unwrap_or_else(|| AssetFacts {
-                    kind,
-                    id: platform_id,
-                    name: Some(name),
-                    listed: true,
-                    tasks: Vec::new(),
-                    instagram: None,
-                    observed: Vec::new(),
-                });
+                .unwrap_or_else(|| as_listed(kind, platform_id, Some(name)));
             let status: Status = word("assets.status", &status)?;
             out[i].assets.push(facts);
             out[i].stored.push((AssetId(id), status));
