@@ -50,8 +50,10 @@ fn profile_for(
     Ok(profile)
 }
 
-/// How many logins one read fetches and one transaction records.
-const PAGE: u32 = 1_000;
+/// How many logins one read fetches and one transaction records: fewer, larger transactions
+/// write each touched index page once for more rows (at 1,000,000 assets on SQLite, 5,000 took
+/// the commits from 48 s to 29 s against 1,000).
+const PAGE: u32 = 5_000;
 
 /// The two engines a workspace's logins are judged by.
 struct Judges {
@@ -111,11 +113,9 @@ pub async fn catalog_change_in_pages(
     let cause = changed.change.as_ref().map(|c| c.summary.clone());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut impact = Impact::default();
-    let mut after = None;
-    loop {
-        let page = store.stored_logins(network, after, page_size).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
+    let mut page = store.stored_logins(network, None, page_size).await?;
+    while let Some(last) = page.last() {
+        let after = Some(last.id);
         let judging = Instant::now();
         let chunk = page.len().div_ceil(threads);
         let outcomes: Vec<Outcome> = std::thread::scope(|s| {
@@ -160,15 +160,24 @@ pub async fn catalog_change_in_pages(
                 });
             }
         }
-        if !batch.is_empty() {
-            impact.transitions += store.record_rejudged(&batch).await?;
-            let mut touched: Vec<WorkspaceId> = batch.iter().map(|r| r.workspace_id).collect();
-            touched.sort_by_key(|ws| ws.0);
-            touched.dedup();
-            touched
-                .into_iter()
-                .for_each(crate::dashboard::overview::forget_counts);
-        }
+        // The next page is read while this one is written: on another connection (SQLite's
+        // readers run beside its writer), and of other logins than the ones being written.
+        let record = async {
+            if batch.is_empty() {
+                return Ok(0);
+            }
+            store.record_rejudged(&batch).await
+        };
+        let (next, recorded) = tokio::join!(store.stored_logins(network, after, page_size), record);
+        impact.transitions += recorded?;
+        let mut touched: Vec<WorkspaceId> = batch.iter().map(|r| r.workspace_id).collect();
+        touched.sort_by_key(|ws| ws.0);
+        touched.dedup();
+        touched
+            .into_iter()
+            .for_each(crate::dashboard::overview::forget_counts);
+        drop(batch);
+        page = next?;
     }
     impact.total = started.elapsed();
     Ok(impact)

@@ -106,6 +106,9 @@ impl SqlStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(timeouts.busy)
                 .pragma("mmap_size", "2147418112")
+                // 64 MB of pages per connection instead of 2: a large write (a catalog change's
+                // page of logins) no longer spills dirty pages to the log before its commit.
+                .pragma("cache_size", "-65536")
                 .foreign_keys(true);
             Pool::Sqlite(
                 SqlitePoolOptions::new()

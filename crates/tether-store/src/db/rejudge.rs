@@ -599,7 +599,9 @@ mod sqlite {
         .await?;
         delete(
             tx,
-            "DELETE FROM fixes WHERE asset_id IS NULL AND login_id IN",
+            // `+`: SQLite would otherwise look the NULLs up in (asset_id, action), every login-wide
+            // fix of the store for each statement, and filter them by login.
+            "DELETE FROM fixes WHERE +asset_id IS NULL AND login_id IN",
             &rows.fixed_logins,
         )
         .await?;
