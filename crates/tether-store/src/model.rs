@@ -188,6 +188,10 @@ pub struct Login {
     pub token_key_id: u8,
     pub expires_at: Option<Timestamp>,
     pub data_access_expires_at: Option<Timestamp>,
+    /// Until when Tether can renew the access token itself with the refresh token (LinkedIn's
+    /// sign-in year that never extends; the refresh tokens TikTok and Pinterest rotate): the
+    /// person must sign in again before it. `None` where the network issues no refresh token.
+    pub refresh_expires_at: Option<Timestamp>,
     pub status: Status,
     pub last_verified_at: Option<Timestamp>,
     pub next_check_at: Timestamp,

@@ -21,6 +21,10 @@ pub struct LoginView {
     pub expires_at: Option<Timestamp>,
     #[schema(value_type = Option<String>)]
     pub data_access_expires_at: Option<Timestamp>,
+    /// Until when Tether renews the access token itself (the refresh token's end): the person
+    /// must sign in again before it. `null` where the network issues no refresh token.
+    #[schema(value_type = Option<String>)]
+    pub refresh_expires_at: Option<Timestamp>,
     /// When the platform last confirmed this verdict.
     #[schema(value_type = Option<String>)]
     pub last_verified_at: Option<Timestamp>,
@@ -44,6 +48,7 @@ impl From<&Login> for LoginView {
             status: l.status.as_str().to_owned(),
             expires_at: l.expires_at,
             data_access_expires_at: l.data_access_expires_at,
+            refresh_expires_at: l.refresh_expires_at,
             last_verified_at: l.last_verified_at,
             stale: stale(l),
             last_error: l.last_error.clone(),

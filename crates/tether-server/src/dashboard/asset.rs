@@ -315,7 +315,11 @@ pub async fn diagnostics(
 
 /// What a login holds, as the login's page and each account's tab show it.
 pub struct Access {
+    /// When the person must sign in again: the refresh token's end where the network issues
+    /// one (Tether renews the short access token itself until then), else the access token's.
     pub token_expires: String,
+    /// The access token Tether renews, where it renews one.
+    pub renewed_token: Option<String>,
     /// Only where the network dates it (Facebook Login's 90-day data access): a network without
     /// the notion shows no line rather than "Never".
     pub data_access_expires: Option<String>,
@@ -344,7 +348,17 @@ pub fn access(login: &Login, report: Option<&LoginReport>, now: Timestamp) -> Ac
         code: p.clone(),
     };
     Access {
-        token_expires: expiry(login.expires_at),
+        token_expires: expiry(login.refresh_expires_at.or(login.expires_at)),
+        renewed_token: login
+            .refresh_expires_at
+            .filter(|_| !dead)
+            .map(|_| match login.expires_at {
+                Some(t) => format!(
+                    "Renewed by Tether until then; this one ends {}",
+                    expiry(Some(t))
+                ),
+                None => "Renewed by Tether until then".to_owned(),
+            }),
         data_access_expires: login.data_access_expires_at.map(|t| expiry(Some(t))),
         dead,
         granted: perms.granted.iter().map(named).collect(),

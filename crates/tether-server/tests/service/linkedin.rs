@@ -4,11 +4,12 @@
 //! writes it back without ever moving the year's end; revokes, expiries, lost roles, outages and
 //! reported errors each do what they must and nothing more.
 
+use crate::dashboard::{add_user, signed_in};
 use crate::harness::{Engine, TestApp, on_each_engine};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use tether_store::{GrantStore, LoginId};
+use tether_store::{GrantStore, LoginId, Role};
 use uuid::Uuid;
 
 const ADA: &str = "aLi5Ada0001";
@@ -166,6 +167,38 @@ async fn refreshes(engine: Engine) {
     let id = id_of(&only_login(&t).await);
     let s = &t.app.state;
     let before = s.store.grant(t.ws, id).await.unwrap();
+
+    // Ada must sign in again at the year's end, not at the access token's 60 days (Tether renews
+    // that one itself): the API and the dashboard's login page say the year's end.
+    let year_end = before.refresh_expires_at.unwrap();
+    assert!(year_end > before.expires_at.unwrap());
+    let view = only_login(&t).await;
+    let said: jiff::Timestamp = view["refresh_expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(said, year_end, "{view}");
+    add_user(&t, t.ws, "owner@example.com", Role::Owner).await;
+    let (mut owner, _) = signed_in(&t, "owner@example.com").await;
+    let (status, html, _) = owner.get(&t.url(&format!("/app/logins/{}", id.0))).await;
+    assert_eq!(status, StatusCode::OK);
+    let fact = |label: &str| {
+        let at = html.find(&format!("<dt>{label}</dt><dd>")).expect(label);
+        let rest = &html[at + label.len() + 13..];
+        rest[..rest.find("</dd>").unwrap()].to_owned()
+    };
+    let day = |t: jiff::Timestamp| t.strftime("%-d %b %Y").to_string();
+    assert!(
+        fact("Login expires").starts_with(&day(year_end)),
+        "{}",
+        fact("Login expires")
+    );
+    assert!(
+        fact("Access token").contains(&day(before.expires_at.unwrap())),
+        "{}",
+        fact("Access token")
+    );
 
     // Fifty-two days on: inside the refresh window (ten days before the 60-day end).
     t.advance(52 * DAY).await;
