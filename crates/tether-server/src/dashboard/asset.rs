@@ -2,6 +2,7 @@
 //! feature needs against what the login holds, the other logins that reach the same account,
 //! what the last Refresh or Reconnect changed, the message for a Page admin, and the history.
 
+use super::access::{Access, access};
 use super::changes::{self, Before, Outcome};
 use super::rows::{Row, asset_row};
 use super::words::{self, FindingView};
@@ -311,60 +312,6 @@ pub async fn diagnostics(
         notice,
     };
     render(&page, &page.chrome)
-}
-
-/// What a login holds, as the login's page and each account's tab show it.
-pub struct Access {
-    /// When the person must sign in again: the refresh token's end where the network issues
-    /// one (Tether renews the short access token itself until then), else the access token's.
-    pub token_expires: String,
-    /// The access token Tether renews, where it renews one.
-    pub renewed_token: Option<String>,
-    /// Only where the network dates it (Facebook Login's 90-day data access): a network without
-    /// the notion shows no line rather than "Never".
-    pub data_access_expires: Option<String>,
-    /// The login no longer works: what follows is what it held when it last did.
-    pub dead: bool,
-    pub granted: Vec<Named>,
-    pub declined: Vec<Named>,
-    pub expired: Vec<Named>,
-}
-
-pub fn access(login: &Login, report: Option<&LoginReport>, now: Timestamp) -> Access {
-    let dead = login.status == Status::Disconnected;
-    let known = login.last_verified_at.is_some();
-    let expiry = |t: Option<Timestamp>| match (t, known, dead) {
-        (_, _, true) => "Not in use: this login no longer works".to_owned(),
-        (Some(t), _, _) if t > now => {
-            format!("{} ({})", words::date_time(t), words::until(t, now))
-        }
-        (Some(t), _, _) => format!("{} (passed)", words::date_time(t)),
-        (None, true, _) => "Never".to_owned(),
-        (None, false, _) => "Unknown until the first check".to_owned(),
-    };
-    let perms = report.map(|r| r.permissions.clone()).unwrap_or_default();
-    let named = |p: &String| Named {
-        label: words::permission(p),
-        code: p.clone(),
-    };
-    Access {
-        token_expires: expiry(login.refresh_expires_at.or(login.expires_at)),
-        renewed_token: login
-            .refresh_expires_at
-            .filter(|_| !dead)
-            .map(|_| match login.expires_at {
-                Some(t) => format!(
-                    "Renewed by Tether until then; this one ends {}",
-                    expiry(Some(t))
-                ),
-                None => "Renewed by Tether until then".to_owned(),
-            }),
-        data_access_expires: login.data_access_expires_at.map(|t| expiry(Some(t))),
-        dead,
-        granted: perms.granted.iter().map(named).collect(),
-        declined: perms.declined.iter().map(named).collect(),
-        expired: perms.expired.iter().map(named).collect(),
-    }
 }
 
 /// A login's badge never reads better than its account without saying why.

@@ -2,7 +2,8 @@
 //! do, and its history. Where a login broken before its Pages could be listed is explained, and
 //! where a connection started from the overview lands to show which accounts arrived.
 
-use super::asset::{Access, Card, Change, access, cards_for, change, primary_button};
+use super::access::{Access, access};
+use super::asset::{Card, Change, cards_for, change, primary_button};
 use super::rows::{Row, asset_row, verified};
 use super::words;
 use super::{Chrome, DashResult, Member, PathId, actions::load_login, render};

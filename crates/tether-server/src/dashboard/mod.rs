@@ -7,6 +7,7 @@
 //! another workspace's ids are simply not found (404). Every POST passes the CSRF guard in
 //! [`session`] before its handler runs.
 
+mod access;
 mod actions;
 mod asset;
 mod bulk;
