@@ -1,5 +1,6 @@
 //! Each network's logins checked through its client: Meta's batched, with `debug_token` reused
-//! while nothing changed; every other network's one by one, its grant refreshed first when due.
+//! while nothing changed; every other network's through its own client, each grant refreshed
+//! first when due, a few logins at a time.
 
 use super::{CheckResult, Lease, at_once, record_result, unopened};
 use crate::state::AppState;
@@ -90,32 +91,25 @@ pub(super) async fn check_other(
     now: Timestamp,
     lease: Lease,
 ) -> Result<Vec<CheckResult>, StoreError> {
-    let mut out: Vec<Option<CheckResult>> = (0..logins.len()).map(|_| None).collect();
+    // Each login's grant read, and refreshed when due, a few logins at a time: a refresh is a
+    // call to the platform, and a batch of logins due together should not wait on each in turn.
+    let prepared = at_once(
+        logins
+            .iter()
+            .map(|l| prepare(s, net, l, now, lease))
+            .collect(),
+    )
+    .await;
     let mut inputs = Vec::with_capacity(logins.len());
-    let mut positions = Vec::with_capacity(logins.len());
-    for (i, l) in logins.iter().enumerate() {
-        let grant = match s.store.grant(l.workspace_id, l.id).await {
-            Ok(g) => g,
-            Err(e) => {
-                out[i] = Some(CheckResult::Failed(unopened(l, e)?));
-                continue;
+    let mut failed: Vec<Option<String>> = Vec::with_capacity(logins.len());
+    for prepared in prepared {
+        match prepared? {
+            Ok(input) => {
+                inputs.push(input);
+                failed.push(None);
             }
-        };
-        let grant = match lease {
-            Lease::Held => refresh_if_due(s, net, l, grant, now).await?,
-            Lease::NotHeld => grant,
-        };
-        inputs.push(LoginToCheck {
-            token: grant.access_token,
-            known: l.known_token.clone(),
-            dates: grant.issued_at.map(|issued_at| TokenDates {
-                issued_at,
-                expires_at: grant.expires_at,
-                refresh_expires_at: grant.refresh_expires_at,
-            }),
-            granted: grant.granted,
-        });
-        positions.push(i);
+            Err(reason) => failed.push(Some(reason)),
+        }
     }
     // Logins of several workspaces (several profiles) share the run: ask for every condition
     // the network can tell; each workspace's judge reads only what its features need.
@@ -123,14 +117,48 @@ pub(super) async fn check_other(
         conditions: tether_core::Condition::ALL.to_vec(),
         ..Needs::at(now)
     };
-    let results = net.inspect(&inputs, &needs).await;
-    for (i, r) in positions.into_iter().zip(results) {
-        out[i] = Some(record_result(s, logins[i], r, now).await?);
-    }
-    Ok(out
-        .into_iter()
-        .map(|r| r.expect("every login has a result"))
-        .collect())
+    let mut results = net.inspect(&inputs, &needs).await.into_iter();
+    let recorded: Vec<_> = logins
+        .iter()
+        .zip(failed)
+        .map(|(login, failed)| {
+            let result = match failed {
+                Some(reason) => Err(reason),
+                None => Ok(results.next().expect("one result per checkable login")),
+            };
+            record_or_fail(s, login, result, now)
+        })
+        .collect();
+    at_once(recorded).await.into_iter().collect()
+}
+
+/// What the network is given to check one login: its grant, refreshed first when due and the
+/// lease is held; or why the check cannot run.
+async fn prepare(
+    s: &AppState,
+    net: &dyn tether_platform::Network,
+    l: &Login,
+    now: Timestamp,
+    lease: Lease,
+) -> Result<Result<LoginToCheck, String>, StoreError> {
+    let grant = match s.store.grant(l.workspace_id, l.id).await {
+        Ok(g) => g,
+        Err(e) => return Ok(Err(unopened(l, e)?)),
+    };
+    let grant = match lease {
+        Lease::Held => refresh_if_due(s, net, l, grant, now).await?,
+        Lease::NotHeld => grant,
+    };
+    Ok(Ok(LoginToCheck {
+        token: grant.access_token,
+        known: l.known_token.clone(),
+        dates: grant.issued_at.map(|issued_at| TokenDates {
+            issued_at,
+            expires_at: grant.expires_at,
+            refresh_expires_at: grant.refresh_expires_at,
+        }),
+        granted: grant.granted,
+    }))
 }
 
 /// Refreshes a grant the network wants refreshed by now, and writes the new one back before
