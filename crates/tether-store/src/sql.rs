@@ -6,9 +6,8 @@ macro_rules! login_cols {
     () => {
         "id, workspace_id, network, platform_user_id, person_name, token_key_id, expires_at, \
          data_access_expires_at, refresh_expires_at, status, last_verified_at, next_check_at, \
-         lease_owner, lease_until, \
-         consecutive_failures, created_at, last_error, last_failed_at, last_changed_at, known_token, \
-         disconnected_at, connected_at"
+         lease_owner, lease_until, consecutive_failures, created_at, last_error, last_failed_at, \
+         last_changed_at, known_token, disconnected_at, connected_at"
     };
 }
 macro_rules! asset_cols {

@@ -160,15 +160,13 @@ pub async fn catalog_change_in_pages(
                 });
             }
         }
-        // The next page is read while this one is written: on another connection (SQLite's
-        // readers run beside its writer), and of other logins than the ones being written.
-        let record = async {
-            if batch.is_empty() {
-                return Ok(0);
-            }
-            store.record_rejudged(&batch).await
-        };
-        let (next, recorded) = tokio::join!(store.stored_logins(network, after, page_size), record);
+        // The next page is read while this one is written (an empty batch writes nothing): on
+        // another connection (SQLite's readers run beside its writer), and of other logins than
+        // the ones being written.
+        let (next, recorded) = tokio::join!(
+            store.stored_logins(network, after, page_size),
+            store.record_rejudged(&batch)
+        );
         impact.transitions += recorded?;
         let mut touched: Vec<WorkspaceId> = batch.iter().map(|r| r.workspace_id).collect();
         touched.sort_by_key(|ws| ws.0);
@@ -176,7 +174,6 @@ pub async fn catalog_change_in_pages(
         touched
             .into_iter()
             .for_each(crate::dashboard::overview::forget_counts);
-        drop(batch);
         page = next?;
     }
     impact.total = started.elapsed();

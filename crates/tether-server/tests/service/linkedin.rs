@@ -184,8 +184,8 @@ async fn refreshes(engine: Engine) {
     let (status, html, _) = owner.get(&t.url(&format!("/app/logins/{}", id.0))).await;
     assert_eq!(status, StatusCode::OK);
     let fact = |label: &str| {
-        let at = html.find(&format!("<dt>{label}</dt><dd>")).expect(label);
-        let rest = &html[at + label.len() + 13..];
+        let open = format!("<dt>{label}</dt><dd>");
+        let rest = &html[html.find(&open).expect(label) + open.len()..];
         rest[..rest.find("</dd>").unwrap()].to_owned()
     };
     let day = |t: jiff::Timestamp| t.strftime("%-d %b %Y").to_string();
