@@ -2,10 +2,12 @@
 //! asset conditions), each rule with its source. It is data (`catalog/*.toml`), validated here at
 //! load so the engine can trust every word in it.
 
+mod api_version;
 mod error;
 #[cfg(test)]
 mod tests;
 
+pub use api_version::ApiVersion;
 pub use error::CatalogError;
 
 use crate::remedies::Remedies;
@@ -167,6 +169,9 @@ pub struct Catalog {
     /// What a changed catalog changes, in the words people read (`[change]`): a file given to
     /// `tether catalog apply` says why accounts move. The built-in catalogs have none.
     pub change: Option<ChangeNote>,
+    /// The API version the network's client sends and when the platform retires it
+    /// (`[api_version]`); `None` where versions are not retired on a calendar we know.
+    pub api_version: Option<ApiVersion>,
 }
 
 /// Why a catalog changed: what people read when their accounts move because of it, and where
@@ -196,6 +201,8 @@ struct RawCatalog {
     rule: Vec<RawRule>,
     #[serde(default)]
     change: Option<ChangeNote>,
+    #[serde(default)]
+    api_version: Option<api_version::RawApiVersion>,
 }
 
 #[derive(Deserialize)]
@@ -318,6 +325,7 @@ impl Catalog {
             rules: Vec::new(),
             remedies: Remedies::builtin(network)?,
             change: raw.change,
+            api_version: raw.api_version.map(|v| v.load(origin)).transpose()?,
         };
         if let Some(c) = &catalog.change
             && (c.summary.trim().is_empty() || c.source.trim().is_empty())

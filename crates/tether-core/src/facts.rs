@@ -169,6 +169,14 @@ pub struct ObservedProblem {
 pub enum ObservedKind {
     /// Code 3 / app review / advanced access: the app itself lacks the capability.
     AppFeatureMissing,
+    /// The platform no longer serves the API version the app sends (LinkedIn's 426
+    /// `NONEXISTENT_VERSION`), or says it sent none (400 `VERSION_MISSING`): every call fails
+    /// until the app's team moves on. `sunset`: the day the catalog says the version ended, when
+    /// it was the version the catalog names.
+    ApiVersionRetired {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sunset: Option<Timestamp>,
+    },
     /// Code 368: the asset is temporarily blocked for policy reasons.
     AccountRestricted,
     /// 190/492 and friends: the person no longer has a role on the asset.

@@ -14,7 +14,7 @@ pub mod remedies;
 pub mod report;
 pub mod vocab;
 
-pub use catalog::{Catalog, CatalogError, ChangeNote, Condition, Rule};
+pub use catalog::{ApiVersion, Catalog, CatalogError, ChangeNote, Condition, Rule};
 pub use engine::{CompiledAsset, CompiledLogin, Engine, EngineOptions, FeatureVerdicts};
 pub use facts::*;
 pub use profile::{FeatureSelection, Profile, ProfileError};

@@ -96,6 +96,8 @@ FindingCode {
     InstagramNotLinked => "instagram_not_linked",
     InstagramShoppingIneligible => "instagram_shopping_ineligible",
     AppFeatureMissing => "app_feature_missing",
+    ApiVersionRetiring => "api_version_retiring",
+    ApiVersionRetired => "api_version_retired",
     ScopeRetired => "scope_retired",
     ReconnectForNewScope => "reconnect_for_new_scope",
     PlatformUnsupported => "platform_unsupported",
@@ -112,7 +114,8 @@ wire_enum!(
              Renew => "renew", GiveTask => "give_task", RestoreAccess => "restore_access",
              LinkInstagram => "link_instagram", LiftRestriction => "lift_restriction",
              GoProfessional => "go_professional", ShopApproval => "shop_approval",
-             AppReview => "app_review", DropUnsupported => "drop_unsupported" });
+             AppReview => "app_review", UpgradeApi => "upgrade_api",
+             DropUnsupported => "drop_unsupported" });
 
 /// What one fix covers, and so what makes two findings the same fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,7 +145,7 @@ impl Action {
             | Action::GoProfessional
             | Action::ShopApproval
             | Action::DropUnsupported => FixScope::Account,
-            Action::AppReview => FixScope::App,
+            Action::AppReview | Action::UpgradeApi => FixScope::App,
         }
     }
 }
@@ -167,6 +170,7 @@ impl FindingCode {
             InstagramNotProfessional => Action::GoProfessional,
             InstagramShoppingIneligible => Action::ShopApproval,
             AppFeatureMissing | ScopeRetired => Action::AppReview,
+            ApiVersionRetiring | ApiVersionRetired => Action::UpgradeApi,
             PlatformUnsupported => Action::DropUnsupported,
         }
     }

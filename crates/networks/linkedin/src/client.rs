@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tether_core::{
-    AssetFacts, AssetKind, BrokenReason, Catalog, LoginFacts, ObservedKind, ObservedProblem,
-    PermissionGrant, PermissionStatus, PlatformError, TokenFacts, TokenValidity,
+    ApiVersion, AssetFacts, AssetKind, BrokenReason, Catalog, LoginFacts, ObservedKind,
+    ObservedProblem, PermissionGrant, PermissionStatus, PlatformError, TokenFacts, TokenValidity,
 };
 use tether_platform::kit::{after, directory, inspect_each};
 use tether_platform::{
@@ -20,11 +20,6 @@ use tether_platform::{
 };
 use url::Url;
 
-/// The `LinkedIn-Version` every `/rest` call sends: "version 202603 (March 2026) … March 16,
-/// 2027" (docs/PLATFORMS-2.md 2.6). Past its sunset LinkedIn answers 426 to every call: move it
-/// forward before [`VERSION_SUNSET`].
-pub const VERSION: &str = "202603";
-pub const VERSION_SUNSET: &str = "2027-03-16";
 const ATTEMPTS: u32 = 3;
 /// Refresh this long before the access token lapses: a worker that is down for a week still
 /// finds it refreshable.
@@ -55,6 +50,9 @@ pub struct LinkedInNetwork {
     www: Url,
     api: Url,
     catalog: Catalog,
+    /// The `LinkedIn-Version` every `/rest` call sends, and its sunset: the catalog's
+    /// `[api_version]`, so moving on is a data change.
+    version: ApiVersion,
     revoked_pause: Duration,
     http_requests: AtomicU64,
     platform_calls: AtomicU64,
@@ -108,17 +106,29 @@ impl LinkedInNetwork {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let catalog =
             Catalog::builtin(tether_core::Network::Linkedin).map_err(|e| e.to_string())?;
+        let version = catalog.api_version.clone().ok_or_else(|| {
+            format!(
+                "{} has no [api_version]: every LinkedIn /rest call must send LinkedIn-Version",
+                catalog.origin
+            )
+        })?;
         Ok(LinkedInNetwork {
             http,
             app,
             www,
             api,
             catalog,
+            version,
             revoked_pause: REVOKED_PAUSE,
             http_requests: AtomicU64::new(0),
             platform_calls: AtomicU64::new(0),
             oauth_requests: AtomicU64::new(0),
         })
+    }
+
+    /// The `LinkedIn-Version` this client sends.
+    pub fn version(&self) -> &str {
+        &self.version.version
     }
 
     /// How long a "revoked" answer waits for its second try (tests shorten it).
@@ -212,7 +222,7 @@ impl LinkedInNetwork {
                         .get(url.clone())
                         .query(query)
                         .bearer_auth(token.expose_secret())
-                        .header("LinkedIn-Version", VERSION)
+                        .header("LinkedIn-Version", self.version.version.as_str())
                         .header("X-Restli-Protocol-Version", "2.0.0")
                 },
                 false,
@@ -433,8 +443,9 @@ impl LinkedInNetwork {
                         Class::Revoked => {
                             return broken(facts, BrokenReason::AppRemoved, pe, access_end);
                         }
-                        // Identity is the ACLs' to tell then; the version finding comes below.
-                        Class::AccessDenied | Class::VersionRetired => {}
+                        Class::VersionRetired => facts.observed.push(self.version_refused(pe)),
+                        // Identity is the ACLs' to tell then.
+                        Class::AccessDenied => {}
                         other => return Err(self.failure(other, pe)),
                     }
                 }
@@ -456,24 +467,16 @@ impl LinkedInNetwork {
                         Class::Revoked => {
                             return broken(facts, BrokenReason::AppRemoved, pe, access_end);
                         }
-                        // The token holds an organization scope and is refused anyway: the app
-                        // lacks the product, or its API version is sunset. The app's team acts.
-                        class @ (Class::AccessDenied | Class::VersionRetired) => {
-                            if class == Class::VersionRetired {
-                                tracing::warn!(
-                                    version = VERSION,
-                                    sunset = VERSION_SUNSET,
-                                    "LinkedIn refused the API version this build sends; move tether-linkedin's VERSION forward"
-                                );
-                            }
-                            // Why the organizations are not listed this time; the known ones
-                            // are carried.
-                            Err(ObservedProblem {
-                                kind: ObservedKind::AppFeatureMissing,
-                                features: Vec::new(),
-                                platform_error: Some(pe),
-                            })
-                        }
+                        // Why the organizations are not listed this time; the known ones are
+                        // carried. The token holds an organization scope and is refused anyway:
+                        // the app lacks the product, or its API version is sunset. The app's
+                        // team acts.
+                        Class::AccessDenied => Err(ObservedProblem {
+                            kind: ObservedKind::AppFeatureMissing,
+                            features: Vec::new(),
+                            platform_error: Some(pe),
+                        }),
+                        Class::VersionRetired => Err(self.version_refused(pe)),
                         other => return Err(self.failure(other, pe)),
                     }
                 }
@@ -530,7 +533,10 @@ impl LinkedInNetwork {
                     .collect()
             }
             Err(problem) => {
-                facts.observed.push(problem);
+                // `/rest/me` may have met the same refusal of the version already.
+                if !facts.observed.iter().any(|p| p.kind == problem.kind) {
+                    facts.observed.push(problem);
+                }
                 known.organizations.clone()
             }
         };
@@ -556,6 +562,25 @@ impl LinkedInNetwork {
             assets,
             known: Some(serde_json::to_value(&next).expect("serializable")),
         })
+    }
+
+    /// LinkedIn refused the version every call sends: nothing works for any member until the
+    /// app's team moves on. A 426 names the version as retired, and the catalog knows since when;
+    /// a 400 `VERSION_MISSING` says none was sent, which no date explains.
+    fn version_refused(&self, pe: PlatformError) -> ObservedProblem {
+        tracing::warn!(
+            version = %self.version.version,
+            sunset = %self.version.sunset,
+            code = %pe.code,
+            "LinkedIn refused the API version this build sends; move [api_version] in catalog/linkedin/catalog.toml forward"
+        );
+        ObservedProblem {
+            kind: ObservedKind::ApiVersionRetired {
+                sunset: (pe.code == "NONEXISTENT_VERSION").then_some(self.version.sunset),
+            },
+            features: Vec::new(),
+            platform_error: Some(pe),
+        }
     }
 
     fn failure(&self, class: Class, pe: PlatformError) -> CheckError {

@@ -12,7 +12,7 @@ pub mod classify;
 mod client;
 pub mod wire;
 
-pub use client::{LinkedInNetwork, VERSION, VERSION_SUNSET};
+pub use client::LinkedInNetwork;
 
 use std::sync::Arc;
 use tether_platform::{AppConfig, Network, Registration};

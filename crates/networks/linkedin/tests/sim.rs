@@ -6,7 +6,9 @@ use jiff::{SignedDuration, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::time::Duration;
-use tether_core::{Catalog, Engine, EngineOptions, FindingCode, Owner, Profile, Report, Status};
+use tether_core::{
+    Catalog, Engine, EngineOptions, FeatureVerdict, FindingCode, Owner, Profile, Report, Status,
+};
 use tether_linkedin::LinkedInNetwork;
 use tether_linkedin_sim::{APP_ID, APP_SECRET};
 use tether_platform::{
@@ -120,6 +122,17 @@ impl Li {
         clock["now"].as_str().unwrap().parse().unwrap()
     }
 
+    async fn sim_admin_clock(&self, now: Timestamp) {
+        let resp = self
+            .http
+            .post(format!("{}/_admin/clock/set", self.sim.base_url()))
+            .json(&json!({"now": now.to_string()}))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+    }
+
     async fn snapshot(
         &self,
         token: &SecretString,
@@ -194,6 +207,13 @@ impl Li {
             .parse()
             .unwrap()
     }
+}
+
+fn finding(a: &tether_core::AssetReport, code: FindingCode) -> &tether_core::Finding {
+    a.findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("{} has no {code}: {a:#?}", a.id))
 }
 
 fn codes(r: &Report) -> Vec<FindingCode> {
@@ -554,31 +574,44 @@ async fn the_apps_own_trouble_is_for_the_apps_team_and_keeps_the_pages() {
     let m = li.mint(ADA, ALL, SignedDuration::ZERO).await;
     let first = li.snapshot(&m.token, Some(m.dates), None).await.unwrap();
     // LinkedIn sunsets the API version this build sends.
-    li.admin(
-        &format!("versions/{}/retire", tether_linkedin::VERSION),
-        json!({}),
-    )
-    .await;
+    li.admin(&format!("versions/{}/retire", li.net.version()), json!({}))
+        .await;
     let s = li
         .snapshot(&m.token, Some(m.dates), first.known.clone())
         .await
         .unwrap();
     assert_eq!(s.assets, first.assets, "the Pages stay as last seen");
+    assert_eq!(
+        s.login.observed.len(),
+        1,
+        "one refusal, however many calls met it"
+    );
     let pe = s.login.observed[0].platform_error.clone().unwrap();
     assert_eq!(pe.code, "NONEXISTENT_VERSION");
     assert_eq!(pe.http_status, Some(426));
+    let sunset = li.net.catalog().api_version.as_ref().unwrap().sunset;
     let r = li.judge(&s).await;
     assert!(
-        codes(&r).contains(&FindingCode::AppFeatureMissing),
+        codes(&r).contains(&FindingCode::ApiVersionRetired),
         "{r:#?}"
     );
-    assert!(
-        r.assets
-            .iter()
-            .flat_map(|a| &a.findings)
-            .filter(|f| f.code == FindingCode::AppFeatureMissing)
-            .all(|f| f.owner == Owner::AppOwner)
-    );
+    assert!(!codes(&r).contains(&FindingCode::ApiVersionRetiring));
+    assert_eq!(r.assets.len(), 2);
+    for a in &r.assets {
+        assert_eq!(a.status, Status::ActionRequired);
+        assert!(
+            a.features
+                .values()
+                .all(|v| *v == FeatureVerdict::Unavailable)
+        );
+        let f = finding(a, FindingCode::ApiVersionRetired);
+        assert_eq!(f.owner, Owner::AppOwner);
+        assert_eq!(f.until, Some(sunset), "the day the catalog says it ended");
+        assert!(
+            f.remedy.steps[1].contains("newer LinkedIn API version"),
+            "{f:#?}"
+        );
+    }
 
     // The app loses the product that opens organization calls.
     let li = Li::start();
@@ -592,6 +625,78 @@ async fn the_apps_own_trouble_is_for_the_apps_team_and_keeps_the_pages() {
         pe.message
             .starts_with("Not enough permissions to access: organizationAcls")
     );
+}
+
+#[tokio::test]
+async fn the_end_of_the_api_version_is_told_to_the_apps_team_before_the_day() {
+    let li = &Li::start();
+    let version = li.net.catalog().api_version.clone().unwrap();
+    let day = SignedDuration::from_hours(24);
+    let at = |t: Timestamp| async move {
+        li.sim_admin_clock(t).await;
+        let m = li.mint(ADA, ALL, SignedDuration::ZERO).await;
+        li.check(&m).await.unwrap()
+    };
+
+    let page = |r: &Report, id: &str| r.assets.iter().find(|a| a.id == id).unwrap().clone();
+
+    // A day before the notice starts: nothing to say. Harbor Bakery is healthy; on Northwind
+    // Studio Ada is only an Analyst, so publishing there waits for a role.
+    let before = at(version.sunset - version.notice - day).await;
+    assert!(!codes(&before).contains(&FindingCode::ApiVersionRetiring));
+    assert_eq!(
+        page(&before, HARBOR).status,
+        Status::Connected,
+        "{before:#?}"
+    );
+
+    // Within the notice: whatever works is at risk, with one dated finding for the app's team;
+    // what the role already breaks stays broken (and a Page with nothing left at risk is not
+    // told about the version on top).
+    let r = at(version.sunset - day * 30).await;
+    let harbor = page(&r, HARBOR);
+    assert_eq!(harbor.status, Status::AtRisk, "{r:#?}");
+    assert!(
+        harbor
+            .features
+            .values()
+            .all(|v| *v == FeatureVerdict::AtRisk)
+    );
+    assert_eq!(harbor.findings.len(), 1);
+    let f = finding(&harbor, FindingCode::ApiVersionRetiring);
+    assert_eq!((f.owner, f.until), (Owner::AppOwner, Some(version.sunset)));
+    assert!(
+        f.remedy.summary.contains("2027"),
+        "the date is named: {f:#?}"
+    );
+    let (was, now) = (page(&before, NORTHWIND), page(&r, NORTHWIND));
+    assert_eq!(now.status, Status::ActionRequired, "the worst finding wins");
+    for (feature, verdict) in &was.features {
+        let expected = match verdict {
+            FeatureVerdict::Available => FeatureVerdict::AtRisk,
+            other => *other,
+        };
+        assert_eq!(now.features[feature], expected, "{feature}: {r:#?}");
+    }
+    let login = &r.login.findings;
+    assert!(
+        login
+            .iter()
+            .any(|f| f.code == FindingCode::ApiVersionRetiring)
+    );
+
+    // Past the day while LinkedIn still serves it: still at risk, never green, not broken.
+    let r = at(version.sunset + day).await;
+    assert_eq!(page(&r, HARBOR).status, Status::AtRisk, "{r:#?}");
+
+    // The day LinkedIn refuses it, the refusal is the finding (a login checked for the first
+    // time then reaches no Page it can name: the login says it).
+    li.admin(&format!("versions/{}/retire", version.version), json!({}))
+        .await;
+    let r = at(version.sunset + day * 2).await;
+    assert_eq!(r.login.status, Status::ActionRequired, "{r:#?}");
+    assert_eq!(codes(&r), [FindingCode::ApiVersionRetired]);
+    assert_eq!(r.login.findings[0].until, Some(version.sunset));
 }
 
 #[tokio::test]

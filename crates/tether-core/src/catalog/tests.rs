@@ -244,3 +244,57 @@ fn every_builtin_network_loads_with_its_own_words() {
         );
     }
 }
+
+#[test]
+fn an_api_version_names_its_sunset_day_its_notice_and_its_source() {
+    let table = |body: &str| load(&format!("[api_version]\n{body}\n"));
+    let ok = table(
+        "version = \"202603\"\nsunset = \"2027-03-16\"\nnotice_days = 60\nsource = \"versioning page\"",
+    )
+    .unwrap();
+    let v = ok.api_version.unwrap();
+    assert_eq!(v.sunset, "2027-03-16T00:00:00Z".parse().unwrap());
+    assert_eq!(v.notice, jiff::SignedDuration::from_hours(24 * 60));
+    let day = jiff::SignedDuration::from_hours(24);
+    assert_eq!(v.ending(v.sunset - v.notice - day), None);
+    assert_eq!(v.ending(v.sunset - v.notice), Some(v.sunset));
+    assert_eq!(
+        v.ending(v.sunset + day * 400),
+        Some(v.sunset),
+        "past it too"
+    );
+
+    for (body, says) in [
+        (
+            "version = \"202603\"\nsunset = \"16 March 2027\"\nnotice_days = 60\nsource = \"s\"",
+            "sunset `16 March 2027` is not a date (YYYY-MM-DD",
+        ),
+        (
+            "version = \" 202603\"\nsunset = \"2027-03-16\"\nnotice_days = 60\nsource = \"s\"",
+            "without blanks",
+        ),
+        (
+            "version = \"202603\"\nsunset = \"2027-03-16\"\nnotice_days = 0\nsource = \"s\"",
+            "notice_days 0 must be between 1 and 366",
+        ),
+        (
+            "version = \"202603\"\nsunset = \"2027-03-16\"\nnotice_days = 60\nsource = \" \"",
+            "needs a `source`",
+        ),
+        (
+            "version = \"202603\"\nsunset = \"2027-03-16\"\nsource = \"s\"",
+            "missing field `notice_days`",
+        ),
+    ] {
+        let err = table(body).unwrap_err().to_string();
+        assert!(err.starts_with("custom.toml: "), "{err}");
+        assert!(err.contains(says), "{body}: {err}");
+    }
+    assert!(
+        Catalog::builtin(Network::Linkedin)
+            .unwrap()
+            .api_version
+            .is_some(),
+        "every LinkedIn call sends the version"
+    );
+}

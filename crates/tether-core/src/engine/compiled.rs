@@ -82,7 +82,8 @@ pub struct CompiledLogin {
     pub(crate) expired: u128,
     /// Nothing works: broken token, token past its expiry, or data access lapsed.
     pub(crate) broken: bool,
-    /// An expiry falls within the warning window.
+    /// Something ends soon: a token expiry within the warning window, or the end of the API
+    /// version every call sends within its notice. Whatever still works is at risk.
     pub(crate) dated: bool,
     pub(crate) observed: u16,
 }
@@ -191,7 +192,10 @@ impl Engine {
         let broken = matches!(token.validity, TokenValidity::Broken { .. })
             || past(token.expires_at)
             || past(token.data_access_expires_at);
-        let dated = !broken && (soon(token.expires_at) || soon(token.data_access_expires_at));
+        let dated = !broken
+            && (soon(token.expires_at)
+                || soon(token.data_access_expires_at)
+                || self.version_ending(now).is_some());
         CompiledLogin {
             granted,
             declined,

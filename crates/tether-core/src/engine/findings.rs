@@ -58,6 +58,10 @@ fn add_dated(drafts: &mut Drafts, code: FindingCode, features: u16, until: Optio
 fn add_observed(drafts: &mut Drafts, p: &ObservedProblem, features: u16) {
     let (code, subject) = match &p.kind {
         ObservedKind::AppFeatureMissing => (FindingCode::AppFeatureMissing, Subject::None),
+        ObservedKind::ApiVersionRetired { sunset } => {
+            add_dated(drafts, FindingCode::ApiVersionRetired, 0, *sunset);
+            (FindingCode::ApiVersionRetired, Subject::None)
+        }
         ObservedKind::AccountRestricted => (FindingCode::AccountRestricted, Subject::None),
         ObservedKind::AssetAccessLost => (FindingCode::AssetAccessLost, Subject::None),
         ObservedKind::PermissionMissing { permission } => (
@@ -107,7 +111,9 @@ pub(crate) fn owner(code: FindingCode) -> Owner {
             Owner::AssetAdmin
         }
         InstagramNotProfessional | InstagramShoppingIneligible => Owner::AccountOwner,
-        AppFeatureMissing | ScopeRetired => Owner::AppOwner,
+        AppFeatureMissing | ScopeRetired | ApiVersionRetiring | ApiVersionRetired => {
+            Owner::AppOwner
+        }
         PlatformUnsupported => Owner::Platform,
     }
 }
@@ -118,7 +124,7 @@ pub(crate) fn severity(code: FindingCode) -> Status {
     match code {
         TokenExpired | TokenInvalidated | AppRemoved | CheckpointRequired | DataAccessExpired
         | DisconnectedInTether => Status::Disconnected,
-        TokenExpiring | DataAccessExpiring => Status::AtRisk,
+        TokenExpiring | DataAccessExpiring | ApiVersionRetiring => Status::AtRisk,
         PlatformUnsupported => Status::Unsupported,
         _ => Status::ActionRequired,
     }
@@ -241,6 +247,20 @@ impl Engine {
             if let Some(t) = token.data_access_expires_at.filter(soon) {
                 add_dated(&mut drafts, FindingCode::DataAccessExpiring, all, Some(t));
             }
+        }
+        // The version's end is near (or past while the platform still serves it): every call of
+        // the login sends it. Once the platform refuses it, the refusal below says so instead.
+        let refused = facts
+            .observed
+            .iter()
+            .any(|p| matches!(p.kind, ObservedKind::ApiVersionRetired { .. }));
+        if let Some(sunset) = self.version_ending(now).filter(|_| !refused) {
+            add_dated(
+                &mut drafts,
+                FindingCode::ApiVersionRetiring,
+                all,
+                Some(sunset),
+            );
         }
         for plan in &self.kinds {
             for rule in &plan.rules {

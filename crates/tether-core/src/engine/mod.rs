@@ -16,7 +16,7 @@ use crate::catalog::Catalog;
 use crate::profile::Profile;
 use crate::vocab::{AssetKind, Feature, Network};
 use compiled::{CompiledRule, feature_bit};
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +147,11 @@ impl Engine {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The sunset of the API version the network's client sends, once it is within its notice.
+    pub fn version_ending(&self, now: Timestamp) -> Option<Timestamp> {
+        self.catalog.api_version.as_ref()?.ending(now)
     }
 
     #[inline]

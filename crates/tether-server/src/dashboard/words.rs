@@ -344,6 +344,12 @@ impl FindingView {
                 "The Instagram account cannot tag products".to_owned()
             }
             FindingCode::AppFeatureMissing => "The app lacks access to this feature".to_owned(),
+            FindingCode::ApiVersionRetiring => {
+                format!("The {} API version the app uses ends soon", network(net))
+            }
+            FindingCode::ApiVersionRetired => {
+                format!("{} no longer serves the app's API version", network(net))
+            }
             FindingCode::ScopeRetired => "A permission the app used was retired".to_owned(),
             FindingCode::ReconnectForNewScope => "Reconnect to allow a new permission".to_owned(),
             FindingCode::PlatformUnsupported => "The platform no longer offers this".to_owned(),

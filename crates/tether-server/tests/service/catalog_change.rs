@@ -120,3 +120,71 @@ async fn moves(engine: Engine) {
         "{delivered:#?}"
     );
 }
+
+/// The app's team moves to a newer `LinkedIn-Version` before the old one's sunset: the catalog's
+/// `[api_version]` is the change, and applying it brings the Pages the notice had put at risk
+/// back to connected, saying why.
+#[tokio::test]
+async fn moving_the_api_version_forward_is_a_catalog_change() {
+    on_each_engine(moves_the_version).await;
+}
+
+async fn moves_the_version(engine: Engine) {
+    let t = TestApp::spawn(engine).await;
+    connect(&t, "aLi5Ada0001", &[]).await;
+    let builtin = include_str!("../../../../catalog/linkedin/catalog.toml");
+    let version = Catalog::builtin(tether_core::Network::Linkedin)
+        .unwrap()
+        .api_version
+        .unwrap();
+    // A scheduled check inside the notice: Harbor Bakery works, and is at risk for the app's team.
+    let now = t.app.state.clock.now();
+    t.advance(
+        (version.sunset - version.notice)
+            .duration_since(now)
+            .as_secs()
+            + 86_400,
+    )
+    .await;
+    t.step().await;
+    let harbor = t.asset_by_platform_id(HARBOR).await;
+    assert_eq!(harbor["status"], "at_risk", "{harbor}");
+
+    let old = format!("version = \"{}\"", version.version);
+    let text = builtin.replacen(&old, "version = \"202609\"", 1).replacen(
+        "sunset = \"2027-03-16\"",
+        "sunset = \"2027-09-15\"",
+        1,
+    );
+    assert!(!text.contains(&old), "the version was found");
+    let text = format!(
+        "{text}\n[change]\nsummary = \"The app now sends LinkedIn API version 202609 (a test's change)\"\nsource = \"tests/service/catalog_change.rs\"\n"
+    );
+    let changed = Catalog::from_toml_str(&text, "changed linkedin catalog").unwrap();
+    let now = t.app.state.clock.now();
+    let applied = catalog_change_in_pages(&t.app.state.store, &changed, "scheduler", true, now, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        applied
+            .assets_moved
+            .get(&(Status::AtRisk, Status::Connected)),
+        Some(&1),
+        "{applied:?}"
+    );
+    let harbor = t.asset_by_platform_id(HARBOR).await;
+    assert_eq!(harbor["status"], "connected", "{harbor}");
+    let id = tether_store::AssetId(harbor["id"].as_str().unwrap().parse().unwrap());
+    let history = t
+        .app
+        .state
+        .store
+        .list_asset_transitions(t.ws, id)
+        .await
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        last.cause.as_deref(),
+        changed.change.as_ref().map(|c| c.summary.as_str())
+    );
+}
