@@ -41,7 +41,7 @@ pub async fn run(cmd: CatalogCommand) -> anyhow::Result<ExitCode> {
         format!("{origin}: a changed catalog needs a [change] table with `summary` and `source`")
     })?;
     let builtin = Catalog::builtin(changed.network)?;
-    if builtin.rules == changed.rules && builtin.permissions == changed.permissions {
+    if builtin.judges_like(&changed) {
         eprintln!(
             "note: this build's own {} catalog already has these rules, so nothing differs: run \
              `catalog apply` with the build before the one carrying the change (workers stopped), \

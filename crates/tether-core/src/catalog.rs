@@ -360,6 +360,18 @@ impl Catalog {
             .find(|r| r.feature == feature && r.asset_kind == kind)
     }
 
+    /// Whether `other` judges every account as this one does: the same vocabulary, rules,
+    /// access finding and API version (the words people read may differ).
+    pub fn judges_like(&self, other: &Catalog) -> bool {
+        self.network == other.network
+            && self.access_finding == other.access_finding
+            && self.permissions == other.permissions
+            && self.tasks == other.tasks
+            && self.asset_kinds == other.asset_kinds
+            && self.rules == other.rules
+            && self.api_version == other.api_version
+    }
+
     /// Every feature at least one rule serves, in vocabulary order.
     pub fn features(&self) -> Vec<Feature> {
         let set: BTreeSet<Feature> = self.rules.iter().map(|r| r.feature).collect();

@@ -5,7 +5,7 @@
 //! Layout: `harness` (simulator + binary + report readers), `access` (permissions, tasks,
 //! per-Page grants, Instagram, groups), `broken` (dead and expiring tokens), `faults` (transient
 //! trouble, rate limits, the checker's own credentials), `cli` (several tokens, text output,
-//! paging, bad arguments), `service` (`serve`, `workspace`, `keys` and `demo` as a new user runs
+//! paging, bad arguments), `catalog` (`catalog apply` as an operator runs it), `service` (`serve`, `workspace`, `keys` and `demo` as a new user runs
 //! them: the real server on 127.0.0.1, Facebook Login through the simulator), `instagram` (Instagram Login through the
 //! simulator's `/instagram` part), `mistakes` (what a
 //! new user gets wrong first), `process` (children, bounded waits, clean-up guards).
@@ -13,6 +13,7 @@
 
 mod access;
 mod broken;
+mod catalog;
 mod cli;
 mod faults;
 mod harness;

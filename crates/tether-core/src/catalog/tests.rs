@@ -290,11 +290,14 @@ fn an_api_version_names_its_sunset_day_its_notice_and_its_source() {
         assert!(err.starts_with("custom.toml: "), "{err}");
         assert!(err.contains(says), "{body}: {err}");
     }
+    let linkedin = Catalog::builtin(Network::Linkedin).unwrap();
     assert!(
-        Catalog::builtin(Network::Linkedin)
-            .unwrap()
-            .api_version
-            .is_some(),
+        linkedin.api_version.is_some(),
         "every LinkedIn call sends the version"
     );
+    // Moving the version forward is a change of how accounts are judged.
+    let mut moved = linkedin.clone();
+    assert!(linkedin.judges_like(&moved));
+    moved.api_version.as_mut().unwrap().version = "202609".into();
+    assert!(!linkedin.judges_like(&moved));
 }

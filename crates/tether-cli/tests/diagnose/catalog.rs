@@ -1,0 +1,84 @@
+//! `tether catalog apply FILE` as an operator runs it: the real binary on a workspace's SQLite
+//! store. What it tells about a file that is not a change (no `[change]`, a typo, the build's own
+//! rules) and what a dry run prints. Accounts moving is `tether-server`'s `catalog_change` test.
+
+use crate::process::{Scratch, run};
+use crate::service::generate_key;
+use std::time::Duration;
+
+const LINKEDIN: &str = include_str!("../../../../catalog/linkedin/catalog.toml");
+const CHANGE: &str = "\n[change]\nsummary = \"The app now sends LinkedIn API version 202609\"\nsource = \"learn.microsoft.com/linkedin/marketing/versioning\"\n";
+
+async fn apply(dir: &Scratch, keys: &str, name: &str, text: &str) -> crate::harness::Outcome {
+    let file = dir.path(name);
+    std::fs::write(&file, text).unwrap();
+    let db = dir.path("tether.db");
+    run(
+        &["catalog", "apply", &file, "--database", &db, "--keys", keys],
+        &[],
+        Duration::from_secs(20),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_changed_catalog_is_checked_before_anything_is_read_and_a_dry_run_records_nothing() {
+    let dir = Scratch::new("catalog-apply");
+    let keys = generate_key(1).await;
+    let db = dir.path("tether.db");
+    let out = run(
+        &[
+            "workspace",
+            "create",
+            "Agency",
+            "--database",
+            &db,
+            "--keys",
+            &keys,
+        ],
+        &[],
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(out.status, 0, "{out}");
+
+    // No [change]: nobody could be told why their accounts moved.
+    let out = apply(&dir, &keys, "no-change.toml", LINKEDIN).await;
+    assert_ne!(out.status, 0, "{out}");
+    assert!(out.stderr.contains("no-change.toml"), "{out}");
+    assert!(out.stderr.contains("[change]"), "{out}");
+
+    // A typo in the vocabulary names the file and the word.
+    let typo = LINKEDIN.replacen(
+        "\"w_organization_social\"]",
+        "\"w_organisation_social\"]",
+        1,
+    );
+    assert_ne!(typo, LINKEDIN);
+    let out = apply(&dir, &keys, "typo.toml", &format!("{typo}{CHANGE}")).await;
+    assert_ne!(out.status, 0, "{out}");
+    assert!(out.stderr.contains("typo.toml"), "{out}");
+    assert!(out.stderr.contains("w_organisation_social"), "{out}");
+
+    // The build's own rules with a [change]: nothing can move, and the operator is told why.
+    let out = apply(&dir, &keys, "same.toml", &format!("{LINKEDIN}{CHANGE}")).await;
+    assert_eq!(out.status, 0, "{out}");
+    assert!(out.stderr.contains("already has these rules"), "{out}");
+
+    // A newer API version is a change of judgement: no such note; a dry run says what it read.
+    let moved = LINKEDIN
+        .replacen("version = \"202603\"", "version = \"202609\"", 1)
+        .replacen("sunset = \"2027-03-16\"", "sunset = \"2027-09-15\"", 1);
+    assert_ne!(moved, LINKEDIN, "[api_version] was found");
+    let out = apply(&dir, &keys, "moved.toml", &format!("{moved}{CHANGE}")).await;
+    assert_eq!(out.status, 0, "{out}");
+    assert!(!out.stderr.contains("already has these rules"), "{out}");
+    for line in [
+        "LinkedIn change: The app now sends LinkedIn API version 202609",
+        "judged 0 logins and 0 accounts of linkedin from stored facts, no platform call",
+        "no account changes status",
+        "dry run: nothing recorded (add --apply)",
+    ] {
+        assert!(out.stdout.contains(line), "{line}:\n{out}");
+    }
+}
