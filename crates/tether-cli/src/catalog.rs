@@ -1,6 +1,8 @@
 //! `tether catalog apply FILE`: a platform change (a scope retired, a feature that needs a new
-//! permission) arrives as a changed catalog; this says what it does to the stored accounts, and
-//! with `--apply` records it, without one platform call.
+//! permission, an API version moved forward) arrives as a changed catalog with a higher
+//! `revision`; this says what it does to the stored accounts, and with `--apply` records the new
+//! verdicts and the catalog itself (what processes started afterwards judge by), without one
+//! platform call.
 
 use crate::serve::StoreArgs;
 use anyhow::Context;
@@ -40,24 +42,21 @@ pub async fn run(cmd: CatalogCommand) -> anyhow::Result<ExitCode> {
     let note = changed.change.clone().with_context(|| {
         format!("{origin}: a changed catalog needs a [change] table with `summary` and `source`")
     })?;
-    let builtin = Catalog::builtin(changed.network)?;
-    if builtin.judges_like(&changed) {
+    let store = args.store.open().await?;
+    let current = tether_server::check::check_revision(&store, &changed, &text).await?;
+    if current.judges_like(&changed) {
         eprintln!(
-            "note: this build's own {} catalog already has these rules, so nothing differs: run \
-             `catalog apply` with the build before the one carrying the change (workers stopped), \
-             then deploy",
-            changed.network
+            "note: the {} catalog judged by now ({}) already has these rules, so nothing moves",
+            changed.network, current.origin
         );
     }
-    let store = args.store.open().await?;
-    let impact = tether_server::check::catalog_change(
-        &store,
-        &changed,
-        &args.profile,
-        args.apply,
-        jiff::Timestamp::now(),
-    )
-    .await?;
+    let now = jiff::Timestamp::now();
+    let impact =
+        tether_server::check::catalog_change(&store, &changed, &args.profile, args.apply, now)
+            .await?;
+    if args.apply {
+        tether_server::check::record_change(&store, &changed, &text, now).await?;
+    }
     println!("{} change: {}", changed.label, note.summary);
     println!("source: {}", note.source);
     println!(
@@ -85,6 +84,12 @@ pub async fn run(cmd: CatalogCommand) -> anyhow::Result<ExitCode> {
         println!(
             "applied: {} status changes recorded, one event each",
             impact.transitions
+        );
+        println!(
+            "recorded as {} catalog revision {}: servers and workers started from now on judge by \
+             it (restart the running ones) until a build whose own {} catalog is revision {} or \
+             higher runs",
+            changed.network, changed.revision, changed.network, changed.revision
         );
     } else {
         println!("dry run: nothing recorded (add --apply)");

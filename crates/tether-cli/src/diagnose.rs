@@ -122,6 +122,7 @@ pub async fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
         dialog_url: None,
         timeout: None,
         verify_token: None,
+        catalog: None,
     })
     .map_err(anyhow::Error::msg)
     .with_context(|| format!("cannot build the {net} client"))?;

@@ -182,6 +182,7 @@ impl ServiceArgs {
                     dialog_url: None,
                     timeout: None,
                     verify_token: None,
+                    catalog: None,
                 },
             });
         }

@@ -153,6 +153,10 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
     pub network: Network,
+    /// Which catalog of the network this is: a changed catalog raises it. A change recorded by
+    /// `tether catalog apply` is judged by until a build whose own catalog has a revision at
+    /// least as high runs (that build carries the change, or a later one).
+    pub revision: u32,
     /// The network's name as people say it ("Facebook", "Instagram").
     pub label: String,
     /// The words of the button that connects a login ("Connect a Facebook account").
@@ -187,6 +191,8 @@ pub struct ChangeNote {
 #[serde(deny_unknown_fields)]
 struct RawCatalog {
     network: String,
+    #[serde(default = "first_revision")]
+    revision: u32,
     label: Option<String>,
     connect: Option<String>,
     #[serde(default)]
@@ -203,6 +209,10 @@ struct RawCatalog {
     change: Option<ChangeNote>,
     #[serde(default)]
     api_version: Option<api_version::RawApiVersion>,
+}
+
+fn first_revision() -> u32 {
+    1
 }
 
 #[derive(Deserialize)]
@@ -311,8 +321,15 @@ impl Catalog {
                 });
             }
         };
+        if raw.revision == 0 {
+            return Err(CatalogError::Parse {
+                origin: origin.to_owned(),
+                message: "revision 0: revisions start at 1".into(),
+            });
+        }
         let mut catalog = Catalog {
             network,
+            revision: raw.revision,
             access_finding,
             connect: raw
                 .connect

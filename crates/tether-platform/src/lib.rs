@@ -330,6 +330,26 @@ pub struct AppConfig {
     /// The token a webhook subscription handshake must echo (Meta's `hub.verify_token`), for a
     /// network that pushes.
     pub verify_token: Option<SecretString>,
+    /// A recorded catalog change that replaces the build's own catalog (`tether catalog apply`);
+    /// `None`: the build's.
+    pub catalog: Option<tether_core::Catalog>,
+}
+
+impl AppConfig {
+    /// The catalog a network's client judges and calls by: the recorded change, else the build's.
+    pub fn catalog_for(
+        &self,
+        network: tether_core::Network,
+    ) -> Result<tether_core::Catalog, String> {
+        match &self.catalog {
+            Some(c) if c.network == network => Ok(c.clone()),
+            Some(c) => Err(format!(
+                "{network}'s client was given the {} catalog {}",
+                c.network, c.origin
+            )),
+            None => tether_core::Catalog::builtin(network).map_err(|e| e.to_string()),
+        }
+    }
 }
 
 /// How a network joins Tether: one line in `tether_server::networks::REGISTERED`.

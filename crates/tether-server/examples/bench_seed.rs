@@ -301,7 +301,7 @@ async fn main() -> anyhow::Result<()> {
         dialog_url: nowhere,
         webhook_verify_token: SecretString::from("bench".to_owned()),
     };
-    let checker = Checker::new(&app, &[], &args.profile)?;
+    let checker = Checker::new(&app, &[], &args.profile, &Default::default())?;
     let scopes = checker.scopes();
     let now = Timestamp::now();
     let ws = store.create_workspace("Bench Agency", now).await?;

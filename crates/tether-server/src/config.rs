@@ -147,6 +147,7 @@ impl NetworkApp {
                     dialog_url: None,
                     timeout: None,
                     verify_token: None,
+                    catalog: None,
                 },
             });
         }

@@ -101,7 +101,9 @@ impl App {
         install_tls_provider();
         // The recorder must be in place before the first request records a sample.
         prometheus();
-        let checker = check::Checker::new(&config.meta, &config.networks, &config.profile)?;
+        let recorded = check::recorded_catalogs(&store).await?;
+        let checker =
+            check::Checker::new(&config.meta, &config.networks, &config.profile, &recorded)?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // Webhook endpoints are a customer's say-so: public addresses only (outbound.rs).

@@ -9,7 +9,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::sync::Mutex;
 use tether_core::Network;
-use tether_store::{BudgetStore, CheckOutcome, Login, PlatformUsage, Store, StoreError};
+use tether_store::{
+    BudgetStore, CatalogStore, CheckOutcome, Login, PlatformUsage, Store, StoreError,
+};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct StepReport {
@@ -27,6 +29,9 @@ pub struct StepReport {
     pub alerts: usize,
     pub person_digests: usize,
     pub mail_failures: usize,
+    /// Networks not checked because a catalog change was applied after this process started
+    /// (it must be restarted to judge by it).
+    pub outdated_catalogs: Vec<Network>,
 }
 
 impl StepReport {
@@ -127,6 +132,7 @@ impl Worker {
             total.mail_failures += r.mail_failures;
             total.budget_exhausted |= r.budget_exhausted;
             total.slowed_by_usage |= r.slowed_by_usage;
+            total.outdated_catalogs = r.outdated_catalogs;
         }
         Ok(total)
     }
@@ -135,10 +141,34 @@ impl Worker {
     /// limits say nothing about another's.
     async fn check_due(&self, report: &mut StepReport) -> anyhow::Result<()> {
         let networks: Vec<Network> = self.state.checker.networks.keys().copied().collect();
+        let recorded = self.state.store.catalog_revisions().await?;
         for network in networks {
+            if let Some(revision) = self.outdated(network, &recorded) {
+                // A catalog change was applied after this process started: judged by the rules
+                // it started with, its checks would move the accounts the change moved back,
+                // and tell everyone twice. They wait for a restart instead.
+                tracing::warn!(
+                    %network,
+                    recorded = revision,
+                    judging_by = self.state.checker.network(network).map(|n| n.catalog().revision),
+                    "a catalog change was applied after this worker started: restart it to check {network} again"
+                );
+                report.outdated_catalogs.push(network);
+                continue;
+            }
             self.check_due_on(network, report).await?;
         }
         Ok(())
+    }
+
+    /// The recorded revision of `network`'s catalog when it is above the one this process
+    /// judges by.
+    fn outdated(&self, network: Network, recorded: &[(Network, u32)]) -> Option<u32> {
+        let judging = self.state.checker.network(network)?.catalog().revision;
+        recorded
+            .iter()
+            .find(|(n, r)| *n == network && *r > judging)
+            .map(|(_, r)| *r)
     }
 
     async fn check_due_on(&self, network: Network, report: &mut StepReport) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod budgets;
+pub mod catalogs;
 pub mod checks;
 mod db;
 pub mod grants;
@@ -25,6 +26,7 @@ pub mod seal;
 mod sql;
 
 pub use budgets::{BudgetStore, PlatformUsage, Taken};
+pub use catalogs::{CatalogStore, StoredCatalog};
 pub use checks::{CheckStore, CheckedFacts, Seen};
 pub use db::{DeliveryWake, SqlStore, Timeouts};
 pub use grants::{Grant, GrantStore, NewGrant};

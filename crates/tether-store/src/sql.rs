@@ -716,3 +716,14 @@ pub const RELEASE_DELIVERY_LEASES: &str =
 pub const NOTIFY_DELIVERIES_PG: &str = "SELECT pg_notify('tether_deliveries', '')";
 pub const NOTIFY_DELIVERIES_SQLITE: &str = "SELECT 1";
 pub const DELIVERIES_CHANNEL: &str = "tether_deliveries";
+
+/// A revision applied again replaces its text: the operator re-ran the same change, corrected.
+pub const RECORD_CATALOG: &str = "INSERT INTO catalog_changes \
+     (network, revision, catalog, summary, applied_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (network, revision) DO UPDATE SET catalog = excluded.catalog, \
+     summary = excluded.summary, applied_at = excluded.applied_at";
+pub const LATEST_CATALOGS: &str = "SELECT network, revision, catalog, summary, applied_at \
+     FROM catalog_changes c WHERE revision = \
+     (SELECT MAX(revision) FROM catalog_changes WHERE network = c.network) ORDER BY network";
+pub const CATALOG_REVISIONS: &str = "SELECT network, MAX(revision) FROM catalog_changes \
+     GROUP BY network ORDER BY network";

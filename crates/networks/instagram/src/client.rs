@@ -65,8 +65,7 @@ impl InstagramNetwork {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let catalog =
-            Catalog::builtin(tether_core::Network::Instagram).map_err(|e| e.to_string())?;
+        let catalog = app.catalog_for(tether_core::Network::Instagram)?;
         Ok(InstagramNetwork {
             http,
             app,

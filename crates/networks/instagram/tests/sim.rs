@@ -46,6 +46,7 @@ impl Ig {
             dialog_url: None,
             timeout: None,
             verify_token: None,
+            catalog: None,
         })
         .unwrap();
         let http = reqwest::Client::builder()

@@ -104,8 +104,7 @@ impl LinkedInNetwork {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let catalog =
-            Catalog::builtin(tether_core::Network::Linkedin).map_err(|e| e.to_string())?;
+        let catalog = app.catalog_for(tether_core::Network::Linkedin)?;
         let version = catalog.api_version.clone().ok_or_else(|| {
             format!(
                 "{} has no [api_version]: every LinkedIn /rest call must send LinkedIn-Version",

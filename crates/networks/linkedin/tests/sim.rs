@@ -47,6 +47,7 @@ fn app(base: &str, id: &str, secret: &str) -> AppConfig {
         dialog_url: None,
         timeout: None,
         verify_token: None,
+        catalog: None,
     }
 }
 

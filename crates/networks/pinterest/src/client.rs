@@ -92,8 +92,7 @@ impl PinterestNetwork {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let catalog =
-            Catalog::builtin(tether_core::Network::Pinterest).map_err(|e| e.to_string())?;
+        let catalog = app.catalog_for(tether_core::Network::Pinterest)?;
         Ok(PinterestNetwork {
             http,
             app,
@@ -577,6 +576,7 @@ mod tests {
             dialog_url: None,
             timeout: None,
             verify_token: None,
+            catalog: None,
         })
         .unwrap()
     }

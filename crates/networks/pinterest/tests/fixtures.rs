@@ -29,6 +29,7 @@ fn reported(body: &str) -> Reported {
         dialog_url: None,
         timeout: None,
         verify_token: None,
+        catalog: None,
     })
     .unwrap();
     net.read_reported_error(&serde_json::from_str(body).unwrap(), false)

@@ -97,7 +97,7 @@ impl TikTokNetwork {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let catalog = Catalog::builtin(tether_core::Network::Tiktok).map_err(|e| e.to_string())?;
+        let catalog = app.catalog_for(tether_core::Network::Tiktok)?;
         Ok(TikTokNetwork {
             http,
             app,

@@ -1,6 +1,7 @@
 //! `tether catalog apply FILE` as an operator runs it: the real binary on a workspace's SQLite
-//! store. What it tells about a file that is not a change (no `[change]`, a typo, the build's own
-//! rules) and what a dry run prints. Accounts moving is `tether-server`'s `catalog_change` test.
+//! store. What it tells about a file that is not a change (no `[change]`, a typo, no new
+//! revision, the rules judged by now), what a dry run prints, and that an applied change is
+//! recorded. Accounts moving is `tether-server`'s `catalog_change` test.
 
 use crate::process::{Scratch, run};
 use crate::service::generate_key;
@@ -60,17 +61,28 @@ async fn a_changed_catalog_is_checked_before_anything_is_read_and_a_dry_run_reco
     assert!(out.stderr.contains("typo.toml"), "{out}");
     assert!(out.stderr.contains("w_organisation_social"), "{out}");
 
-    // The build's own rules with a [change]: nothing can move, and the operator is told why.
+    // The build's own catalog with a [change] but no new revision: it could never be judged by.
     let out = apply(&dir, &keys, "same.toml", &format!("{LINKEDIN}{CHANGE}")).await;
+    assert_ne!(out.status, 0, "{out}");
+    assert!(
+        out.stderr
+            .contains("revision 1: the linkedin catalog judged by now is revision 1"),
+        "{out}"
+    );
+
+    // A new revision with the same rules: nothing can move, and the operator is told why.
+    let same = raise(LINKEDIN, 2);
+    let out = apply(&dir, &keys, "same-rules.toml", &format!("{same}{CHANGE}")).await;
     assert_eq!(out.status, 0, "{out}");
     assert!(out.stderr.contains("already has these rules"), "{out}");
 
     // A newer API version is a change of judgement: no such note; a dry run says what it read.
-    let moved = LINKEDIN
+    let moved = raise(LINKEDIN, 2)
         .replacen("version = \"202603\"", "version = \"202609\"", 1)
         .replacen("sunset = \"2027-03-16\"", "sunset = \"2027-09-15\"", 1);
-    assert_ne!(moved, LINKEDIN, "[api_version] was found");
-    let out = apply(&dir, &keys, "moved.toml", &format!("{moved}{CHANGE}")).await;
+    assert!(moved.contains("202609"), "[api_version] was found");
+    let moved = format!("{moved}{CHANGE}");
+    let out = apply(&dir, &keys, "moved.toml", &moved).await;
     assert_eq!(out.status, 0, "{out}");
     assert!(!out.stderr.contains("already has these rules"), "{out}");
     for line in [
@@ -81,4 +93,51 @@ async fn a_changed_catalog_is_checked_before_anything_is_read_and_a_dry_run_reco
     ] {
         assert!(out.stdout.contains(line), "{line}:\n{out}");
     }
+
+    // Applied, the change is recorded: the next one must go beyond it.
+    let out = apply_for_real(&dir, &keys, "moved.toml").await;
+    assert_eq!(out.status, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("recorded as linkedin catalog revision 2"),
+        "{out}"
+    );
+    // The same file again is the same change: it may run again (it records what is missing).
+    let out = apply_for_real(&dir, &keys, "moved.toml").await;
+    assert_eq!(out.status, 0, "{out}");
+    // Another text under the same revision is not.
+    let other = moved.replacen("2027-09-15", "2027-09-16", 1);
+    let out = apply(&dir, &keys, "moved-again.toml", &other).await;
+    assert_ne!(out.status, 0, "{out}");
+    assert!(
+        out.stderr.contains(
+            "the linkedin catalog judged by now is revision 2 (the recorded linkedin catalog change, revision 2"
+        ),
+        "{out}"
+    );
+}
+
+fn raise(catalog: &str, revision: u32) -> String {
+    let raised = catalog.replacen("revision = 1\n", &format!("revision = {revision}\n"), 1);
+    assert_ne!(raised, catalog, "the revision was found");
+    raised
+}
+
+async fn apply_for_real(dir: &Scratch, keys: &str, name: &str) -> crate::harness::Outcome {
+    let (file, db) = (dir.path(name), dir.path("tether.db"));
+    run(
+        &[
+            "catalog",
+            "apply",
+            &file,
+            "--apply",
+            "--database",
+            &db,
+            "--keys",
+            keys,
+        ],
+        &[],
+        Duration::from_secs(20),
+    )
+    .await
 }

@@ -301,3 +301,31 @@ fn an_api_version_names_its_sunset_day_its_notice_and_its_source() {
     moved.api_version.as_mut().unwrap().version = "202609".into();
     assert!(!linkedin.judges_like(&moved));
 }
+
+#[test]
+fn a_catalog_has_a_revision_from_one() {
+    assert_eq!(load("").unwrap().revision, 1, "absent: the first");
+    let raised = Catalog::from_toml_str(
+        &HEAD.replacen(
+            "network = \"meta\"\n",
+            "network = \"meta\"\nrevision = 3\n",
+            1,
+        ),
+        "raised.toml",
+    )
+    .unwrap();
+    assert_eq!(raised.revision, 3);
+    let err = Catalog::from_toml_str(
+        &HEAD.replacen(
+            "network = \"meta\"\n",
+            "network = \"meta\"\nrevision = 0\n",
+            1,
+        ),
+        "zero.toml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "zero.toml: not a valid catalog file: revision 0: revisions start at 1"
+    );
+}

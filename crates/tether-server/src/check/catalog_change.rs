@@ -1,7 +1,7 @@
 //! A platform change as a data change (`tether catalog apply`): a changed catalog re-judges every
 //! stored login of its network from the facts its last check stored, with no platform call. The
 //! dry run says which assets move between which statuses and in which workspaces, judged by the
-//! built-in catalog and by the changed one at the same instant (so only the catalog's difference
+//! catalog judged by now (`catalogs.rs`) and by the changed one at the same instant (so only the catalog's difference
 //! shows, never a token that expired meanwhile); applying records each changed login as a check
 //! would, so its transitions and events are written once: a second run finds the statuses
 //! already there and records nothing.
@@ -70,7 +70,7 @@ struct Outcome {
     record: Option<Diagnosis>,
 }
 
-/// Judges every stored login of `changed.network` by the built-in catalog and by `changed`;
+/// Judges every stored login of `changed.network` by the current catalog and by `changed`;
 /// with `apply`, records the changed ones. A page of logins is read, judged on every core and
 /// recorded in one transaction.
 pub async fn catalog_change(
@@ -94,17 +94,17 @@ pub async fn catalog_change_in_pages(
 ) -> anyhow::Result<Impact> {
     let started = Instant::now();
     let network = changed.network;
-    let builtin = Catalog::builtin(network)?;
+    let current = super::current_catalog(store, network).await?;
     let mut judges: HashMap<WorkspaceId, Judges> = HashMap::new();
     let mut names: HashMap<WorkspaceId, String> = HashMap::new();
     for ws in store.list_workspaces().await? {
-        let before = profile_for(&builtin, &ws, default_profile)?;
+        let before = profile_for(&current, &ws, default_profile)?;
         let after = profile_for(changed, &ws, default_profile)?;
         let options = EngineOptions::default();
         judges.insert(
             ws.id,
             Judges {
-                before: Engine::new(&builtin, network, &before, options),
+                before: Engine::new(&current, network, &before, options),
                 after: Engine::new(changed, network, &after, options),
             },
         );

@@ -43,13 +43,18 @@ pub struct Judge {
 }
 
 impl Checker {
+    /// `recorded`: the catalog changes that replace the build's (`recorded_catalogs`).
     pub fn new(
         app: &MetaApp,
         others: &[NetworkApp],
         profile_spec: &str,
+        recorded: &BTreeMap<Network, Catalog>,
     ) -> anyhow::Result<Checker> {
-        let catalog = Catalog::builtin(tether_core::Network::Meta)
-            .context("the built-in catalog is invalid")?;
+        let catalog = match recorded.get(&Network::Meta) {
+            Some(c) => c.clone(),
+            None => Catalog::builtin(tether_core::Network::Meta)
+                .context("the built-in catalog is invalid")?,
+        };
         let profile = load_profile(&catalog, profile_spec)?;
         let engine = Engine::new(&catalog, Network::Meta, &profile, EngineOptions::default());
         let mut config = GraphConfig::new(app.app_id.clone(), app.app_secret.clone());
@@ -73,7 +78,9 @@ impl Checker {
                     other.network
                 )
             })?;
-            let network = (registration.build)(other.app.clone())
+            let mut app = other.app.clone();
+            app.catalog = recorded.get(&other.network).cloned();
+            let network = (registration.build)(app)
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("cannot build the {} client", other.network))?;
             // The profile must make sense on every network the deployment connects.

@@ -5,11 +5,13 @@
 //! facts and status changes are recorded together (`record.rs`).
 
 mod catalog_change;
+mod catalogs;
 mod checker;
 mod networks;
 mod record;
 
 pub use catalog_change::{Impact, catalog_change, catalog_change_in_pages};
+pub use catalogs::{check_revision, current_catalog, record_change, recorded_catalogs};
 pub use checker::{Checker, Judge, load_profile};
 pub use record::{
     Judged, backfill_fixes, diagnosis, record, record_snapshot, stored_facts, verdict,

@@ -5,10 +5,12 @@
 //! with no platform call. Pages of one login, so the read crosses pages.
 
 use crate::harness::{Engine, TestApp, on_each_engine};
-use crate::linkedin::connect;
+use crate::linkedin::{connect, sim};
+use serde_json::json;
 use tether_core::{Catalog, Status};
-use tether_server::check::catalog_change_in_pages;
-use tether_store::Store;
+use tether_server::App;
+use tether_server::check::{catalog_change_in_pages, record_change, recorded_catalogs};
+use tether_store::{CatalogStore, Store, StoredCatalog};
 
 const HARBOR: &str = "2414183";
 
@@ -151,11 +153,10 @@ async fn moves_the_version(engine: Engine) {
     assert_eq!(harbor["status"], "at_risk", "{harbor}");
 
     let old = format!("version = \"{}\"", version.version);
-    let text = builtin.replacen(&old, "version = \"202609\"", 1).replacen(
-        "sunset = \"2027-03-16\"",
-        "sunset = \"2027-09-15\"",
-        1,
-    );
+    let text = builtin
+        .replacen(&old, "version = \"202609\"", 1)
+        .replacen("sunset = \"2027-03-16\"", "sunset = \"2027-09-15\"", 1)
+        .replacen("revision = 1\n", "revision = 2\n", 1);
     assert!(!text.contains(&old), "the version was found");
     let text = format!(
         "{text}\n[change]\nsummary = \"The app now sends LinkedIn API version 202609 (a test's change)\"\nsource = \"tests/service/catalog_change.rs\"\n"
@@ -186,5 +187,82 @@ async fn moves_the_version(engine: Engine) {
     assert_eq!(
         last.cause.as_deref(),
         changed.change.as_ref().map(|c| c.summary.as_str())
+    );
+
+    // Recorded, the change is what a process started afterwards judges and calls by: LinkedIn
+    // retires the old version, and the restarted worker's checks, sent with the new one, keep
+    // Harbor Bakery connected with nothing more recorded.
+    record_change(&t.app.state.store, &changed, &text, now)
+        .await
+        .unwrap();
+    sim(
+        &t,
+        &format!("versions/{}/retire", version.version),
+        json!({}),
+    )
+    .await;
+    // The worker started before the change does not check LinkedIn by the old rules (it would
+    // move Harbor Bakery back and say so twice): it waits to be restarted.
+    t.advance(86_400).await;
+    let r = t.step().await;
+    assert_eq!(
+        r.outdated_catalogs,
+        [tether_core::Network::Linkedin],
+        "{r:?}"
+    );
+    assert_eq!((r.checked, r.failed), (0, 0), "{r:?}");
+    let worker = t.restarted().await;
+    let r = worker.worker.step().await.unwrap();
+    assert_eq!((r.checked, r.failed), (1, 0), "{r:?}");
+    let harbor = t.asset_by_platform_id(HARBOR).await;
+    assert_eq!(harbor["status"], "connected", "{harbor}");
+    let after = t
+        .app
+        .state
+        .store
+        .list_asset_transitions(t.ws, id)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), history.len(), "nothing moved back: {after:#?}");
+}
+
+/// A recorded change the build's own catalog has caught up with is the build's business; one
+/// that no longer loads stops the start with what to do, rather than judging by the old rules
+/// and moving every account back.
+#[tokio::test]
+async fn a_recorded_change_is_used_only_while_it_is_newer_and_must_load() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let store = &t.app.state.store;
+    let now = t.app.state.clock.now();
+    let stored = |revision: u32, catalog: &str| StoredCatalog {
+        network: tether_core::Network::Linkedin,
+        revision,
+        catalog: catalog.into(),
+        summary: format!("change {revision}"),
+        applied_at: now,
+    };
+    store
+        .record_catalog(&stored(1, "not a catalog"))
+        .await
+        .unwrap();
+    assert!(recorded_catalogs(store).await.unwrap().is_empty());
+
+    store
+        .record_catalog(&stored(2, "not a catalog"))
+        .await
+        .unwrap();
+    let err = App::build(
+        t.config.clone(),
+        store.clone(),
+        std::sync::Arc::new(t.clock.clone()),
+    )
+    .await
+    .err()
+    .expect("the start is refused");
+    assert!(
+        format!("{err:#}").contains(
+            "the recorded linkedin catalog change, revision 2 (\"change 2\") does not load with this build: apply a corrected catalog with a higher revision, or run a build whose linkedin catalog is revision 2 or higher"
+        ),
+        "{err:#}"
     );
 }

@@ -71,6 +71,8 @@ pub struct TestApp {
     _sim: SimHandle,
     pub admin: AdminClient,
     pub app: App,
+    /// What the app was built with, for another process on the same store.
+    pub config: Config,
     pub base: String,
     pub clock: ManualClock,
     pub http: reqwest::Client,
@@ -314,7 +316,7 @@ impl TestApp {
             metrics_token: Some(SecretString::from(METRICS_TOKEN.to_owned())),
         };
         let clock = ManualClock::new(start);
-        let app = App::build(config, store, Arc::new(clock.clone()))
+        let app = App::build(config.clone(), store, Arc::new(clock.clone()))
             .await
             .expect("app builds");
         // Served as `tether serve` serves it, with its limits on slow clients.
@@ -354,6 +356,7 @@ impl TestApp {
             _sim: sim,
             admin,
             app,
+            config,
             base,
             clock,
             http: http(),
@@ -401,6 +404,18 @@ impl TestApp {
     }
 
     /// One worker round, with Tether's clock following the simulator's.
+    /// Another process on the same store and clock, started now (a worker restarted after a
+    /// catalog change): it reads what the store holds at start, as `tether serve` does.
+    pub async fn restarted(&self) -> App {
+        App::build(
+            self.config.clone(),
+            self.app.state.store.clone(),
+            Arc::new(self.clock.clone()),
+        )
+        .await
+        .expect("app builds")
+    }
+
     pub async fn step(&self) -> StepReport {
         self.sync_clock().await;
         self.app.worker.step().await.expect("worker step")

@@ -80,7 +80,7 @@ fn id_of(login: &Value) -> LoginId {
     LoginId(login["id"].as_str().unwrap().parse::<Uuid>().unwrap())
 }
 
-async fn sim(t: &TestApp, path: &str, body: Value) {
+pub async fn sim(t: &TestApp, path: &str, body: Value) {
     let resp = t
         .http
         .post(format!("{}/linkedin/_admin/{path}", t.sim_url()))

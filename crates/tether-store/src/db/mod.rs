@@ -33,6 +33,7 @@ macro_rules! on_pool {
 
 mod assets;
 mod budgets;
+mod catalogs;
 mod checks;
 mod connect;
 mod grants;

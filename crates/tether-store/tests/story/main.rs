@@ -3,6 +3,7 @@
 
 mod assets;
 mod budgets;
+mod catalogs;
 mod checks;
 mod grants;
 mod harness;

@@ -1,0 +1,100 @@
+//! Which catalog each network is judged by: the build's own, or a change recorded by `tether
+//! catalog apply --apply` whose revision is above it. A recorded change is what every process
+//! started after it judges (and its network's client calls) by, so the accounts it moved stay
+//! moved without a new build; a build whose own catalog reaches the change's revision carries it
+//! (or a later one) and wins.
+
+use anyhow::Context;
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+use tether_core::{Catalog, Network};
+use tether_store::{CatalogStore, SqlStore, StoredCatalog};
+
+/// The recorded changes that replace the build's catalogs, by network.
+pub async fn recorded_catalogs(store: &SqlStore) -> anyhow::Result<BTreeMap<Network, Catalog>> {
+    let mut out = BTreeMap::new();
+    for stored in store.latest_catalogs().await? {
+        let builtin = Catalog::builtin(stored.network)?;
+        if stored.revision <= builtin.revision {
+            tracing::info!(
+                network = %stored.network,
+                recorded = stored.revision,
+                build = builtin.revision,
+                "this build's catalog is at least as new as the recorded change: judging by the build's"
+            );
+            continue;
+        }
+        let origin = format!(
+            "the recorded {} catalog change, revision {} (\"{}\")",
+            stored.network, stored.revision, stored.summary
+        );
+        let catalog = Catalog::from_toml_str(&stored.catalog, &origin)
+            .ok()
+            .filter(|c| c.network == stored.network && c.revision == stored.revision)
+            .with_context(|| {
+                format!(
+                    "{origin} does not load with this build: apply a corrected catalog with a higher revision, or run a build whose {} catalog is revision {} or higher",
+                    stored.network, stored.revision
+                )
+            })?;
+        out.insert(stored.network, catalog);
+    }
+    Ok(out)
+}
+
+/// The catalog `network` is judged by now.
+pub async fn current_catalog(store: &SqlStore, network: Network) -> anyhow::Result<Catalog> {
+    match recorded_catalogs(store).await?.remove(&network) {
+        Some(c) => Ok(c),
+        None => Ok(Catalog::builtin(network)?),
+    }
+}
+
+/// Refuses a change that does not raise the revision of the catalog judged by now: recorded, it
+/// would be ignored (or replace the change it means to follow). The change recorded last, given
+/// again as it was, is allowed: re-judging records only what is not there yet.
+pub async fn check_revision(
+    store: &SqlStore,
+    changed: &Catalog,
+    text: &str,
+) -> anyhow::Result<Catalog> {
+    let current = current_catalog(store, changed.network).await?;
+    let again = changed.revision == current.revision
+        && store.latest_catalogs().await?.iter().any(|c| {
+            c.network == changed.network && c.revision == changed.revision && c.catalog == text
+        });
+    if changed.revision <= current.revision && !again {
+        anyhow::bail!(
+            "{}: revision {}: the {} catalog judged by now is revision {} ({}); a change needs a higher `revision`",
+            changed.origin,
+            changed.revision,
+            changed.network,
+            current.revision,
+            current.origin
+        );
+    }
+    Ok(current)
+}
+
+/// Records an applied change: `text` is the changed catalog as given.
+pub async fn record_change(
+    store: &SqlStore,
+    changed: &Catalog,
+    text: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let note = changed
+        .change
+        .as_ref()
+        .with_context(|| format!("{}: a recorded change needs its [change]", changed.origin))?;
+    store
+        .record_catalog(&StoredCatalog {
+            network: changed.network,
+            revision: changed.revision,
+            catalog: text.to_owned(),
+            summary: note.summary.clone(),
+            applied_at: now,
+        })
+        .await?;
+    Ok(())
+}
