@@ -9,9 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::sync::Mutex;
 use tether_core::Network;
-use tether_store::{
-    BudgetStore, CatalogStore, CheckOutcome, Login, PlatformUsage, Store, StoreError,
-};
+use tether_store::{BudgetStore, CheckOutcome, Login, PlatformUsage, Store, StoreError};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct StepReport {
@@ -141,17 +139,16 @@ impl Worker {
     /// limits say nothing about another's.
     async fn check_due(&self, report: &mut StepReport) -> anyhow::Result<()> {
         let networks: Vec<Network> = self.state.checker.networks.keys().copied().collect();
-        let recorded = self.state.store.catalog_revisions().await?;
+        let outdated = check::outdated_catalogs(&self.state.store, &self.state.checker).await?;
         for network in networks {
-            if let Some(revision) = self.outdated(network, &recorded) {
-                // A catalog change was applied after this process started: judged by the rules
-                // it started with, its checks would move the accounts the change moved back,
-                // and tell everyone twice. They wait for a restart instead.
+            if let Some(revision) = outdated.get(&network) {
+                // Not claimed at all: the logins keep their verdicts and their place in the
+                // schedule, unmarked, for the restarted worker.
                 tracing::warn!(
                     %network,
                     recorded = revision,
-                    judging_by = self.state.checker.network(network).map(|n| n.catalog().revision),
-                    "a catalog change was applied after this worker started: restart it to check {network} again"
+                    "{}",
+                    check::outdated_reason(network, *revision)
                 );
                 report.outdated_catalogs.push(network);
                 continue;
@@ -159,16 +156,6 @@ impl Worker {
             self.check_due_on(network, report).await?;
         }
         Ok(())
-    }
-
-    /// The recorded revision of `network`'s catalog when it is above the one this process
-    /// judges by.
-    fn outdated(&self, network: Network, recorded: &[(Network, u32)]) -> Option<u32> {
-        let judging = self.state.checker.network(network)?.catalog().revision;
-        recorded
-            .iter()
-            .find(|(n, r)| *n == network && *r > judging)
-            .map(|(_, r)| *r)
     }
 
     async fn check_due_on(&self, network: Network, report: &mut StepReport) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use anyhow::Context;
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use tether_core::{Catalog, Network};
-use tether_store::{CatalogStore, SqlStore, StoredCatalog};
+use tether_store::{CatalogStore, SqlStore, StoreError, StoredCatalog};
 
 /// The recorded changes that replace the build's catalogs, by network.
 pub async fn recorded_catalogs(store: &SqlStore) -> anyhow::Result<BTreeMap<Network, Catalog>> {
@@ -97,4 +97,31 @@ pub async fn record_change(
         })
         .await?;
     Ok(())
+}
+
+/// The networks whose catalog a change recorded after this process started has replaced, with
+/// that change's revision. Judged by the rules it started with, a check would move back the
+/// accounts the change moved and tell everyone twice: such a network waits for a restart.
+pub async fn outdated_catalogs(
+    store: &SqlStore,
+    checker: &super::Checker,
+) -> Result<BTreeMap<Network, u32>, StoreError> {
+    Ok(store
+        .catalog_revisions()
+        .await?
+        .into_iter()
+        .filter(|(network, revision)| {
+            checker
+                .network(*network)
+                .is_some_and(|n| *revision > n.catalog().revision)
+        })
+        .collect())
+}
+
+/// Why a check of `network` did not run: its rules changed after this process started.
+pub fn outdated_reason(network: Network, revision: u32) -> String {
+    format!(
+        "Tether's rules for {network} changed (catalog revision {revision}) after this server \
+         started; it checks {network} again once it is restarted"
+    )
 }

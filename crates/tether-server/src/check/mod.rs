@@ -11,7 +11,10 @@ mod networks;
 mod record;
 
 pub use catalog_change::{Impact, catalog_change, catalog_change_in_pages};
-pub use catalogs::{check_revision, current_catalog, record_change, recorded_catalogs};
+pub use catalogs::{
+    check_revision, current_catalog, outdated_catalogs, outdated_reason, record_change,
+    recorded_catalogs,
+};
 pub use checker::{Checker, Judge, load_profile};
 pub use record::{
     Judged, backfill_fixes, diagnosis, record, record_snapshot, stored_facts, verdict,
@@ -70,9 +73,14 @@ async fn check(
     for (i, l) in logins.iter().enumerate() {
         by_network.entry(l.network).or_default().push(i);
     }
+    let outdated = outdated_catalogs(&s.store, &s.checker).await?;
     for (network, idx) in by_network {
         let group: Vec<&Login> = idx.iter().map(|&i| &logins[i]).collect();
         let results = match (network, s.checker.network(network)) {
+            _ if outdated.contains_key(&network) => group
+                .iter()
+                .map(|_| CheckResult::Failed(outdated_reason(network, outdated[&network])))
+                .collect(),
             (Network::Meta, _) => networks::check_meta(s, &group, now).await?,
             (_, Some(net)) => networks::check_other(s, net.as_ref(), &group, now, lease).await?,
             (_, None) => group

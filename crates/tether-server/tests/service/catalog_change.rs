@@ -211,6 +211,21 @@ async fn moves_the_version(engine: Engine) {
         "{r:?}"
     );
     assert_eq!((r.checked, r.failed), (0, 0), "{r:?}");
+    // Nor does its "check now": the platform is not asked, the verdict stays, and the reason
+    // says what the operator must do.
+    let login = harbor["login_id"].as_str().unwrap().to_owned();
+    let (status, checked) = t
+        .post(&format!("/api/v1/logins/{login}/check"), json!({}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{checked}");
+    assert_eq!(checked["outcome"], "failed", "{checked}");
+    assert!(
+        checked["reason"].as_str().unwrap().contains(
+            "Tether's rules for linkedin changed (catalog revision 2) after this server started"
+        ),
+        "{checked}"
+    );
+    assert_eq!(t.asset_by_platform_id(HARBOR).await["status"], "connected");
     let worker = t.restarted().await;
     let r = worker.worker.step().await.unwrap();
     assert_eq!((r.checked, r.failed), (1, 0), "{r:?}");
