@@ -666,9 +666,10 @@ async fn the_end_of_the_api_version_is_told_to_the_apps_team_before_the_day() {
     assert_eq!(harbor.findings.len(), 1);
     let f = finding(&harbor, FindingCode::ApiVersionRetiring);
     assert_eq!((f.owner, f.until), (Owner::AppOwner, Some(version.sunset)));
+    let named = format!(" on {}; ", version.sunset.strftime("%-d %B %Y"));
     assert!(
-        f.remedy.summary.contains("2027"),
-        "the date is named: {f:#?}"
+        f.remedy.summary.contains(&named) && !f.remedy.summary.contains("00:00"),
+        "the day is named, without an hour nobody announced: {f:#?}"
     );
     let (was, now) = (page(&before, NORTHWIND), page(&r, NORTHWIND));
     assert_eq!(now.status, Status::ActionRequired, "the worst finding wins");

@@ -133,9 +133,7 @@ impl Engine {
                     task_label,
                     asset_name,
                     page_name,
-                    until: d
-                        .until
-                        .map(|t| t.strftime("%-d %B %Y at %H:%M UTC").to_string()),
+                    until: d.until.map(|t| t.strftime(until_format(code)).to_string()),
                     features: &features,
                     // Remedies speak to the person who connected: "your access", not their name.
                     person: None,
@@ -218,5 +216,14 @@ fn permissions_report(login: &LoginFacts) -> PermissionsReport {
         granted: pick(PermissionStatus::Granted),
         declined: pick(PermissionStatus::Declined),
         expired: pick(PermissionStatus::Expired),
+    }
+}
+
+/// How a finding's date reads. An API version's sunset is a day the platform names, not an hour
+/// (`[api_version]`): "16 March 2027", never "at 00:00 UTC", a time nobody announced.
+fn until_format(code: FindingCode) -> &'static str {
+    match code {
+        FindingCode::ApiVersionRetiring | FindingCode::ApiVersionRetired => "%-d %B %Y",
+        _ => "%-d %B %Y at %H:%M UTC",
     }
 }
