@@ -4,7 +4,7 @@
 //! recorded. Accounts moving is `tether-server`'s `catalog_change` test.
 
 use crate::process::{Scratch, run};
-use crate::service::generate_key;
+use crate::service::{create_workspace, generate_key};
 use std::time::Duration;
 
 const LINKEDIN: &str = include_str!("../../../../catalog/linkedin/catalog.toml");
@@ -26,22 +26,7 @@ async fn apply(dir: &Scratch, keys: &str, name: &str, text: &str) -> crate::harn
 async fn a_changed_catalog_is_checked_before_anything_is_read_and_a_dry_run_records_nothing() {
     let dir = Scratch::new("catalog-apply");
     let keys = generate_key(1).await;
-    let db = dir.path("tether.db");
-    let out = run(
-        &[
-            "workspace",
-            "create",
-            "Agency",
-            "--database",
-            &db,
-            "--keys",
-            &keys,
-        ],
-        &[],
-        Duration::from_secs(10),
-    )
-    .await;
-    assert_eq!(out.status, 0, "{out}");
+    create_workspace(&dir.path("tether.db"), &keys).await;
 
     // No [change]: nobody could be told why their accounts moved.
     let out = apply(&dir, &keys, "no-change.toml", LINKEDIN).await;

@@ -39,21 +39,7 @@ impl Setup {
         let k1 = generate_key(1).await;
         let k2 = generate_key(2).await;
         assert_ne!(k1[2..], k2[2..], "every key is new");
-        let out = run(
-            &[
-                "workspace",
-                "create",
-                "Agency",
-                "--database",
-                &db,
-                "--keys",
-                &k1,
-            ],
-            &[],
-            Duration::from_secs(10),
-        )
-        .await;
-        assert_eq!(out.status, 0, "{out}");
+        let out = create_workspace(&db, &k1).await;
         let api_key = parse_workspace(&out);
         assert!(
             !out.stderr.contains(&api_key),
@@ -230,6 +216,26 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// `tether workspace create Agency` on `db`, as a new user runs it; it must succeed.
+pub async fn create_workspace(db: &str, keys: &str) -> Outcome {
+    let out = run(
+        &[
+            "workspace",
+            "create",
+            "Agency",
+            "--database",
+            db,
+            "--keys",
+            keys,
+        ],
+        &[],
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(out.status, 0, "{out}");
+    out
 }
 
 pub async fn generate_key(id: u8) -> String {

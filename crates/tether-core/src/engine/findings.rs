@@ -47,29 +47,35 @@ fn add(drafts: &mut Drafts, code: FindingCode, subject: Subject, features: u16) 
 }
 
 fn add_dated(drafts: &mut Drafts, code: FindingCode, features: u16, until: Option<Timestamp>) {
-    let d = add(drafts, code, Subject::None, features);
-    // Keep the earliest date, whatever order the facts came in.
-    d.until = match (d.until, until) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    add(drafts, code, Subject::None, features).keep_earliest(until);
+}
+
+impl Draft {
+    /// Keeps the earliest date, whatever order the facts came in.
+    fn keep_earliest(&mut self, until: Option<Timestamp>) {
+        self.until = match (self.until, until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 fn add_observed(drafts: &mut Drafts, p: &ObservedProblem, features: u16) {
-    let (code, subject) = match &p.kind {
-        ObservedKind::AppFeatureMissing => (FindingCode::AppFeatureMissing, Subject::None),
+    let (code, subject, until) = match &p.kind {
+        ObservedKind::AppFeatureMissing => (FindingCode::AppFeatureMissing, Subject::None, None),
         ObservedKind::ApiVersionRetired { sunset } => {
-            add_dated(drafts, FindingCode::ApiVersionRetired, 0, *sunset);
-            (FindingCode::ApiVersionRetired, Subject::None)
+            (FindingCode::ApiVersionRetired, Subject::None, *sunset)
         }
-        ObservedKind::AccountRestricted => (FindingCode::AccountRestricted, Subject::None),
-        ObservedKind::AssetAccessLost => (FindingCode::AssetAccessLost, Subject::None),
+        ObservedKind::AccountRestricted => (FindingCode::AccountRestricted, Subject::None, None),
+        ObservedKind::AssetAccessLost => (FindingCode::AssetAccessLost, Subject::None, None),
         ObservedKind::PermissionMissing { permission } => (
             FindingCode::PermissionMissing,
             Subject::Permission(permission.clone()),
+            None,
         ),
     };
     let d = add(drafts, code, subject, features);
+    d.keep_earliest(until);
     if d.platform_error.is_none() {
         d.platform_error.clone_from(&p.platform_error);
     }

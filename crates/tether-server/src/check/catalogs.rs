@@ -14,40 +14,64 @@ use tether_store::{CatalogStore, SqlStore, StoreError, StoredCatalog};
 pub async fn recorded_catalogs(store: &SqlStore) -> anyhow::Result<BTreeMap<Network, Catalog>> {
     let mut out = BTreeMap::new();
     for stored in store.latest_catalogs().await? {
-        let builtin = Catalog::builtin(stored.network)?;
-        if stored.revision <= builtin.revision {
-            tracing::info!(
-                network = %stored.network,
-                recorded = stored.revision,
-                build = builtin.revision,
-                "this build's catalog is at least as new as the recorded change: judging by the build's"
-            );
-            continue;
+        if let Some(catalog) = replacing(&stored)? {
+            out.insert(stored.network, catalog);
         }
-        let origin = format!(
-            "the recorded {} catalog change, revision {} (\"{}\")",
-            stored.network, stored.revision, stored.summary
-        );
-        let catalog = Catalog::from_toml_str(&stored.catalog, &origin)
-            .ok()
-            .filter(|c| c.network == stored.network && c.revision == stored.revision)
-            .with_context(|| {
-                format!(
-                    "{origin} does not load with this build: apply a corrected catalog with a higher revision, or run a build whose {} catalog is revision {} or higher",
-                    stored.network, stored.revision
-                )
-            })?;
-        out.insert(stored.network, catalog);
     }
     Ok(out)
 }
 
+/// A recorded change, loaded, when its revision is above the build's own catalog's.
+fn replacing(stored: &StoredCatalog) -> anyhow::Result<Option<Catalog>> {
+    let builtin = Catalog::builtin(stored.network)?;
+    if stored.revision <= builtin.revision {
+        tracing::info!(
+            network = %stored.network,
+            recorded = stored.revision,
+            build = builtin.revision,
+            "this build's catalog is at least as new as the recorded change: judging by the build's"
+        );
+        return Ok(None);
+    }
+    let origin = format!(
+        "the recorded {} catalog change, revision {} (\"{}\")",
+        stored.network, stored.revision, stored.summary
+    );
+    Catalog::from_toml_str(&stored.catalog, &origin)
+        .ok()
+        .filter(|c| c.network == stored.network && c.revision == stored.revision)
+        .with_context(|| {
+            format!(
+                "{origin} does not load with this build: apply a corrected catalog with a higher revision, or run a build whose {} catalog is revision {} or higher",
+                stored.network, stored.revision
+            )
+        })
+        .map(Some)
+}
+
+/// The catalog `network` is judged by now, and the recorded change it comes from, if any.
+async fn judged_by(
+    store: &SqlStore,
+    network: Network,
+) -> anyhow::Result<(Catalog, Option<StoredCatalog>)> {
+    let stored = store
+        .latest_catalogs()
+        .await?
+        .into_iter()
+        .find(|c| c.network == network);
+    let recorded = match &stored {
+        Some(s) => replacing(s)?,
+        None => None,
+    };
+    match recorded {
+        Some(c) => Ok((c, stored)),
+        None => Ok((Catalog::builtin(network)?, None)),
+    }
+}
+
 /// The catalog `network` is judged by now.
 pub async fn current_catalog(store: &SqlStore, network: Network) -> anyhow::Result<Catalog> {
-    match recorded_catalogs(store).await?.remove(&network) {
-        Some(c) => Ok(c),
-        None => Ok(Catalog::builtin(network)?),
-    }
+    Ok(judged_by(store, network).await?.0)
 }
 
 /// Refuses a change that does not raise the revision of the catalog judged by now: recorded, it
@@ -58,11 +82,8 @@ pub async fn check_revision(
     changed: &Catalog,
     text: &str,
 ) -> anyhow::Result<Catalog> {
-    let current = current_catalog(store, changed.network).await?;
-    let again = changed.revision == current.revision
-        && store.latest_catalogs().await?.iter().any(|c| {
-            c.network == changed.network && c.revision == changed.revision && c.catalog == text
-        });
+    let (current, recorded) = judged_by(store, changed.network).await?;
+    let again = recorded.is_some_and(|c| c.revision == changed.revision && c.catalog == text);
     if changed.revision <= current.revision && !again {
         anyhow::bail!(
             "{}: revision {}: the {} catalog judged by now is revision {} ({}); a change needs a higher `revision`",

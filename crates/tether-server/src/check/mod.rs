@@ -77,9 +77,9 @@ async fn check(
     for (network, idx) in by_network {
         let group: Vec<&Login> = idx.iter().map(|&i| &logins[i]).collect();
         let results = match (network, s.checker.network(network)) {
-            _ if outdated.contains_key(&network) => group
+            _ if let Some(&revision) = outdated.get(&network) => group
                 .iter()
-                .map(|_| CheckResult::Failed(outdated_reason(network, outdated[&network])))
+                .map(|_| CheckResult::Failed(outdated_reason(network, revision)))
                 .collect(),
             (Network::Meta, _) => networks::check_meta(s, &group, now).await?,
             (_, Some(net)) => networks::check_other(s, net.as_ref(), &group, now, lease).await?,
