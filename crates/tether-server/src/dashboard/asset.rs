@@ -96,6 +96,9 @@ pub struct DiagnosticsPage {
     pub tasks: Vec<Named>,
     pub shows_tasks: bool,
     pub history: Vec<Change>,
+    /// Shown unless no fix goes through the login dialog: a client who reconnects for a missing
+    /// Page role or the app's own trouble spends their time and changes nothing.
+    pub shares_link: bool,
     pub reconnect_link: String,
     pub link_expires: String,
     pub notice: Option<message::Notice>,
@@ -177,6 +180,7 @@ pub async fn diagnostics(
     let all: Vec<&Finding> = findings.iter().chain(&extra).collect();
     let cards = cards_for(&all, person, login.network, Some((&asset.name, asset.kind)));
     let primary = primary_button(all.iter().copied());
+    let shares_link = all.is_empty() || all.iter().any(|f| fixed_by_reconnecting(f, login.network));
 
     let features = report
         .as_ref()
@@ -307,6 +311,7 @@ pub async fn diagnostics(
             })
             .unwrap_or_default(),
         history,
+        shares_link,
         reconnect_link: link.to_string(),
         link_expires: words::date_time(link_expires),
         notice,
@@ -355,6 +360,16 @@ fn reach_of(r: &AssetRecord, login: &Login) -> Reach {
         status_word: words::status(r.asset.status),
         note,
     }
+}
+
+/// Whether `finding`'s fix ends with the person who connected going through the login dialog
+/// again (its remedy's button), as logging in again, ticking the account or a newly linked
+/// Instagram account do.
+fn fixed_by_reconnecting(finding: &Finding, network: tether_core::Network) -> bool {
+    finding
+        .fix()
+        .and_then(|a| words::remedies_for(network).map(|r| r.action(a).button))
+        .is_some_and(|b| b == Button::Reconnect)
 }
 
 /// `reconnect`, `refresh` or `none`: the button that fixes the first finding a person can fix

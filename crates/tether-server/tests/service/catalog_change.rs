@@ -4,13 +4,14 @@
 //! records nothing), its events delivered to the workspace's endpoint with the change's words,
 //! with no platform call. Pages of one login, so the read crosses pages.
 
+use crate::dashboard;
 use crate::harness::{Engine, TestApp, on_each_engine};
 use crate::linkedin::{connect, sim};
 use serde_json::json;
 use tether_core::{Catalog, Status};
 use tether_server::App;
 use tether_server::check::{catalog_change_in_pages, record_change, recorded_catalogs};
-use tether_store::{CatalogStore, Store, StoredCatalog};
+use tether_store::{CatalogStore, Role, Store, StoredCatalog};
 
 const HARBOR: &str = "2414183";
 
@@ -151,6 +152,15 @@ async fn moves_the_version(engine: Engine) {
     t.step().await;
     let harbor = t.asset_by_platform_id(HARBOR).await;
     assert_eq!(harbor["status"], "at_risk", "{harbor}");
+    // Its page is for the app's team: no reconnect link to send a client, which would change
+    // nothing.
+    let ws = dashboard::workspace(&t).await;
+    dashboard::add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    let (mut visitor, _) = dashboard::signed_in(&t, "owner@example.com").await;
+    let page = format!("/app/assets/{}", harbor["id"].as_str().unwrap());
+    let (_, html, _) = visitor.get(&t.url(&page)).await;
+    assert!(html.contains("The app&#39;s developers"), "{html}");
+    assert!(!html.contains("Reconnect link for"), "{html}");
 
     let old = format!("version = \"{}\"", version.version);
     let text = builtin
@@ -175,6 +185,8 @@ async fn moves_the_version(engine: Engine) {
     );
     let harbor = t.asset_by_platform_id(HARBOR).await;
     assert_eq!(harbor["status"], "connected", "{harbor}");
+    let (_, html, _) = visitor.get(&t.url(&page)).await;
+    assert!(html.contains("Reconnect link for Ada Park"), "{html}");
     let id = tether_store::AssetId(harbor["id"].as_str().unwrap().parse().unwrap());
     let history = t
         .app
