@@ -7,6 +7,7 @@ use crate::schedule::{Risk, next_check};
 use crate::state::AppState;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use tether_core::Network;
 use tether_store::{BudgetStore, CheckOutcome, Login, PlatformUsage, Store, StoreError};
@@ -49,6 +50,9 @@ pub struct Worker {
     state: AppState,
     /// When finished or abandoned OAuth flows were last swept away.
     last_purge: Mutex<Option<Timestamp>>,
+    /// Per network, the recorded catalog revision this process last warned it is behind, and
+    /// when: said when first seen, then hourly, not on every round (a second apart).
+    warned_outdated: Mutex<HashMap<Network, (u32, Timestamp)>>,
 }
 
 impl Worker {
@@ -56,6 +60,7 @@ impl Worker {
         Worker {
             state,
             last_purge: Mutex::new(None),
+            warned_outdated: Mutex::new(HashMap::new()),
         }
     }
 
@@ -141,21 +146,40 @@ impl Worker {
         let networks: Vec<Network> = self.state.checker.networks.keys().copied().collect();
         let outdated = check::outdated_catalogs(&self.state.store, &self.state.checker).await?;
         for network in networks {
-            if let Some(revision) = outdated.get(&network) {
+            if let Some(&revision) = outdated.get(&network) {
                 // Not claimed at all: the logins keep their verdicts and their place in the
                 // schedule, unmarked, for the restarted worker.
-                tracing::warn!(
-                    %network,
-                    recorded = revision,
-                    "{}",
-                    check::outdated_reason(network, *revision)
-                );
+                if self.warn_outdated(network, revision) {
+                    tracing::warn!(
+                        %network,
+                        recorded = revision,
+                        "{}",
+                        check::outdated_reason(network, revision)
+                    );
+                }
                 report.outdated_catalogs.push(network);
                 continue;
             }
             self.check_due_on(network, report).await?;
         }
         Ok(())
+    }
+
+    /// Whether to warn now that `network`'s recorded catalog `revision` is newer than this
+    /// process's: a revision not yet warned of, or an hour since the last warning.
+    fn warn_outdated(&self, network: Network, revision: u32) -> bool {
+        let now = self.state.clock.now();
+        let mut warned = self
+            .warned_outdated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let recent = warned.get(&network).is_some_and(|&(r, at)| {
+            r == revision && now.duration_since(at) < SignedDuration::from_hours(1)
+        });
+        if !recent {
+            warned.insert(network, (revision, now));
+        }
+        !recent
     }
 
     async fn check_due_on(&self, network: Network, report: &mut StepReport) -> anyhow::Result<()> {

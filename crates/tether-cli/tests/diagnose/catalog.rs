@@ -1,10 +1,11 @@
 //! `tether catalog apply FILE` as an operator runs it: the real binary on a workspace's SQLite
 //! store. What it tells about a file that is not a change (no `[change]`, a typo, no new
-//! revision, the rules judged by now), what a dry run prints, and that an applied change is
-//! recorded. Accounts moving is `tether-server`'s `catalog_change` test.
+//! revision, the rules judged by now), what a dry run prints, that an applied change is
+//! recorded, and what a server started before it says. Accounts moving is `tether-server`'s
+//! `catalog_change` test.
 
 use crate::process::{Scratch, run};
-use crate::service::{create_workspace, generate_key};
+use crate::service::{Setup, create_workspace, generate_key};
 use std::time::Duration;
 
 const LINKEDIN: &str = include_str!("../../../../catalog/linkedin/catalog.toml");
@@ -125,4 +126,56 @@ async fn apply_for_real(dir: &Scratch, keys: &str, name: &str) -> crate::harness
         Duration::from_secs(20),
     )
     .await
+}
+
+/// A Meta catalog change recorded while a server runs: its worker stops checking Meta until
+/// restarted and says why once, not on every round (a second apart).
+#[tokio::test]
+async fn a_server_started_before_a_change_says_so_once_not_every_round() {
+    let s = Setup::new("catalog-outdated").await;
+    let server = s.serve(&s.k1).await;
+    let meta = include_str!("../../../../catalog/meta/catalog.toml");
+    let at = meta.find("feature = \"publish\"\n").unwrap();
+    let rule = "\"pages_read_engagement\", \"pages_manage_posts\"]";
+    let changed = format!(
+        "{}{}\n[change]\nsummary = \"Publishing a post now takes pages_manage_cta (a test's change)\"\nsource = \"tests/diagnose/catalog.rs\"\n",
+        raise(&meta[..at], 2),
+        meta[at..].replacen(
+            rule,
+            "\"pages_read_engagement\", \"pages_manage_posts\", \"pages_manage_cta\"]",
+            1
+        )
+    );
+    assert!(
+        changed.contains("pages_manage_cta\"]"),
+        "the publish rule was found"
+    );
+    std::fs::write(s.dir.path("meta.toml"), changed).unwrap();
+    let out = run(
+        &[
+            "catalog",
+            "apply",
+            &s.dir.path("meta.toml"),
+            "--apply",
+            "--database",
+            &s.db,
+            "--keys",
+            &s.k1,
+        ],
+        &[],
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(out.status, 0, "{out}");
+    assert!(
+        out.stdout.contains("recorded as meta catalog revision 2"),
+        "{out}"
+    );
+    let said = "Tether's rules for meta changed (catalog revision 2) after this server started";
+    server.wait_for_log(said).await;
+    // Rounds run a second apart when idle: several more pass.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let (status, stderr) = server.interrupt().await;
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.matches(said).count(), 1, "{stderr}");
 }
