@@ -244,7 +244,7 @@ pub async fn disconnect(
         .get_diagnosis(ws, login.id)
         .await?
         .and_then(|d| serde_json::from_value(d.value).ok());
-    let remedies = words::remedies()
+    let remedies = words::remedies_for(login.network)
         .ok_or_else(|| DashError::Internal(anyhow::anyhow!("the built-in remedies are invalid")))?;
     let finding = |asset_name: Option<&str>, features: Vec<Feature>| Finding {
         code: FindingCode::DisconnectedInTether,

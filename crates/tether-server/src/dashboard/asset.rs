@@ -179,7 +179,7 @@ pub async fn diagnostics(
         .unwrap_or_default();
     let all: Vec<&Finding> = findings.iter().chain(&extra).collect();
     let cards = cards_for(&all, person, login.network, Some((&asset.name, asset.kind)));
-    let primary = primary_button(all.iter().copied());
+    let primary = primary_button(all.iter().copied(), login.network);
     let shares_link = all.is_empty() || all.iter().any(|f| fixed_by_reconnecting(f, login.network));
 
     let features = report
@@ -374,11 +374,14 @@ fn fixed_by_reconnecting(finding: &Finding, network: tether_core::Network) -> bo
 
 /// `reconnect`, `refresh` or `none`: the button that fixes the first finding a person can fix
 /// (an app review that breaks nothing yet is only information).
-pub fn primary_button<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> &'static str {
+pub fn primary_button<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+    network: tether_core::Network,
+) -> &'static str {
     findings
         .into_iter()
         .find_map(Finding::fix)
-        .and_then(|a| words::remedies().map(|r| r.action(a).button))
+        .and_then(|a| words::remedies_for(network).map(|r| r.action(a).button))
         .map_or("none", |b| match b {
             Button::Reconnect => "reconnect",
             Button::Refresh => "refresh",

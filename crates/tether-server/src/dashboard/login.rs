@@ -74,7 +74,7 @@ pub async fn page(
     let rows: Vec<Row> = records.iter().map(|r| asset_row(r, &login, now)).collect();
     let findings: Vec<&Finding> = report.iter().flat_map(|r| &r.findings).collect();
     let cards = cards_for(&findings, person, login.network, None);
-    let primary = primary_button(findings.iter().copied());
+    let primary = primary_button(findings.iter().copied(), login.network);
     let worst = records
         .iter()
         .map(|r| r.asset.status)

@@ -363,3 +363,27 @@ async fn an_error_reported_for_a_linkedin_page_is_read_by_linkedins_rules() {
         "{out}"
     );
 }
+
+/// Disconnected in the dashboard, a LinkedIn login's accounts are told in LinkedIn's words: the
+/// report, pre-flight and the webhook carry them, so no client is sent to Facebook.
+#[tokio::test]
+async fn a_linkedin_login_disconnected_in_the_dashboard_is_told_in_linkedins_words() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    connect(&t, ADA, &[]).await;
+    let login = only_login(&t).await;
+    add_user(&t, t.ws, "owner@example.com", Role::Owner).await;
+    let (mut v, token) = signed_in(&t, "owner@example.com").await;
+    let disconnect = t.url(&format!("/app/logins/{}/disconnect", id_of(&login).0));
+    let (status, _, _) = v.post(&disconnect, &[("csrf", &token)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let harbor = asset_report(&t, HARBOR).await;
+    assert_eq!(harbor["status"], "disconnected", "{harbor}");
+    let text = harbor.to_string();
+    assert!(text.contains("its LinkedIn sign-in"), "{harbor}");
+    assert!(!text.contains("Facebook"), "{harbor}");
+    let (_, page, _) = v
+        .get(&t.url(&format!("/app/assets/{}", harbor["id"].as_str().unwrap())))
+        .await;
+    assert!(page.contains("sign in to LinkedIn"), "{page}");
+    assert!(!page.contains("Facebook"), "{page}");
+}
