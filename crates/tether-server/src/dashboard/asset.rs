@@ -188,7 +188,7 @@ pub async fn diagnostics(
             r.features
                 .iter()
                 .map(|(f, v)| FeatureRow {
-                    name: words::feature(*f),
+                    name: words::feature_on(*f, login.network),
                     verdict: v.as_str(),
                     word: match v {
                         FeatureVerdict::Available => "Works",
@@ -238,7 +238,7 @@ pub async fn diagnostics(
         .as_deref()
         .and_then(Before::parse)
         .zip(report.as_ref())
-        .map(|(b, r)| changes::compare(&b, r));
+        .map(|(b, r)| changes::compare(&b, r, login.network));
     let escalation = match (&outcome, q.via.as_deref()) {
         (Some(o), Some("reconnect")) if o.nothing && asset.status != Status::Connected => {
             words::remedies_for(login.network).map(|r| {
@@ -340,7 +340,7 @@ fn reach_of(r: &AssetRecord, login: &Login) -> Reach {
                 .features
                 .iter()
                 .filter(|(_, v)| **v != FeatureVerdict::Unavailable)
-                .map(|(f, _)| words::feature(*f).to_lowercase())
+                .map(|(f, _)| words::features_on(&[*f], login.network))
                 .collect();
             let until = rep.findings.iter().filter_map(|f| f.until).min();
             match (works.is_empty(), until) {
@@ -441,7 +441,7 @@ pub fn cards_for(
                 },
                 steps,
                 link: fs.iter().find_map(|f| f.remedy.link.clone()),
-                breaks: words::features(&features),
+                breaks: words::features_on(&features, network),
                 codes: views()
                     .map(|v| v.code.as_str())
                     .collect::<Vec<_>>()

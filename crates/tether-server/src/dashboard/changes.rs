@@ -5,7 +5,7 @@
 
 use super::words;
 use std::collections::BTreeMap;
-use tether_core::{AssetReport, Feature, FeatureVerdict, Status};
+use tether_core::{AssetReport, Feature, FeatureVerdict, Network, Status};
 
 /// An account's verdict at one moment, as carried in a URL: `status.feature-v.feature-v` with `v`
 /// one of `a` (available), `r` (at risk), `u` (unavailable).
@@ -79,7 +79,7 @@ pub struct Outcome {
     pub nothing: bool,
 }
 
-pub fn compare(before: &Before, now: &AssetReport) -> Outcome {
+pub fn compare(before: &Before, now: &AssetReport, network: Network) -> Outcome {
     let mut features = Vec::new();
     for (f, v) in &now.features {
         let was = before.features.get(f).copied();
@@ -95,7 +95,7 @@ pub fn compare(before: &Before, now: &AssetReport) -> Outcome {
             (_, FeatureVerdict::Unavailable) => ("stopped working", "worse"),
         };
         features.push(FeatureChange {
-            feature: words::feature(*f),
+            feature: words::feature_on(*f, network),
             what,
             class,
         });
@@ -104,7 +104,7 @@ pub fn compare(before: &Before, now: &AssetReport) -> Outcome {
         .features
         .iter()
         .filter(|(_, v)| **v == FeatureVerdict::Unavailable)
-        .map(|(f, _)| words::feature(*f))
+        .map(|(f, _)| words::feature_on(*f, network))
         .collect();
     Outcome {
         status_before: (before.status.as_str(), words::status(before.status)),
@@ -167,7 +167,7 @@ mod tests {
                 (Webhooks, Unavailable),
             ],
         );
-        let o = compare(&before, &now);
+        let o = compare(&before, &now, Network::Meta);
         assert!(!o.nothing);
         let said: Vec<(String, &str)> = o
             .features
@@ -182,7 +182,7 @@ mod tests {
             ]
         );
         assert_eq!(o.still_broken.len(), 3);
-        let same = compare(&Before::of(&now), &now);
+        let same = compare(&Before::of(&now), &now, Network::Meta);
         assert!(same.nothing);
     }
 }

@@ -74,7 +74,7 @@ pub fn needs(
     let failed = |c: Condition| findings.iter().any(|f| f.code == c.finding());
     reqs.into_iter()
         .map(|(req, fs)| {
-            let needed_for = words::features(&fs);
+            let needed_for = words::features_on(&fs, catalog.network);
             match req {
                 Req::Permission(names) => {
                     let state = |p: &String| -> (&'static str, bool) {

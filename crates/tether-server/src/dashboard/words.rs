@@ -199,9 +199,21 @@ pub fn feature(f: Feature) -> String {
     capitalise(&label)
 }
 
-pub fn features(fs: &[Feature]) -> String {
+/// A feature as one network names it ("Publishing Pins" on Pinterest), for a page about one
+/// account or login; [`feature`] is the name read across networks.
+pub fn feature_on(f: Feature, network: Network) -> String {
+    remedies_for(network).map_or_else(|| feature(f), |r| capitalise(r.feature_label(f)))
+}
+
+/// Features inside a sentence, as the network's words write them there ("Page analytics" keeps
+/// its capital).
+pub fn features_on(fs: &[Feature], network: Network) -> String {
+    let remedies = remedies_for(network);
     fs.iter()
-        .map(|f| feature(*f).to_lowercase())
+        .map(|f| match remedies {
+            Some(r) => r.feature_label(*f).to_owned(),
+            None => feature(*f).to_lowercase(),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -369,7 +381,7 @@ impl FindingView {
             },
             owner: f.owner.as_str(),
             owner_word: owner(f.owner, person),
-            breaks: features(&f.features),
+            breaks: features_on(&f.features, net),
             raw_error: f
                 .platform_error
                 .as_ref()

@@ -364,8 +364,9 @@ async fn an_error_reported_for_a_linkedin_page_is_read_by_linkedins_rules() {
     );
 }
 
-/// Disconnected in the dashboard, a LinkedIn login's accounts are told in LinkedIn's words: the
-/// report, pre-flight and the webhook carry them, so no client is sent to Facebook.
+/// Disconnected in the dashboard, a LinkedIn login's accounts are told in LinkedIn's words (the
+/// report carries them, so no client is sent to Facebook), and their page names the features
+/// as LinkedIn does.
 #[tokio::test]
 async fn a_linkedin_login_disconnected_in_the_dashboard_is_told_in_linkedins_words() {
     let t = TestApp::spawn(Engine::Sqlite).await;
@@ -386,4 +387,10 @@ async fn a_linkedin_login_disconnected_in_the_dashboard_is_told_in_linkedins_wor
         .await;
     assert!(page.contains("sign in to LinkedIn"), "{page}");
     assert!(!page.contains("Facebook"), "{page}");
+    // Its features by LinkedIn's names, in the table and in what the fix mends.
+    assert!(
+        page.contains("<td data-label=\"Feature\">Page analytics</td>"),
+        "{page}"
+    );
+    assert!(page.contains("publishing videos, Page analytics"), "{page}");
 }
