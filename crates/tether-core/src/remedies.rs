@@ -42,6 +42,8 @@ pub struct Remedies {
     escalation: RemedyTemplate,
     /// What `{asset_name}` says for a finding about the whole login ("your Pages and accounts").
     every_asset: String,
+    /// What the page after a connection says when it brought no account.
+    none_shared: String,
 }
 
 /// A message to the person who makes a fix that is not the connecting person's (a Page admin):
@@ -108,6 +110,9 @@ pub struct RemedyContext<'a> {
 struct RawRemedies {
     /// What `{asset_name}` says when a finding is about the whole login, in the network's words.
     every_asset: Option<String>,
+    /// What the page after a connection says when it brought no account: where accounts come
+    /// from differs per network (ticked in a dialog, a role on a Page, the account itself).
+    none_shared: Option<String>,
     features: BTreeMap<String, String>,
     remedy: BTreeMap<String, RawTemplate>,
     // Absent is reported as the first action missing, after the remedies are checked.
@@ -252,7 +257,16 @@ impl Remedies {
                 problem,
             })?;
         }
+        let none_shared = raw
+            .none_shared
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| CatalogError::BadRemedy {
+                origin: origin.to_owned(),
+                code: "none_shared".to_owned(),
+                problem: "missing: what a connection that brought no account says".to_owned(),
+            })?;
         Ok(Remedies {
+            none_shared,
             every_asset: raw
                 .every_asset
                 .unwrap_or_else(|| "every account of this connection".to_owned()),
@@ -315,6 +329,11 @@ impl Remedies {
     pub fn template(&self, code: FindingCode) -> &RemedyTemplate {
         // Loading guarantees a template for every code.
         &self.templates[&code]
+    }
+
+    /// What the page after a connection says when it brought no account.
+    pub fn none_shared(&self) -> &str {
+        &self.none_shared
     }
 
     pub fn feature_label(&self, feature: Feature) -> &str {
@@ -480,6 +499,29 @@ mod tests {
         );
         let err = Remedies::from_toml_str(&typo, "r.toml").unwrap_err();
         assert!(err.to_string().contains("persn"), "{err}");
+    }
+
+    #[test]
+    fn a_connection_that_brought_no_account_has_words_of_its_own() {
+        let r = Remedies::from_toml_str(meta_remedies(), "r.toml").unwrap();
+        assert!(
+            r.none_shared().contains("choose the Pages"),
+            "{}",
+            r.none_shared()
+        );
+        let line = meta_remedies()
+            .lines()
+            .find(|l| l.starts_with("none_shared = "))
+            .unwrap();
+        for text in [String::new(), "none_shared = \"  \"".to_owned()] {
+            let without = meta_remedies().replace(line, &text);
+            let err = Remedies::from_toml_str(&without, "r.toml").unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains("r.toml") && msg.contains("none_shared"),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

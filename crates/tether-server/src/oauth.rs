@@ -273,14 +273,14 @@ fn oauth_failure(e: &OAuthError, name: &str) -> Response {
         ),
         OAuthError::PersonRefused { reason, .. } => {
             let why = match reason {
-                BrokenReason::Checkpoint => {
-                    "Facebook has put a security check on this account, so it refused the login. Open facebook.com, log in with this account and follow Facebook's instructions until it works normally again; then start again from the app."
-                }
-                _ => {
-                    "Facebook asks this account to confirm itself before any app may use it. Open facebook.com, log in with this account and confirm it as Facebook asks; then start again from the app."
-                }
+                BrokenReason::Checkpoint => format!(
+                    "{name} has put a security check on this account, so it refused the login. Log in to {name} with this account and follow its instructions until it works normally again; then start again from the app."
+                ),
+                _ => format!(
+                    "{name} asks this account to confirm itself before any app may use it. Log in to {name} with this account and confirm it as {name} asks; then start again from the app."
+                ),
             };
-            return Page::new("Facebook needs something from this account first")
+            return Page::new(format!("{name} needs something from this account first"))
                 .say(why)
                 .hint("Nothing was changed. Connecting again before that will be refused the same way.")
                 .respond(StatusCode::CONFLICT);
@@ -365,7 +365,10 @@ async fn render_result(s: &AppState, p: &HashMap<String, String>) -> ApiResult<R
         words::status(login.status).to_lowercase()
     ));
     page = if accounts.is_empty() {
-        page.say("No Pages or Instagram accounts were shared. To add them, connect again and tick them on Facebook's \"choose the Pages\" screen.")
+        page.say(
+            words::remedies_for(login.network)
+                .map_or("No account arrived. Connect again.", |r| r.none_shared()),
+        )
     } else {
         page.say(format!(
             "{} {} arrived:",

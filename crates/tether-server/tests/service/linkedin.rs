@@ -394,3 +394,32 @@ async fn a_linkedin_login_disconnected_in_the_dashboard_is_told_in_linkedins_wor
     );
     assert!(page.contains("publishing videos, Page analytics"), "{page}");
 }
+
+/// A member with no role on any LinkedIn Page connects: the page after it says where a LinkedIn
+/// Page comes from (a role a Super admin gives), not Facebook's "choose the Pages" screen.
+#[tokio::test]
+async fn a_member_without_a_page_role_is_told_where_pages_come_from() {
+    let t = TestApp::spawn(Engine::Sqlite).await;
+    let cai = "aLi5Cai0003";
+    sim(
+        &t,
+        "members",
+        json!({"id": cai, "first_name": "Cai", "last_name": "Ng"}),
+    )
+    .await;
+    let done = connect(&t, cai, &[]).await;
+    let result = done.headers()["location"].to_str().unwrap().to_owned();
+    let html = t
+        .http
+        .get(result)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Connection complete"), "{html}");
+    assert!(html.contains("No LinkedIn Page arrived"), "{html}");
+    assert!(html.contains("Manage admins"), "{html}");
+    assert!(!html.contains("Facebook"), "{html}");
+}
