@@ -2,9 +2,9 @@
 //! stored login of its network from the facts its last check stored, with no platform call. The
 //! dry run says which assets move between which statuses and in which workspaces, judged by the
 //! catalog judged by now (`catalogs.rs`) and by the changed one at the same instant (so only the
-//! catalog's difference shows, never a token that expired meanwhile); applying records each changed login as a check
-//! would, so its transitions and events are written once: a second run finds the statuses
-//! already there and records nothing.
+//! catalog's difference shows, never a token that expired meanwhile); applying records each
+//! changed login as a check would, so its transitions and events are written once: a second run
+//! finds the statuses already there and records nothing.
 
 use super::checker::load_profile;
 use super::record::{diagnosis, verdict};

@@ -340,7 +340,7 @@ fn reach_of(r: &AssetRecord, login: &Login) -> Reach {
                 .features
                 .iter()
                 .filter(|(_, v)| **v != FeatureVerdict::Unavailable)
-                .map(|(f, _)| words::features_on(&[*f], login.network))
+                .map(|(f, _)| words::label_on(*f, login.network))
                 .collect();
             let until = rep.findings.iter().filter_map(|f| f.until).min();
             match (works.is_empty(), until) {
@@ -366,10 +366,13 @@ fn reach_of(r: &AssetRecord, login: &Login) -> Reach {
 /// again (its remedy's button), as logging in again, ticking the account or a newly linked
 /// Instagram account do.
 fn fixed_by_reconnecting(finding: &Finding, network: tether_core::Network) -> bool {
-    finding
-        .fix()
-        .and_then(|a| words::remedies_for(network).map(|r| r.action(a).button))
-        .is_some_and(|b| b == Button::Reconnect)
+    button_of(finding, network) == Some(Button::Reconnect)
+}
+
+/// The button that takes effect once `finding`'s fix is made, in its network's words.
+fn button_of(finding: &Finding, network: tether_core::Network) -> Option<Button> {
+    let action = finding.fix()?;
+    words::remedies_for(network).map(|r| r.action(action).button)
 }
 
 /// `reconnect`, `refresh` or `none`: the button that fixes the first finding a person can fix
@@ -380,8 +383,8 @@ pub fn primary_button<'a>(
 ) -> &'static str {
     findings
         .into_iter()
-        .find_map(Finding::fix)
-        .and_then(|a| words::remedies_for(network).map(|r| r.action(a).button))
+        .find(|f| f.fix().is_some())
+        .and_then(|f| button_of(f, network))
         .map_or("none", |b| match b {
             Button::Reconnect => "reconnect",
             Button::Refresh => "refresh",

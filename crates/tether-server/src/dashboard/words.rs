@@ -202,18 +202,21 @@ pub fn feature(f: Feature) -> String {
 /// A feature as one network names it ("Publishing Pins" on Pinterest), for a page about one
 /// account or login; [`feature`] is the name read across networks.
 pub fn feature_on(f: Feature, network: Network) -> String {
-    remedies_for(network).map_or_else(|| feature(f), |r| capitalise(r.feature_label(f)))
+    capitalise(&label_on(f, network))
 }
 
-/// Features inside a sentence, as the network's words write them there ("Page analytics" keeps
+/// A feature inside a sentence, as the network's words write it there ("Page analytics" keeps
 /// its capital).
+pub fn label_on(f: Feature, network: Network) -> String {
+    remedies_for(network).map_or_else(
+        || feature(f).to_lowercase(),
+        |r| r.feature_label(f).to_owned(),
+    )
+}
+
 pub fn features_on(fs: &[Feature], network: Network) -> String {
-    let remedies = remedies_for(network);
     fs.iter()
-        .map(|f| match remedies {
-            Some(r) => r.feature_label(*f).to_owned(),
-            None => feature(*f).to_lowercase(),
-        })
+        .map(|f| label_on(*f, network))
         .collect::<Vec<_>>()
         .join(", ")
 }

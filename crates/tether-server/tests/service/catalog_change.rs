@@ -154,8 +154,7 @@ async fn moves_the_version(engine: Engine) {
     assert_eq!(harbor["status"], "at_risk", "{harbor}");
     // Its page is for the app's team: no reconnect link to send a client, which would change
     // nothing.
-    let ws = dashboard::workspace(&t).await;
-    dashboard::add_user(&t, ws, "owner@example.com", Role::Owner).await;
+    dashboard::add_user(&t, t.ws, "owner@example.com", Role::Owner).await;
     let (mut visitor, _) = dashboard::signed_in(&t, "owner@example.com").await;
     let page = format!("/app/assets/{}", harbor["id"].as_str().unwrap());
     let (_, html, _) = visitor.get(&t.url(&page)).await;

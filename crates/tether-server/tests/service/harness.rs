@@ -390,6 +390,19 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The page at `url` (absolute, as a redirect names it), as a browser without a session gets
+    /// it.
+    pub async fn page(&self, url: &str) -> String {
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self
             .http

@@ -409,15 +409,7 @@ async fn a_member_without_a_page_role_is_told_where_pages_come_from() {
     .await;
     let done = connect(&t, cai, &[]).await;
     let result = done.headers()["location"].to_str().unwrap().to_owned();
-    let html = t
-        .http
-        .get(result)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.page(&result).await;
     assert!(html.contains("Connection complete"), "{html}");
     assert!(html.contains("No LinkedIn Page arrived"), "{html}");
     assert!(html.contains("Manage admins"), "{html}");

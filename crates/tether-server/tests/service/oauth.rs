@@ -141,15 +141,7 @@ async fn a_cancelled_reconnect_changes_nothing_and_a_checkpoint_is_named_as_such
     // Cancelling a reconnect: the connection stays as it was, and the page says so.
     let url = reconnect_url(&t, &login_id).await;
     let back = t.consent(&url, ALICE, &[], &[], "cancel").await;
-    let html = t
-        .http
-        .get(&back)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.page(&back).await;
     assert!(html.contains("Nothing was changed"), "{html}");
     assert!(html.contains("stays exactly as it was"), "{html}");
     assert!(
